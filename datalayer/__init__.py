@@ -1,0 +1,14 @@
+"""datalayer: a repository-pattern data access layer on SQLAlchemy 2.x.
+
+``Database`` holds the engine, the ``Model`` base and the sessions; ``Session``
+adds sqla-wrapper's helpers to SQLAlchemy's; ``UnitOfWork`` owns a transaction.
+"""
+
+from __future__ import annotations
+
+from . import errors
+from .database import Database
+from .session import ScopedSession, Session
+from .unit_of_work import UnitOfWork
+
+__all__ = ["Database", "ScopedSession", "Session", "UnitOfWork", "errors"]

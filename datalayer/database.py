@@ -1,0 +1,85 @@
+"""Database: one engine, its declarative ``Model`` base, and its sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import URL, create_engine, make_url, select
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+from . import _dialects
+from .session import ScopedSession, Session
+
+__all__ = ["Database"]
+
+
+class Database:
+    """An engine with its ``Model`` base, a ``Session`` factory and a thread-scoped ``s``.
+
+    ``url`` is any SQLAlchemy URL; keyword arguments go to
+    :func:`sqlalchemy.create_engine`. Dialects get safe defaults unless told
+    otherwise: SQLite's driver is set up so SAVEPOINTs and rollbacks are real
+    and foreign keys are enforced; MariaDB/MySQL connections use READ COMMITTED.
+
+    Pass ``model_class`` to use a declarative base of your own (a type checker
+    can see it, where ``db.Model`` is only known at run time to mypy).
+
+    Example::
+
+        db = Database("sqlite:///app.db")
+
+        class User(db.Model):
+            __tablename__ = "users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            email: Mapped[str] = mapped_column(String(120), unique=True)
+
+        db.create_all()
+        with db.Session() as dbs:
+            dbs.create(User, email="foo@example.com")
+            dbs.commit()
+    """
+
+    Model: type[DeclarativeBase]
+    Session: sessionmaker[Session]
+    s: ScopedSession
+    select = staticmethod(select)
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        model_class: type[DeclarativeBase] | None = None,
+        **engine_options: Any,
+    ) -> None:
+        self.url = make_url(url)
+        options = _dialects.engine_defaults(self.url.drivername, engine_options)
+        self.engine = create_engine(self.url, **options)
+        _dialects.configure_engine(self.engine)
+        self.Model = model_class if model_class is not None else _new_model_class()
+        self.registry = self.Model.registry
+        self.metadata = self.Model.metadata
+        self.Session = sessionmaker(bind=self.engine, class_=Session)
+        self.s = ScopedSession(self.Session)
+
+    def create_all(self) -> None:
+        """Create every table of ``metadata`` that does not exist yet (commits its own DDL)."""
+        self.metadata.create_all(self.engine)
+
+    def drop_all(self) -> None:
+        """Drop every table of ``metadata`` that exists (commits its own DDL)."""
+        self.metadata.drop_all(self.engine)
+
+    def dispose(self) -> None:
+        """Close the scoped session and every pooled connection."""
+        self.s.remove()
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
+
+
+def _new_model_class() -> type[DeclarativeBase]:
+    class Model(DeclarativeBase):
+        """The declarative base of one Database, with its own registry and metadata."""
+
+    return Model

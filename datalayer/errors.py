@@ -1,0 +1,97 @@
+"""The errors datalayer raises.
+
+Data errors (a conflicting row, a missing row, a unit of work to retry) and usage
+errors (a typo in an attribute name, a class that is not mapped) are kept apart:
+``except DataError`` never catches a programming mistake, and every usage error is
+also a ``TypeError`` so it reads as one.
+
+Driver errors are recognised by their codes (SQLSTATE, SQLite extended result
+codes, MariaDB error numbers), never by their message text, and the original
+exception is always chained as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConflictError",
+    "DataError",
+    "DatalayerError",
+    "NotFoundError",
+    "RetryableError",
+    "StaleConflictError",
+    "UnknownAttributeError",
+    "UnmappedClassError",
+    "UsageError",
+]
+
+
+class DatalayerError(Exception):
+    """Base class of every error datalayer raises."""
+
+
+class UsageError(DatalayerError, TypeError):
+    """The library was called the wrong way: a bug in the calling code, not in the data."""
+
+
+class UnknownAttributeError(UsageError):
+    """A filter or a constructor named an attribute the model does not map.
+
+    The error is raised before anything is sent to the database, so the
+    session's other pending work is untouched.
+    """
+
+    def __init__(self, model: type[object], attribute: str, suggestion: str | None = None) -> None:
+        self.model = model
+        self.attribute = attribute
+        hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+        super().__init__(f"{model.__name__} has no mapped attribute {attribute!r}{hint}")
+
+
+class UnmappedClassError(UsageError):
+    """A class (or another object) that is not mapped to a table was given as a model."""
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+        what = obj.__name__ if isinstance(obj, type) else repr(obj)
+        super().__init__(
+            f"{what} is not a mapped class: subclass db.Model, or map it with "
+            "db.registry.map_imperatively(cls, table)"
+        )
+
+
+class DataError(DatalayerError):
+    """Base class of the errors about the data itself rather than the calling code."""
+
+
+class NotFoundError(DataError, LookupError):
+    """No row has the requested identity."""
+
+    def __init__(self, model: type[object], ident: object) -> None:
+        self.model = model
+        self.ident = ident
+        super().__init__(f"no {model.__name__} with primary key {ident!r}")
+
+
+class ConflictError(DataError):
+    """A unique constraint rejected the write.
+
+    ``constraint`` is the constraint's name when the driver reports it, else None.
+    """
+
+    def __init__(self, message: str, constraint: str | None = None) -> None:
+        self.constraint = constraint
+        super().__init__(message)
+
+
+class RetryableError(DataError):
+    """The unit of work failed for a transient reason: run it again in a fresh transaction."""
+
+
+class StaleConflictError(ConflictError, RetryableError):
+    """``create_or_first`` hit an existing row that its transaction cannot see.
+
+    This happens under REPEATABLE READ or SERIALIZABLE snapshots (the row was
+    committed after the snapshot was taken) and when the row was deleted between
+    the failed insert and the re-read. The transaction itself is intact, but the
+    row cannot be returned from it: retry the whole unit of work.
+    """

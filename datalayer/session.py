@@ -1,0 +1,83 @@
+"""The session: SQLAlchemy's, with sqla-wrapper's helpers as methods.
+
+Every helper flushes and never commits: committing stays with whoever owns the
+transaction (a :class:`~datalayer.UnitOfWork`, or the code that opened the session).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import orm
+
+from . import _helpers
+
+__all__ = ["ScopedSession", "Session"]
+
+M = TypeVar("M")
+
+
+class Session(orm.Session):
+    """A :class:`sqlalchemy.orm.Session` with five helpers.
+
+    Example::
+
+        with db.Session() as dbs:
+            user = dbs.first_or_create(User, email="foo@example.com")
+            dbs.commit()
+    """
+
+    def all(self, model: type[M], /, **attrs: Any) -> list[M]:
+        """Every ``model`` object whose attributes equal ``attrs``, ordered by primary key."""
+        return _helpers.find_all(self, model, **attrs)
+
+    def create(self, model: type[M], /, **attrs: Any) -> M:
+        """Add ``model(**attrs)`` and flush; never commits.
+
+        ``dbs.create(User, email="foo@example.com")``
+        """
+        return _helpers.create(self, model, **attrs)
+
+    def first(self, model: type[M], /, **attrs: Any) -> M | None:
+        """The matching object with the lowest primary key, or None."""
+        return _helpers.first(self, model, **attrs)
+
+    def first_or_create(self, model: type[M], /, **attrs: Any) -> M:
+        """The first matching object, created (race-safely) if there is none. Flushes, never commits."""
+        return _helpers.first_or_create(self, model, **attrs)
+
+    def create_or_first(self, model: type[M], /, **attrs: Any) -> M:
+        """Create the object; if a unique key already holds it, return that row instead.
+
+        A conflict undoes only this insert (a SAVEPOINT): the rest of the
+        transaction is kept. Flushes, never commits.
+        """
+        return _helpers.create_or_first(self, model, **attrs)
+
+
+class ScopedSession(orm.scoped_session[Session]):
+    """A thread-scoped :class:`Session` proxy: ``db.s``.
+
+    Every :class:`Session` method, helpers included, runs on the current thread's
+    session; ``db.s.remove()`` closes it (call it at the end of each request).
+    """
+
+    def all(self, model: type[M], /, **attrs: Any) -> list[M]:
+        """:meth:`Session.all` on the current thread's session."""
+        return self.registry().all(model, **attrs)
+
+    def create(self, model: type[M], /, **attrs: Any) -> M:
+        """:meth:`Session.create` on the current thread's session. Flushes, never commits."""
+        return self.registry().create(model, **attrs)
+
+    def first(self, model: type[M], /, **attrs: Any) -> M | None:
+        """:meth:`Session.first` on the current thread's session."""
+        return self.registry().first(model, **attrs)
+
+    def first_or_create(self, model: type[M], /, **attrs: Any) -> M:
+        """:meth:`Session.first_or_create` on the current thread's session. Flushes, never commits."""
+        return self.registry().first_or_create(model, **attrs)
+
+    def create_or_first(self, model: type[M], /, **attrs: Any) -> M:
+        """:meth:`Session.create_or_first` on the current thread's session. Flushes, never commits."""
+        return self.registry().create_or_first(model, **attrs)

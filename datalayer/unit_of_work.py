@@ -1,0 +1,142 @@
+"""UnitOfWork: one session, one transaction, committed or rolled back as a whole."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+import weakref
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+
+from repositories import Repository
+
+from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .database import Database
+    from .session import Session
+
+__all__ = ["UnitOfWork"]
+
+M = TypeVar("M")
+_Declared = tuple[tuple[str, type[Repository[Any]], "type[Any] | None"], ...]
+_declared_cache: weakref.WeakKeyDictionary[type[UnitOfWork], _Declared] = weakref.WeakKeyDictionary()
+
+
+class UnitOfWork:
+    """Owns one session and its transaction for the length of a ``with`` block.
+
+    Clean exit commits; an exception rolls back and propagates; either way the
+    session is closed for good and its connection goes back to the pool.
+    Repositories declared as annotations are built on the unit's session on entry.
+    Objects stay readable after the block (the session does not expire them on
+    commit).
+
+    Example::
+
+        class AppUnitOfWork(UnitOfWork):
+            database = db
+            users: UserRepository
+
+        with AppUnitOfWork() as uow:
+            user = uow.users.first_or_create(email="foo@example.com")
+        # committed here
+    """
+
+    database: Database
+
+    def __init__(self, database: Database | None = None) -> None:
+        if database is not None:
+            self.database = database
+        elif getattr(type(self), "database", None) is None:
+            raise UsageError(
+                f"{type(self).__name__} has no database: pass one, UnitOfWork(db), "
+                "or set `database = db` on the subclass"
+            )
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """The unit's session; only available inside the ``with`` block."""
+        if self._session is None:
+            raise UsageError(f"{type(self).__name__} is not active: use it as `with unit as uow:`")
+        return self._session
+
+    def __enter__(self) -> Self:
+        if self._session is not None:
+            raise UsageError(f"{type(self).__name__} is already active; open a new unit of work instead")
+        declared = _declared_repositories(type(self))
+        session = self.database.Session(expire_on_commit=False, close_resets_only=False)
+        for name, repository_class, model in declared:
+            setattr(self, name, repository_class(session, model))
+        self._session = session
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            if exc_type is None:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+            self._session = None
+            for name, _, _ in _declared_repositories(type(self)):
+                self.__dict__.pop(name, None)
+
+    def commit(self) -> None:
+        """Commit the work so far; the unit stays usable and opens a new transaction on demand."""
+        self.session.commit()
+
+    def rollback(self) -> None:
+        """Undo the work so far; the unit stays usable."""
+        self.session.rollback()
+
+    def repository(self, model: type[M]) -> Repository[M]:
+        """A :class:`~repositories.Repository` of ``model`` on this unit's session."""
+        return Repository(self.session, model)
+
+    if not TYPE_CHECKING:  # keep type checkers strict about attribute names
+
+        def __getattr__(self, name: str) -> Any:
+            # Only reached for missing attributes: explain declared repositories.
+            if any(declared == name for declared, _, _ in _declared_repositories(type(self))):
+                raise AttributeError(
+                    f"{type(self).__name__}.{name} exists only inside the `with` block",
+                    name=name,
+                    obj=self,
+                )
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+            )
+
+
+def _declared_repositories(cls: type[UnitOfWork]) -> _Declared:
+    """``(name, repository class, model or None)`` for each repository annotation of ``cls``."""
+    cached = _declared_cache.get(cls)
+    if cached is not None:
+        return cached
+    found: list[tuple[str, type[Repository[Any]], type[Any] | None]] = []
+    for klass in reversed(cls.__mro__):
+        if klass is UnitOfWork or not issubclass(klass, UnitOfWork):
+            continue
+        try:
+            hints = inspect.get_annotations(klass, eval_str=True)
+        except NameError as exc:
+            raise UsageError(f"cannot resolve the annotations of {klass.__name__}: {exc}") from exc
+        for name, hint in hints.items():
+            origin = typing.get_origin(hint) or hint
+            if isinstance(origin, type) and issubclass(origin, Repository):
+                args = typing.get_args(hint)
+                model = args[0] if args and isinstance(args[0], type) else None
+                found = [entry for entry in found if entry[0] != name]
+                found.append((name, cast("type[Repository[Any]]", origin), model))
+    result = tuple(found)
+    _declared_cache[cls] = result
+    return result

@@ -1,0 +1,129 @@
+"""Repository[M]: the session helpers, typed for one model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
+
+from sqlalchemy import select
+
+from datalayer import _helpers
+from datalayer._mapping import mapper_of
+from datalayer.errors import NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
+
+    from datalayer._helpers import SessionLike
+
+__all__ = ["Repository"]
+
+M = TypeVar("M")
+
+
+class Repository(Generic[M]):
+    """The data access of one model, over one session.
+
+    The model comes from the type argument; the session is whatever the caller
+    (usually a :class:`~datalayer.UnitOfWork`) owns. Write methods flush, never
+    commit.
+
+    Example::
+
+        class UserRepository(Repository[User]):
+            def by_email(self, email: str) -> User | None:
+                return self.first(email=email)
+
+        users = UserRepository(session)
+        user = users.first_or_create(email="foo@example.com")
+    """
+
+    _model: ClassVar[type[Any] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            origin = get_origin(base)
+            args = get_args(base)
+            if (
+                isinstance(origin, type)
+                and issubclass(origin, Repository)
+                and args
+                and isinstance(args[0], type)
+            ):
+                cls._model = args[0]
+                return
+
+    def __init__(self, session: SessionLike, model: type[M] | None = None) -> None:
+        chosen = cast("type[M] | None", model if model is not None else self._model)
+        if chosen is None:
+            raise UsageError(
+                f"{type(self).__name__} has no model: subclass Repository[Model] or pass model=Model"
+            )
+        mapper_of(chosen)
+        self.model: type[M] = chosen
+        self.session = session
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self.model.__name__})"
+
+    def get(self, ident: Any) -> M | None:
+        """The object with primary key ``ident`` (from the identity map when loaded), or None."""
+        return self.session.get(self.model, ident)
+
+    def get_one(self, ident: Any) -> M:
+        """The object with primary key ``ident``; :class:`~datalayer.errors.NotFoundError` if none."""
+        found = self.session.get(self.model, ident)
+        if found is None:
+            raise NotFoundError(self.model, ident)
+        return found
+
+    def all(self, **attrs: Any) -> list[M]:
+        """Every object whose attributes equal ``attrs``, ordered by primary key."""
+        return _helpers.find_all(self.session, self.model, **attrs)
+
+    def first(self, **attrs: Any) -> M | None:
+        """The matching object with the lowest primary key, or None."""
+        return _helpers.first(self.session, self.model, **attrs)
+
+    def create(self, **attrs: Any) -> M:
+        """Add a new object built from ``attrs`` and flush; never commits."""
+        return _helpers.create(self.session, self.model, **attrs)
+
+    def first_or_create(self, **attrs: Any) -> M:
+        """The first matching object, created race-safely if there is none. Flushes, never commits."""
+        return _helpers.first_or_create(self.session, self.model, **attrs)
+
+    def create_or_first(self, **attrs: Any) -> M:
+        """Create the object, or return the row already holding its unique key.
+
+        A conflict undoes only this insert: the rest of the transaction is kept.
+        Flushes, never commits.
+        """
+        return _helpers.create_or_first(self.session, self.model, **attrs)
+
+    def count(self, **attrs: Any) -> int:
+        """How many objects match ``attrs``."""
+        return _helpers.count(self.session, self.model, **attrs)
+
+    def exists(self, **attrs: Any) -> bool:
+        """Whether any object matches ``attrs``."""
+        return _helpers.exists(self.session, self.model, **attrs)
+
+    def add(self, obj: M) -> M:
+        """Add ``obj`` (built by the caller) and flush; never commits."""
+        self.session.add(obj)
+        self.session.flush()
+        return obj
+
+    def delete(self, obj: M) -> None:
+        """Delete ``obj`` and flush; never commits."""
+        self.session.delete(obj)
+        self.session.flush()
+
+    def select(self) -> Select[M]:
+        """``select(Model)``, to refine with ``.where()``, ``.order_by()``... and run with :meth:`scalars`."""
+        return select(self.model)
+
+    def scalars(self, statement: Select[M]) -> list[M]:
+        """Run a ``select()`` of the model and return its objects."""
+        return list(self.session.scalars(statement))
