@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
 
 from . import _dialects
-from ._mapping import check_attributes, mapper_of, unique_keys
+from ._mapping import check_attributes, mapper_of, primary_key_attributes, unique_keys
 from .errors import ConflictError, StaleConflictError
 
 __all__ = [
@@ -100,6 +100,9 @@ def _first(session: SessionLike, model: type[M], attrs: dict[str, Any]) -> M | N
 
 
 def _create_or_first(session: SessionLike, model: type[M], attrs: dict[str, Any]) -> M:
+    loaded = _loaded_by_primary_key(session, model, attrs)
+    if loaded is not None:
+        return loaded
     obj = model(**attrs)
     try:
         # The object is added inside the savepoint: added before it, it would be
@@ -113,6 +116,20 @@ def _create_or_first(session: SessionLike, model: type[M], attrs: dict[str, Any]
             raise
         return _reread(session, model, attrs, exc)
     return obj
+
+
+def _loaded_by_primary_key(session: SessionLike, model: type[M], attrs: dict[str, Any]) -> M | None:
+    """The persistent object already in the identity map under the primary key in ``attrs``."""
+    mapper = mapper_of(model)
+    names = primary_key_attributes(mapper)
+    if not all(name in attrs for name in names):
+        return None
+    key = mapper.identity_key_from_primary_key(tuple(attrs[name] for name in names))
+    loaded = session.identity_map.get(key)
+    if loaded is None or loaded in session.deleted:
+        return None
+    found: M = loaded
+    return found
 
 
 def _reread(session: SessionLike, model: type[M], attrs: dict[str, Any], exc: IntegrityError) -> M:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm.exc import UnmappedColumnError
 
 from .errors import UnknownAttributeError, UnmappedClassError
 
-__all__ = ["check_attributes", "mapper_of", "unique_keys"]
+__all__ = ["check_attributes", "mapper_of", "primary_key_attributes", "unique_keys"]
 
 
 def mapper_of(model: object) -> Mapper[Any]:
@@ -33,6 +34,12 @@ def check_attributes(mapper: Mapper[Any], attrs: Mapping[str, Any]) -> None:
         if name not in known:
             matches = difflib.get_close_matches(name, list(known.keys()), n=1)
             raise UnknownAttributeError(mapper.class_, name, matches[0] if matches else None)
+
+
+@functools.cache
+def primary_key_attributes(mapper: Mapper[Any]) -> tuple[str, ...]:
+    """The attribute names of the primary key columns, in key order."""
+    return tuple(mapper.get_property_by_column(column).key for column in mapper.primary_key)
 
 
 def unique_keys(mapper: Mapper[Any]) -> list[tuple[str | None, tuple[str, ...]]]:

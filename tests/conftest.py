@@ -1,0 +1,117 @@
+"""Real databases for the suite: SQLite always, PostgreSQL and MariaDB when their URLs are set."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import delete
+
+from datalayer import Database
+from tests.models import Models, define_models
+
+SERVER_URL_VARIABLES = {
+    "postgresql": "DATALAYER_TEST_POSTGRESQL_URL",
+    "mariadb": "DATALAYER_TEST_MARIADB_URL",
+}
+SERVERS = [name for name, variable in SERVER_URL_VARIABLES.items() if os.environ.get(variable)]
+BACKENDS = ["sqlite", *SERVERS]
+
+
+def backend_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+    return os.environ[SERVER_URL_VARIABLES[backend]]
+
+
+@dataclass
+class Env:
+    """A Database with the test models on it."""
+
+    backend: str
+    url: str
+    db: Database
+    m: Models
+
+
+def _open_env(backend: str, url: str, **engine_options: object) -> Env:
+    db = Database(url, **engine_options)
+    models = define_models(db)
+    db.drop_all()
+    db.create_all()
+    return Env(backend, url, db, models)
+
+
+def _clean(env: Env) -> None:
+    env.db.s.remove()
+    with env.db.engine.begin() as connection:
+        for table in reversed(env.db.metadata.sorted_tables):
+            connection.execute(delete(table))
+
+
+@pytest.fixture(scope="session")
+def _env_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Env]]:
+    cache: dict[str, Env] = {}
+    yield cache
+    for env in cache.values():
+        env.db.s.remove()
+        env.db.drop_all()
+        env.db.dispose()
+
+
+def _cached_env(backend: str, cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory) -> Env:
+    if backend not in cache:
+        cache[backend] = _open_env(backend, backend_url(backend, tmp_path_factory))
+    return cache[backend]
+
+
+@pytest.fixture(params=BACKENDS)
+def env(
+    request: pytest.FixtureRequest, _env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Env]:
+    """The test models on each backend in turn; every row is deleted after the test."""
+    env = _cached_env(request.param, _env_cache, tmp_path_factory)
+    yield env
+    _clean(env)
+
+
+@pytest.fixture(params=SERVERS)
+def server_env(
+    request: pytest.FixtureRequest, _env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Env]:
+    """Like ``env``, on the server databases only (PostgreSQL, MariaDB) whose URLs are set."""
+    env = _cached_env(request.param, _env_cache, tmp_path_factory)
+    yield env
+    _clean(env)
+
+
+EnvFactory = Callable[..., Env]
+
+
+def _env_factory(base: Env) -> Iterator[EnvFactory]:
+    opened: list[Env] = []
+
+    def make(**engine_options: Any) -> Env:
+        db = Database(base.url, **engine_options)
+        made = Env(base.backend, base.url, db, define_models(db))
+        opened.append(made)
+        return made
+
+    yield make
+    for made in opened:
+        made.db.dispose()
+
+
+@pytest.fixture
+def make_env(env: Env) -> Iterator[EnvFactory]:
+    """Another Database on ``env``'s backend and tables, with engine options of the test's choosing."""
+    yield from _env_factory(env)
+
+
+@pytest.fixture
+def make_server_env(server_env: Env) -> Iterator[EnvFactory]:
+    """``make_env`` for ``server_env``."""
+    yield from _env_factory(server_env)
