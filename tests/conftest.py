@@ -52,6 +52,25 @@ def _clean(env: Env) -> None:
             connection.execute(delete(table))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "only(*backends): run the test on these backends alone")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the backend parametrizations that a test's ``only`` marker leaves out."""
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        marker = item.get_closest_marker("only")
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        backend = params.get("env", params.get("server_env"))
+        (drop if marker and backend not in marker.args else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def _env_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Env]]:
     cache: dict[str, Env] = {}
