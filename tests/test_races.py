@@ -1,0 +1,111 @@
+"""Many threads, each in its own unit of work, racing on the same keys against a real server.
+
+These tests commit for real: their keys are unique to each run, and the ``server_env``
+fixture deletes every row afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+
+import pytest
+
+from datalayer import Database, UnitOfWork
+from tests.conftest import Env, EnvFactory
+
+THREADS = 8
+KEYS = 12
+
+
+def run_race(
+    threads: int, keys: list[str], attempt: Callable[[str], int]
+) -> tuple[dict[str, list[int]], list[BaseException]]:
+    """Release every thread together on each key in turn; collect the ids each call returned."""
+    barrier = threading.Barrier(threads, timeout=60)
+    ids: dict[str, list[int]] = defaultdict(list)
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for key in keys:
+            barrier.wait()
+            try:
+                found = attempt(key)
+            except BaseException as exc:  # collected and asserted on below
+                with lock:
+                    errors.append(exc)
+            else:
+                with lock:
+                    ids[key].append(found)
+
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    return ids, errors
+
+
+def fresh_keys(count: int) -> list[str]:
+    run = uuid.uuid4().hex[:8]
+    return [f"race-{run}-{n}@x.org" for n in range(count)]
+
+
+def assert_one_row_per_key(env: Env, db: Database, keys: list[str], ids: dict[str, list[int]]) -> None:
+    with db.Session() as dbs:
+        for key in keys:
+            rows = dbs.all(env.m.User, email=key)
+            assert len(rows) == 1, f"{key}: {len(rows)} rows"
+            assert ids[key] == [rows[0].id] * THREADS, f"{key}: callers got {ids[key]}"
+
+
+def unit_attempt(env: Env, db: Database, helper: str) -> Callable[[str], int]:
+    def attempt(key: str) -> int:
+        with UnitOfWork(db) as uow:
+            users = uow.repository(env.m.User)
+            found = getattr(users, helper)(email=key, name="racer")
+            assert found is not None
+            return int(found.id)
+
+    return attempt
+
+
+@pytest.mark.parametrize("helper", ["first_or_create", "create_or_first"])
+def test_racing_units_of_work_get_one_row_and_the_same_id(server_env: Env, helper: str) -> None:
+    keys = fresh_keys(KEYS)
+    ids, errors = run_race(THREADS, keys, unit_attempt(server_env, server_env.db, helper))
+    assert errors == []
+    assert_one_row_per_key(server_env, server_env.db, keys, ids)
+
+
+@pytest.mark.parametrize("helper", ["first_or_create", "create_or_first"])
+def test_racing_scoped_sessions_get_one_row_and_the_same_id(server_env: Env, helper: str) -> None:
+    db = server_env.db
+
+    def attempt(key: str) -> int:
+        try:
+            found = getattr(db.s, helper)(server_env.m.User, email=key)
+            db.s.commit()
+            return int(found.id)
+        finally:
+            db.s.remove()
+
+    keys = fresh_keys(KEYS)
+    ids, errors = run_race(THREADS, keys, attempt)
+    assert errors == []
+    assert_one_row_per_key(server_env, db, keys, ids)
+
+
+@pytest.mark.only("mariadb")
+@pytest.mark.parametrize("helper", ["first_or_create", "create_or_first"])
+def test_mariadb_repeatable_read_races_still_see_the_winners_row(
+    server_env: Env, make_server_env: EnvFactory, helper: str
+) -> None:
+    repeatable = make_server_env(isolation_level="REPEATABLE READ")
+    keys = fresh_keys(KEYS)
+    ids, errors = run_race(THREADS, keys, unit_attempt(repeatable, repeatable.db, helper))
+    assert errors == []
+    assert_one_row_per_key(repeatable, repeatable.db, keys, ids)
