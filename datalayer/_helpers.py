@@ -12,7 +12,7 @@ from typing import Any, TypeVar, Union
 
 from sqlalchemy import func, literal, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Mapper, Session, scoped_session
 
 from . import _dialects
 from ._mapping import check_attributes, mapper_of, primary_key_attributes, unique_keys
@@ -35,22 +35,19 @@ SessionLike = Union[Session, "scoped_session[Any]"]
 
 def find_all(session: SessionLike, model: type[M], /, **attrs: Any) -> list[M]:
     """Every ``model`` row whose attributes equal ``attrs``, ordered by primary key."""
-    mapper = mapper_of(model)
-    check_attributes(mapper, attrs)
+    mapper = _checked(model, attrs)
     stmt = select(model).filter_by(**attrs).order_by(*mapper.primary_key)
     return list(session.scalars(stmt))
 
 
 def first(session: SessionLike, model: type[M], /, **attrs: Any) -> M | None:
     """The ``model`` row with the lowest primary key among those matching ``attrs``, or None."""
-    mapper = mapper_of(model)
-    check_attributes(mapper, attrs)
-    return _first(session, model, attrs)
+    return _first(session, model, _checked(model, attrs), attrs)
 
 
 def create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     """Build ``model(**attrs)``, add it and flush; never commits."""
-    check_attributes(mapper_of(model), attrs)
+    _checked(model, attrs)
     obj = model(**attrs)
     session.add(obj)
     session.flush()
@@ -65,42 +62,46 @@ def create_or_first(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     count as "exists"; any other error propagates unchanged. Flushes, never
     commits.
     """
-    mapper = mapper_of(model)
-    check_attributes(mapper, attrs)
-    return _create_or_first(session, model, attrs)
+    return _create_or_first(session, model, _checked(model, attrs), attrs)
 
 
 def first_or_create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     """:func:`first` by ``attrs``, then :func:`create_or_first` on a miss. Flushes, never commits."""
-    mapper = mapper_of(model)
-    check_attributes(mapper, attrs)
-    found = _first(session, model, attrs)
+    mapper = _checked(model, attrs)
+    found = _first(session, model, mapper, attrs)
     if found is not None:
         return found
-    return _create_or_first(session, model, attrs)
+    return _create_or_first(session, model, mapper, attrs)
 
 
 def count(session: SessionLike, model: type[Any], /, **attrs: Any) -> int:
     """How many ``model`` rows match ``attrs``."""
-    check_attributes(mapper_of(model), attrs)
+    _checked(model, attrs)
     stmt = select(func.count()).select_from(model).filter_by(**attrs)
     return session.execute(stmt).scalar_one()
 
 
 def exists(session: SessionLike, model: type[Any], /, **attrs: Any) -> bool:
     """Whether any ``model`` row matches ``attrs``."""
-    check_attributes(mapper_of(model), attrs)
+    _checked(model, attrs)
     subquery = select(literal(1)).select_from(model).filter_by(**attrs).exists()
     return bool(session.execute(select(subquery)).scalar_one())
 
 
-def _first(session: SessionLike, model: type[M], attrs: dict[str, Any]) -> M | None:
-    stmt = select(model).filter_by(**attrs).order_by(*mapper_of(model).primary_key).limit(1)
+def _checked(model: type[Any], attrs: dict[str, Any]) -> Mapper[Any]:
+    """The mapper of ``model``, once ``attrs`` are known to be its mapped attributes."""
+    mapper = mapper_of(model)
+    check_attributes(mapper, attrs)
+    return mapper
+
+
+def _first(session: SessionLike, model: type[M], mapper: Mapper[Any], attrs: dict[str, Any]) -> M | None:
+    stmt = select(model).filter_by(**attrs).order_by(*mapper.primary_key).limit(1)
     return session.scalars(stmt).first()
 
 
-def _create_or_first(session: SessionLike, model: type[M], attrs: dict[str, Any]) -> M:
-    loaded = _loaded_by_primary_key(session, model, attrs)
+def _create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], attrs: dict[str, Any]) -> M:
+    loaded: M | None = _loaded_by_primary_key(session, mapper, attrs)
     if loaded is not None:
         return loaded
     obj = model(**attrs)
@@ -111,16 +112,15 @@ def _create_or_first(session: SessionLike, model: type[M], attrs: dict[str, Any]
             session.add(obj)
             session.flush()
     except IntegrityError as exc:
-        dialect = session.get_bind(mapper=mapper_of(model)).dialect
+        dialect = session.get_bind(mapper=mapper).dialect
         if not _dialects.is_unique_violation(dialect, exc.orig):
             raise
-        return _reread(session, model, attrs, exc)
+        return _reread(session, model, mapper, attrs, exc)
     return obj
 
 
-def _loaded_by_primary_key(session: SessionLike, model: type[M], attrs: dict[str, Any]) -> M | None:
-    """The persistent object already in the identity map under the primary key in ``attrs``."""
-    mapper = mapper_of(model)
+def _loaded_by_primary_key(session: SessionLike, mapper: Mapper[Any], attrs: dict[str, Any]) -> Any:
+    """The persistent object already in the identity map under the primary key in ``attrs``, or None."""
     names = primary_key_attributes(mapper)
     if not all(name in attrs for name in names):
         return None
@@ -128,13 +128,13 @@ def _loaded_by_primary_key(session: SessionLike, model: type[M], attrs: dict[str
     loaded = session.identity_map.get(key)
     if loaded is None or loaded in session.deleted:
         return None
-    found: M = loaded
-    return found
+    return loaded
 
 
-def _reread(session: SessionLike, model: type[M], attrs: dict[str, Any], exc: IntegrityError) -> M:
+def _reread(
+    session: SessionLike, model: type[M], mapper: Mapper[Any], attrs: dict[str, Any], exc: IntegrityError
+) -> M:
     """The row that made the insert of ``attrs`` conflict, read by the conflicting key."""
-    mapper = mapper_of(model)
     dialect = session.get_bind(mapper=mapper).dialect
     name = _dialects.constraint_name(exc.orig)
     keys = unique_keys(mapper)

@@ -1,0 +1,43 @@
+"""Each package's ``__all__`` is sorted, importable and complete."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+import datalayer
+import datalayer.errors
+import repositories
+
+
+@pytest.mark.parametrize("module", [datalayer, datalayer.errors, repositories], ids=lambda m: m.__name__)
+def test_all_is_sorted_and_every_name_is_importable(module: types.ModuleType) -> None:
+    assert module.__all__ == sorted(module.__all__)
+    for name in module.__all__:
+        assert hasattr(module, name), name
+
+
+@pytest.mark.parametrize("module", [datalayer, datalayer.errors, repositories], ids=lambda m: m.__name__)
+def test_all_lists_every_public_class_and_function_defined_in_the_package(module: types.ModuleType) -> None:
+    package = module.__name__.split(".")[0]
+    public = {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and isinstance(value, type | types.FunctionType)
+        and value.__module__.split(".")[0] == package
+    }
+    assert public <= set(module.__all__)
+
+
+def test_the_pinned_names_are_there() -> None:
+    assert {"Database", "Session", "UnitOfWork"} <= set(datalayer.__all__)
+    assert repositories.__all__ == ["Repository"]
+    for method in ("all", "create", "first", "first_or_create", "create_or_first", "get"):
+        assert callable(getattr(datalayer.Session, method))
+    for method in (
+        "all", "create", "first", "first_or_create", "create_or_first", "get",
+        "add", "delete", "count", "exists", "select", "scalars",
+    ):  # fmt: skip
+        assert callable(getattr(repositories.Repository, method))
