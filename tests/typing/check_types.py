@@ -1,0 +1,77 @@
+"""Typing checks: read by mypy and pyright (strict) in CI, never run.
+
+Each ``assert_type`` fails the type check if the library's annotations lose precision.
+"""
+
+from __future__ import annotations
+
+from typing import assert_type
+
+from sqlalchemy import Select, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from datalayer import Database, ScopedSession, Session, UnitOfWork
+from repositories import Repository
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(120), unique=True)
+
+
+db = Database("sqlite://", model_class=Base)
+
+
+class UserRepository(Repository[User]):
+    def by_email(self, email: str) -> User | None:
+        return self.first(email=email)
+
+
+class AppUnitOfWork(UnitOfWork):
+    database = db
+    users: UserRepository
+
+
+def check_repository(session: Session) -> None:
+    users = UserRepository(session)
+    assert_type(users.model, type[User])
+    assert_type(users.first(email="x"), User | None)
+    assert_type(users.all(email="x"), list[User])
+    assert_type(users.create(email="x"), User)
+    assert_type(users.first_or_create(email="x"), User)
+    assert_type(users.create_or_first(email="x"), User)
+    assert_type(users.get(1), User | None)
+    assert_type(users.get_one(1), User)
+    assert_type(users.add(User(email="x")), User)
+    assert_type(users.count(), int)
+    assert_type(users.exists(email="x"), bool)
+    assert_type(users.select(), Select[User])
+    assert_type(users.scalars(users.select().where(User.id > 1)), list[User])
+    assert_type(Repository(session, User), Repository[User])
+
+
+def check_session_helpers(session: Session, scoped: ScopedSession) -> None:
+    assert_type(session.first(User, email="x"), User | None)
+    assert_type(session.all(User), list[User])
+    assert_type(session.create(User, email="x"), User)
+    assert_type(session.first_or_create(User, email="x"), User)
+    assert_type(session.create_or_first(User, email="x"), User)
+    assert_type(session.get(User, 1), User | None)
+    assert_type(scoped.first(User, email="x"), User | None)
+    assert_type(scoped.create_or_first(User, email="x"), User)
+    assert_type(db.s.all(User), list[User])
+
+
+def check_unit_of_work() -> None:
+    with AppUnitOfWork() as uow:
+        assert_type(uow, AppUnitOfWork)
+        assert_type(uow.users, UserRepository)
+        assert_type(uow.session, Session)
+        assert_type(uow.repository(User), Repository[User])
+    with db.Session() as dbs:
+        assert_type(dbs, Session)
