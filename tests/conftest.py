@@ -87,14 +87,20 @@ def _cached_env(backend: str, cache: dict[str, Env], tmp_path_factory: pytest.Te
     return cache[backend]
 
 
+def _env_for_test(
+    request: pytest.FixtureRequest, cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Env]:
+    env = _cached_env(request.param, cache, tmp_path_factory)
+    yield env
+    _clean(env)
+
+
 @pytest.fixture(params=BACKENDS)
 def env(
     request: pytest.FixtureRequest, _env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Env]:
     """The test models on each backend in turn; every row is deleted after the test."""
-    env = _cached_env(request.param, _env_cache, tmp_path_factory)
-    yield env
-    _clean(env)
+    yield from _env_for_test(request, _env_cache, tmp_path_factory)
 
 
 @pytest.fixture(params=SERVERS)
@@ -102,9 +108,7 @@ def server_env(
     request: pytest.FixtureRequest, _env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Env]:
     """Like ``env``, on the server databases only (PostgreSQL, MariaDB) whose URLs are set."""
-    env = _cached_env(request.param, _env_cache, tmp_path_factory)
-    yield env
-    _clean(env)
+    yield from _env_for_test(request, _env_cache, tmp_path_factory)
 
 
 EnvFactory = Callable[..., Env]
