@@ -16,8 +16,10 @@ __all__ = [
     "configure_engine",
     "constraint_name",
     "engine_defaults",
+    "implicit_constraint_name",
     "is_unique_violation",
     "needs_locking_reread",
+    "reread_sees_latest",
 ]
 
 # PostgreSQL: unique_violation.
@@ -65,6 +67,27 @@ def needs_locking_reread(dialect: Dialect) -> bool:
     (``LOCK IN SHARE MODE``) always reads the latest committed version.
     """
     return dialect.name in ("mysql", "mariadb")
+
+
+def reread_sees_latest(dialect: Dialect) -> bool:
+    """Whether the re-read after a unique violation always sees the conflicting row.
+
+    True where the row can neither be hidden by a snapshot nor deleted meanwhile:
+    InnoDB's locking read sees the latest committed row, and the duplicate-key
+    error left a shared lock on it; SQLite has one writer at a time, and the
+    failed insert already made this transaction that writer.
+    """
+    return dialect.name in ("mysql", "mariadb", "sqlite")
+
+
+def implicit_constraint_name(
+    dialect: Dialect, table: str, columns: tuple[str, ...], primary: bool
+) -> str | None:
+    """The name the server gives an unnamed unique or primary key constraint, where known."""
+    if dialect.name != "postgresql":
+        return None
+    name = f"{table}_pkey" if primary else f"{table}_{'_'.join(columns)}_key"
+    return name if len(name) <= dialect.max_identifier_length else None
 
 
 def engine_defaults(drivername: str, options: dict[str, Any]) -> dict[str, Any]:

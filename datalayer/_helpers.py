@@ -8,15 +8,16 @@ are one-line fronts over it. Helpers flush, never commit.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 from sqlalchemy import func, literal, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapper, Session, scoped_session
+from sqlalchemy.orm import Mapper
 
 from . import _dialects
-from ._mapping import check_attributes, mapper_of, primary_key_attributes, unique_keys
-from .errors import ConflictError, StaleConflictError
+from ._conflicts import existing_row
+from ._mapping import check_attributes, mapper_of, primary_key_attributes
+from ._types import SessionLike
 
 __all__ = [
     "SessionLike",
@@ -30,7 +31,6 @@ __all__ = [
 ]
 
 M = TypeVar("M")
-SessionLike = Union[Session, "scoped_session[Any]"]
 
 
 def find_all(session: SessionLike, model: type[M], /, **attrs: Any) -> list[M]:
@@ -47,7 +47,7 @@ def first(session: SessionLike, model: type[M], /, **attrs: Any) -> M | None:
 
 def create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     """Build ``model(**attrs)``, add it and flush; never commits."""
-    _checked(model, attrs)
+    _checked(model, attrs, constructor=True)
     obj = model(**attrs)
     session.add(obj)
     session.flush()
@@ -62,7 +62,7 @@ def create_or_first(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     count as "exists"; any other error propagates unchanged. Flushes, never
     commits.
     """
-    return _create_or_first(session, model, _checked(model, attrs), attrs)
+    return _create_or_first(session, model, _checked(model, attrs, constructor=True), attrs)
 
 
 def first_or_create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
@@ -88,10 +88,10 @@ def exists(session: SessionLike, model: type[Any], /, **attrs: Any) -> bool:
     return bool(session.execute(select(subquery)).scalar_one())
 
 
-def _checked(model: type[Any], attrs: dict[str, Any]) -> Mapper[Any]:
-    """The mapper of ``model``, once ``attrs`` are known to be its mapped attributes."""
+def _checked(model: type[Any], attrs: dict[str, Any], *, constructor: bool = False) -> Mapper[Any]:
+    """The mapper of ``model``, once ``attrs`` are known to be its attributes (see check_attributes)."""
     mapper = mapper_of(model)
-    check_attributes(mapper, attrs)
+    check_attributes(mapper, attrs, constructor=constructor)
     return mapper
 
 
@@ -104,6 +104,9 @@ def _create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], 
     loaded: M | None = _loaded_by_primary_key(session, mapper, attrs)
     if loaded is not None:
         return loaded
+    # The caller's pending work is flushed first, outside the savepoint: its own
+    # errors propagate as they are and are never taken for this insert's conflict.
+    session.flush()
     obj = model(**attrs)
     try:
         # The object is added inside the savepoint: added before it, it would be
@@ -115,7 +118,7 @@ def _create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], 
         dialect = session.get_bind(mapper=mapper).dialect
         if not _dialects.is_unique_violation(dialect, exc.orig):
             raise
-        return _reread(session, model, mapper, attrs, exc)
+        return existing_row(session, model, mapper, attrs, exc)
     return obj
 
 
@@ -129,42 +132,3 @@ def _loaded_by_primary_key(session: SessionLike, mapper: Mapper[Any], attrs: dic
     if loaded is None or loaded in session.deleted:
         return None
     return loaded
-
-
-def _reread(
-    session: SessionLike, model: type[M], mapper: Mapper[Any], attrs: dict[str, Any], exc: IntegrityError
-) -> M:
-    """The row that made the insert of ``attrs`` conflict, read by the conflicting key."""
-    dialect = session.get_bind(mapper=mapper).dialect
-    name = _dialects.constraint_name(exc.orig)
-    keys = unique_keys(mapper)
-    named = [key for key_name, key in keys if name is not None and key_name == name]
-    candidates = named or [key for _, key in keys]
-    covered = [key for key in candidates if all(attr in attrs for attr in key)]
-    if not covered:
-        raise ConflictError(
-            f"{model.__name__} conflicts on a unique key that the given attributes "
-            f"({', '.join(sorted(attrs))}) do not cover, so the existing row cannot be read back",
-            constraint=name,
-        ) from exc
-    for key in covered:
-        stmt = (
-            select(model)
-            .filter_by(**{attr: attrs[attr] for attr in key})
-            .order_by(*mapper.primary_key)
-            .limit(1)
-        )
-        if _dialects.needs_locking_reread(dialect):
-            stmt = stmt.with_for_update(read=True)
-        found = session.scalars(stmt).first()
-        if found is not None:
-            return found
-    raise StaleConflictError(
-        f"{model.__name__} with {_describe(covered, attrs)} already exists but this transaction "
-        "cannot see it (snapshot isolation or a concurrent delete): retry the unit of work",
-        constraint=name,
-    ) from exc
-
-
-def _describe(keys: list[tuple[str, ...]], attrs: dict[str, Any]) -> str:
-    return " or ".join(", ".join(f"{attr}={attrs[attr]!r}" for attr in key) for key in keys)

@@ -67,8 +67,12 @@ class UnitOfWork:
             raise UsageError(f"{type(self).__name__} is already active; open a new unit of work instead")
         declared = _declared_repositories(type(self))
         session = self.database.Session(expire_on_commit=False, close_resets_only=False)
-        for name, repository_class, model in declared:
-            setattr(self, name, repository_class(session, model))
+        try:
+            for name, repository_class, model in declared:
+                setattr(self, name, repository_class(session, model))
+        except BaseException:
+            session.close()
+            raise
         self._session = session
         return self
 

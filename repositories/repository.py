@@ -13,7 +13,7 @@ from datalayer.errors import NotFoundError, UsageError
 if TYPE_CHECKING:
     from sqlalchemy import Select
 
-    from datalayer._helpers import SessionLike
+    from datalayer._types import SessionLike
 
 __all__ = ["Repository"]
 

@@ -19,6 +19,7 @@ class Tag:
 
     label: str
     id: int | None = None
+    note: str | None = attrs.field(default=None, eq=False)  # a domain field with no column
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,12 @@ def define_models(db: Database) -> Models:
         role: Mapped[str | None] = mapped_column(String(50))
 
     class Ticket(db.Model):
-        """A unique column that is filled by a default, never by the caller."""
+        """Two unique keys: ``title`` from the caller, ``code`` from a default."""
 
         __tablename__ = "t_tickets"
         id: Mapped[int] = mapped_column(primary_key=True)
         code: Mapped[str] = mapped_column(String(20), unique=True, default="FIXED")
-        title: Mapped[str] = mapped_column(String(100))
+        title: Mapped[str] = mapped_column(String(100), unique=True)
 
     tags = Table(
         "t_tags",

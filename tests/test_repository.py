@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import orm
 
-from datalayer.errors import NotFoundError
+from datalayer.errors import NotFoundError, UnknownAttributeError
 from repositories import Repository
 from tests.conftest import Env
 
@@ -113,6 +113,16 @@ def test_attrs_domain_classes_mapped_imperatively_work_like_models(env: Env) -> 
         dbs.commit()
     with env.db.Session() as dbs:
         assert Repository(dbs, Tag).count() == 2
+
+
+def test_attrs_init_arguments_without_a_column_are_accepted_to_build_but_not_to_filter(env: Env) -> None:
+    Tag = env.m.Tag
+    with env.db.Session() as dbs:
+        tag = dbs.create(Tag, label="python", note="not stored")
+        assert tag.note == "not stored"
+        assert dbs.create_or_first(Tag, label="python", note="ignored") is tag
+        with pytest.raises(UnknownAttributeError, match="Tag has no mapped attribute 'note'"):
+            dbs.first(Tag, note="not stored")
 
 
 def test_repr_names_the_repository_and_model(env: Env) -> None:

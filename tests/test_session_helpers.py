@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from datalayer.errors import ConflictError
+from datalayer.errors import ConflictError, RetryableError
 from tests.conftest import Env
 
 
@@ -178,10 +178,25 @@ def test_create_or_first_refuses_a_conflict_on_a_key_it_was_not_given(env: Env) 
     Ticket = env.m.Ticket
     with env.db.Session() as dbs:
         dbs.create(Ticket, title="first")  # takes the default code "FIXED"
+        # "second" is a new title, but the default code conflicts: not retryable
         with pytest.raises(ConflictError, match="do not cover") as raised:
             dbs.create_or_first(Ticket, title="second")
+        assert not isinstance(raised.value, RetryableError)
         assert isinstance(raised.value.__cause__, IntegrityError)
         assert [t.title for t in dbs.all(Ticket)] == ["first"]
+
+
+def test_create_or_first_never_takes_the_callers_own_conflict_for_its_own(env: Env) -> None:
+    User, Ticket = env.m.User, env.m.Ticket
+    with env.db.Session() as dbs:
+        dbs.create(User, email="taken@x.org")
+        dbs.commit()
+        dbs.add(User(email="taken@x.org"))  # the caller's pending duplicate
+        with pytest.raises(IntegrityError) as raised:
+            dbs.create_or_first(Ticket, title="unrelated")
+        assert not isinstance(raised.value, ConflictError)
+        dbs.rollback()
+        assert dbs.all(Ticket) == []
 
 
 def test_values_are_bound_parameters_never_sql(env: Env) -> None:

@@ -161,3 +161,13 @@ def test_unresolvable_annotations_get_a_clear_error(env: Env) -> None:
 
     with pytest.raises(UsageError, match="cannot resolve the annotations of Broken"), Broken():
         pass
+
+
+def test_a_declared_repository_without_a_model_fails_on_entry_with_a_clear_error(env: Env) -> None:
+    class Vague(UnitOfWork):
+        database = env.db
+        things: Repository  # type: ignore[type-arg]
+
+    with pytest.raises(UsageError, match=r"Repository has no model"), Vague():
+        pass
+    assert env.db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]

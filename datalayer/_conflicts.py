@@ -1,0 +1,73 @@
+"""After a unique violation: find the row that holds the key, or say why it cannot be had."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapper
+
+from . import _dialects
+from ._mapping import UniqueKey, unique_keys
+from ._types import SessionLike
+from .errors import ConflictError, StaleConflictError
+
+__all__ = ["existing_row"]
+
+M = TypeVar("M")
+
+
+def existing_row(
+    session: SessionLike, model: type[M], mapper: Mapper[Any], attrs: dict[str, Any], exc: IntegrityError
+) -> M:
+    """The row whose unique key made the insert of ``attrs`` fail, read by that key.
+
+    Raises :class:`ConflictError` when the conflicting key is not among ``attrs``
+    (the row cannot be found from them), and :class:`StaleConflictError` when the
+    row exists but this transaction cannot see it.
+    """
+    dialect = session.get_bind(mapper=mapper).dialect
+    name = _dialects.constraint_name(exc.orig)
+    keys = unique_keys(mapper)
+    identified = [key for key in keys if name is not None and name in _names(dialect, key)]
+    covered = [key for key in identified or keys if set(key.attributes) <= attrs.keys()]
+    for key in covered:
+        stmt = select(model).filter_by(**{attr: attrs[attr] for attr in key.attributes})
+        if _dialects.needs_locking_reread(dialect):
+            stmt = stmt.with_for_update(read=True)
+        found = session.scalars(stmt.order_by(*mapper.primary_key).limit(1)).first()
+        if found is not None:
+            return found
+    if covered and _may_be_hidden(dialect, identified, keys, attrs):
+        raise StaleConflictError(
+            f"{model.__name__} with {_describe(covered, attrs)} already exists but this transaction "
+            "cannot see it (snapshot isolation or a concurrent delete): retry the unit of work",
+            constraint=name,
+        ) from exc
+    raise ConflictError(
+        f"{model.__name__} conflicts on a unique key that the given attributes "
+        f"({', '.join(sorted(attrs))}) do not cover, so the existing row cannot be read back",
+        constraint=name,
+    ) from exc
+
+
+def _names(dialect: Dialect, key: UniqueKey) -> tuple[str, ...]:
+    implicit = _dialects.implicit_constraint_name(dialect, key.table, key.columns, key.primary)
+    return tuple(name for name in (key.name, implicit) if name is not None)
+
+
+def _may_be_hidden(
+    dialect: Dialect, identified: list[UniqueKey], keys: list[UniqueKey], attrs: dict[str, Any]
+) -> bool:
+    """Whether a missed re-read can mean a hidden row rather than a key ``attrs`` do not hold."""
+    if _dialects.reread_sees_latest(dialect):
+        return False  # the row is visible and locked: the conflict was on another key
+    if identified:
+        return True
+    return all(set(key.attributes) <= attrs.keys() for key in keys if not key.primary)
+
+
+def _describe(keys: list[UniqueKey], attrs: dict[str, Any]) -> str:
+    return " or ".join(", ".join(f"{attr}={attrs[attr]!r}" for attr in key.attributes) for key in keys)
