@@ -8,23 +8,11 @@ import subprocess
 import sys
 import sysconfig
 import uuid
-from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
-from sqlalchemy import (
-    Column,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    create_engine,
-    func,
-    inspect,
-    make_url,
-    select,
-)
+import sqlalchemy as sa
 
 from datalayer import _demo, cli
 from datalayer.cli import main
@@ -33,28 +21,32 @@ SERVERS = {"postgresql": "DATALAYER_TEST_POSTGRESQL_URL", "mariadb": "DATALAYER_
 DEMO_TABLES = ("demo_customers", "demo_orders")
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.servers),
-        pytest.param("mariadb", marks=pytest.mark.servers),
-    ]
-)
+SERVER_PARAMS = [
+    pytest.param(name, marks=pytest.mark.servers)
+    for name, variable in SERVERS.items()
+    if os.environ.get(variable)
+]
+
+
+@pytest.fixture(params=["sqlite", *SERVER_PARAMS])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A database URL: a SQLite file, or a server's URL from its environment variable."""
+    """A database URL: a SQLite file, then each server whose URL is set."""
     name: str = request.param
     if name == "sqlite":
         return f"sqlite:///{tmp_path / 'shop.sqlite3'}"
-    value = os.environ.get(SERVERS[name])
-    if not value:
-        pytest.skip(f"{SERVERS[name]} is not set")
-    return value
+    return os.environ[SERVERS[name]]
+
+
+@pytest.fixture(params=SERVER_PARAMS)
+def server(request: pytest.FixtureRequest) -> str:
+    """The URL of each server whose URL is set."""
+    return os.environ[SERVERS[request.param]]
 
 
 def table_names(url: str) -> set[str]:
-    engine = create_engine(url)
+    engine = sa.create_engine(url)
     try:
-        return set(inspect(engine).get_table_names())
+        return set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()
 
@@ -129,8 +121,8 @@ def test_demo_drops_its_tables_and_leaves_other_tables_alone(
     url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     neighbour = f"cli_neighbour_{uuid.uuid4().hex[:8]}"
-    table = Table(neighbour, MetaData(), Column("id", Integer, primary_key=True))
-    engine = create_engine(url)
+    table = sa.Table(neighbour, sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
+    engine = sa.create_engine(url)
     try:
         with engine.begin() as connection:
             table.create(connection)
@@ -139,10 +131,9 @@ def test_demo_drops_its_tables_and_leaves_other_tables_alone(
         assert "created tables demo_customers, demo_orders" in out
         assert "dropped tables demo_orders, demo_customers" in out
         assert "engine disposed" in out
-        names = table_names(url)
-        assert not names & set(DEMO_TABLES)
+        assert not table_names(url) & set(DEMO_TABLES)
         with engine.connect() as connection:
-            assert connection.execute(select(table.c.id)).scalars().all() == [7]
+            assert connection.execute(sa.select(table.c.id)).scalars().all() == [7]
     finally:
         table.drop(engine, checkfirst=True)
         engine.dispose()
@@ -161,3 +152,109 @@ def test_demo_drops_its_tables_even_when_a_step_fails(
     assert "DemoCheckError: unexpected: the fourth step broke" in captured.err
     assert "dropped tables demo_orders, demo_customers" in captured.out
     assert not table_names(url) & set(DEMO_TABLES)
+
+
+def test_demo_refuses_to_touch_demo_tables_that_already_exist(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = sa.Table("demo_customers", sa.MetaData(), sa.Column("name", sa.String(20)))
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            table.create(connection)
+            connection.execute(table.insert().values(name="someone's data"))
+        assert main(["demo", "--url", url]) == 1
+        captured = capsys.readouterr()
+        assert "already has demo_customers: drop them or use another database" in captured.err
+        assert "created tables" not in captured.out
+        with engine.connect() as connection:
+            assert connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 1
+        assert "demo_orders" not in table_names(url)
+    finally:
+        table.drop(engine, checkfirst=True)
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("bad_url", "status", "message"),
+    [
+        ("not a url", 2, "argument --url: not a SQLAlchemy URL"),
+        ("postgresql://alice:s3cret@localhost:port/shop", 2, "argument --url: not a SQLAlchemy URL"),
+        (
+            "nosuch://alice:s3cret@localhost/shop",
+            2,
+            "cannot load the dialect or driver of nosuch://alice:***@",
+        ),
+        ("postgresql+nosuchdriver://alice:s3cret@localhost/shop", 2, "cannot load the dialect or driver"),
+        (
+            "postgresql+psycopg://alice:s3cret@127.0.0.1:1/shop",
+            1,
+            "the demo failed on postgresql+psycopg://alice:***@127.0.0.1:1/shop: OperationalError: ",
+        ),
+        ("mysql+pymysql://alice:s3cret@127.0.0.1:1/shop", 1, "Can't connect to MySQL server on '127.0.0.1'"),
+    ],
+    ids=[
+        "unparsable",
+        "port not a number",
+        "unknown dialect",
+        "unknown driver",
+        "no postgresql",
+        "no mariadb",
+    ],
+)
+def test_a_bad_url_gives_a_clear_error_and_a_non_zero_exit_code(
+    bad_url: str, status: int, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--url", bad_url]) == status
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert captured.err.count("\n") <= 2, captured.err
+    assert "s3cret" not in captured.out + captured.err
+
+
+def test_a_password_in_a_server_url_is_never_printed(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with_password = sa.make_url(server).set(password="s3cret-demo-pw")
+    main(["demo", "--url", with_password.render_as_string(hide_password=False)])
+    captured = capsys.readouterr()
+    assert "s3cret-demo-pw" not in captured.out + captured.err
+    assert f"datalayer demo on {with_password.render_as_string(hide_password=True)}" in captured.out
+    assert not table_names(server) & set(DEMO_TABLES)
+
+
+def test_a_bad_url_gives_no_traceback_from_the_command_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "datalayer", "demo", "--url", "nosuch://localhost/shop"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("datalayer demo: error: cannot load the dialect or driver of nosuch://")
+
+
+def test_python_dash_m_datalayer_runs_the_demo() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "datalayer", "demo"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "done"
+
+
+def test_the_console_script_is_installed_and_runs() -> None:
+    (entry_point,) = entry_points(group="console_scripts", name="datalayer")
+    assert entry_point.value == "datalayer.cli:main"
+    assert entry_point.load() is cli.main
+    script = Path(sysconfig.get_path("scripts")) / "datalayer"
+    assert script.exists(), f"{script} is not installed: pip install -e ."
+    result = subprocess.run([str(script), "demo"], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "dropped tables demo_orders, demo_customers" in result.stdout
+
+
+def test_help_lists_the_demo_command_and_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "demo" in capsys.readouterr().out
+    assert main([]) == 2
+    assert "required" in capsys.readouterr().err
