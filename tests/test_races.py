@@ -6,15 +6,18 @@ fixture deletes every row afterwards.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from datalayer import Database, UnitOfWork
 from tests.conftest import Env, EnvFactory
+from tests.models import define_models
 
 THREADS = 8
 KEYS = 12
@@ -97,6 +100,43 @@ def test_racing_scoped_sessions_get_one_row_and_the_same_id(server_env: Env, hel
     ids, errors = run_race(THREADS, keys, attempt)
     assert errors == []
     assert_one_row_per_key(server_env, db, keys, ids)
+
+
+def race_in_a_process(url: str, keys: list[str], barrier: Any, results: Any) -> None:
+    """One competing process: its own Database, engine and pool, one unit of work per key."""
+    db = Database(url)
+    models = define_models(db)
+    try:
+        for key in keys:
+            barrier.wait()
+            try:
+                with UnitOfWork(db) as uow:
+                    results.put((key, uow.repository(models.User).first_or_create(email=key).id))
+            except Exception as exc:  # reported to the parent, which asserts on it
+                results.put((key, repr(exc)))
+    finally:
+        db.dispose()
+
+
+def test_racing_processes_get_one_row_and_the_same_id(server_env: Env) -> None:
+    processes, keys = 4, fresh_keys(5)
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(processes, timeout=120), context.Queue()
+    workers = [
+        context.Process(target=race_in_a_process, args=(server_env.url, keys, barrier, results))
+        for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    got = [results.get(timeout=120) for _ in range(processes * len(keys))]
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [worker.exitcode for worker in workers] == [0] * processes
+    with server_env.db.Session() as dbs:
+        for key in keys:
+            rows = dbs.all(server_env.m.User, email=key)
+            assert len(rows) == 1
+            assert sorted(found for k, found in got if k == key) == [rows[0].id] * processes
 
 
 @pytest.mark.only("mariadb")
