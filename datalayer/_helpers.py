@@ -18,6 +18,7 @@ from . import _dialects
 from ._conflicts import existing_row
 from ._mapping import check_attributes, mapper_of, primary_key_attributes
 from ._types import SessionLike
+from .errors import ConflictError
 
 __all__ = [
     "SessionLike",
@@ -28,6 +29,7 @@ __all__ = [
     "find_all",
     "first",
     "first_or_create",
+    "flush",
 ]
 
 M = TypeVar("M")
@@ -46,12 +48,32 @@ def first(session: SessionLike, model: type[M], /, **attrs: Any) -> M | None:
 
 
 def create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
-    """Build ``model(**attrs)``, add it and flush; never commits."""
-    _checked(model, attrs, constructor=True)
+    """Build ``model(**attrs)``, add it and flush; never commits.
+
+    A unique violation raises :class:`ConflictError`; the session must then be
+    rolled back, as after any failed flush.
+    """
+    mapper = _checked(model, attrs, constructor=True)
     obj = model(**attrs)
     session.add(obj)
-    session.flush()
+    flush(session, mapper)
     return obj
+
+
+def flush(session: SessionLike, mapper: Mapper[Any]) -> None:
+    """Flush ``session``, turning a unique violation into :class:`ConflictError` (chained)."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        dialect = session.get_bind(mapper=mapper).dialect
+        if not _dialects.is_unique_violation(dialect, exc.orig):
+            raise
+        name = _dialects.constraint_name(exc.orig)
+        where = f" ({name})" if name else ""
+        raise ConflictError(
+            f"a unique constraint{where} rejected the flush: roll the session back before using it again",
+            constraint=name,
+        ) from exc
 
 
 def create_or_first(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
@@ -105,8 +127,8 @@ def _create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], 
     if loaded is not None:
         return loaded
     # The caller's pending work is flushed first, outside the savepoint: its own
-    # errors propagate as they are and are never taken for this insert's conflict.
-    session.flush()
+    # errors propagate and are never taken for this insert's conflict.
+    flush(session, mapper)
     obj = model(**attrs)
     try:
         # The object is added inside the savepoint: added before it, it would be

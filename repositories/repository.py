@@ -110,9 +110,12 @@ class Repository(Generic[M]):
         return _helpers.exists(self.session, self.model, **attrs)
 
     def add(self, obj: M) -> M:
-        """Add ``obj`` (built by the caller) and flush; never commits."""
+        """Add ``obj`` (built by the caller) and flush; never commits.
+
+        A unique violation raises :class:`~datalayer.errors.ConflictError`.
+        """
         self.session.add(obj)
-        self.session.flush()
+        _helpers.flush(self.session, mapper_of(self.model))
         return obj
 
     def delete(self, obj: M) -> None:

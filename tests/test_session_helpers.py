@@ -64,6 +64,25 @@ def test_create_adds_and_flushes_but_never_commits(env: Env) -> None:
     assert committed_count(env, User) == 0
 
 
+def test_create_raises_a_conflict_error_on_a_duplicate_key(env: Env) -> None:
+    User = env.m.User
+    with env.db.Session() as dbs:
+        dbs.create(User, email="taken@x.org")
+        dbs.commit()
+        with pytest.raises(ConflictError) as raised:
+            dbs.create(User, email="taken@x.org")
+        assert isinstance(raised.value.__cause__, IntegrityError)
+        if env.backend == "postgresql":
+            assert raised.value.constraint == "t_users_email_key"
+        dbs.rollback()
+    assert committed_count(env, User) == 1
+
+
+def test_create_lets_other_integrity_errors_propagate_unchanged(env: Env) -> None:
+    with env.db.Session() as dbs, pytest.raises(IntegrityError):
+        dbs.create(env.m.Order, user_id=None, item="no user")
+
+
 def test_create_then_commit_persists(env: Env) -> None:
     with env.db.Session() as dbs:
         dbs.create(env.m.User, email="kept@x.org")
@@ -192,9 +211,9 @@ def test_create_or_first_never_takes_the_callers_own_conflict_for_its_own(env: E
         dbs.create(User, email="taken@x.org")
         dbs.commit()
         dbs.add(User(email="taken@x.org"))  # the caller's pending duplicate
-        with pytest.raises(IntegrityError) as raised:
+        with pytest.raises(ConflictError, match="roll the session back") as raised:
             dbs.create_or_first(Ticket, title="unrelated")
-        assert not isinstance(raised.value, ConflictError)
+        assert isinstance(raised.value.__cause__, IntegrityError)
         dbs.rollback()
         assert dbs.all(Ticket) == []
 
