@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,10 @@ import pytest
 from sqlalchemy import delete
 
 from datalayer import Database
+from tests.factories import Factories, define_factories
 from tests.models import Models, define_models
+
+pytest_plugins = ["pytester"]
 
 SERVER_URL_VARIABLES = {
     "postgresql": "DATALAYER_TEST_POSTGRESQL_URL",
@@ -35,6 +39,11 @@ class Env:
     url: str
     db: Database
     m: Models
+
+    @functools.cached_property
+    def f(self) -> Factories:
+        """factory-boy factories of the models."""
+        return define_factories(self.m)
 
 
 def _open_env(backend: str, url: str, **engine_options: object) -> Env:
@@ -109,6 +118,12 @@ def server_env(
 ) -> Iterator[Env]:
     """Like ``env``, on the server databases only (PostgreSQL, MariaDB) whose URLs are set."""
     yield from _env_for_test(request, _env_cache, tmp_path_factory)
+
+
+@pytest.fixture
+def datalayer_database(env: Env) -> Database:
+    """The plugin's fixtures (datalayer_db, db_session, assert_queries...) on each backend in turn."""
+    return env.db
 
 
 EnvFactory = Callable[..., Env]

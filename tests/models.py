@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Table, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from datalayer import Database
 
@@ -38,12 +38,14 @@ def define_models(db: Database) -> Models:
         email: Mapped[str] = mapped_column(String(200), unique=True)
         name: Mapped[str | None] = mapped_column(String(200))
         created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+        orders: Mapped[list[Order]] = relationship(back_populates="user", order_by="Order.id")
 
     class Order(db.Model):
         __tablename__ = "t_orders"
         id: Mapped[int] = mapped_column(primary_key=True)
         user_id: Mapped[int] = mapped_column(ForeignKey("t_users.id"))
         item: Mapped[str] = mapped_column(String(100))
+        user: Mapped[User] = relationship(back_populates="orders")
 
     class Membership(db.Model):
         __tablename__ = "t_memberships"

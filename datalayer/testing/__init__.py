@@ -1,0 +1,23 @@
+"""Testing tools: transactional isolation, factories, query counting and fakes.
+
+The pytest plugin (registered on install) builds its fixtures from these; they
+work without pytest too.
+"""
+
+from __future__ import annotations
+
+from ._current import current_session, use_session
+from .factories import ModelFactory
+from .isolation import clean_tables, isolated
+from .queries import QueryLog, assert_queries, count_queries
+
+__all__ = [
+    "ModelFactory",
+    "QueryLog",
+    "assert_queries",
+    "clean_tables",
+    "count_queries",
+    "current_session",
+    "isolated",
+    "use_session",
+]
