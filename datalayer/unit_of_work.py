@@ -5,16 +5,16 @@ from __future__ import annotations
 import inspect
 import typing
 import weakref
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from repositories import Repository
 
+from ._block import TransactionBlock
 from .errors import UsageError
+from .session import Session
 
 if TYPE_CHECKING:
     from .database import Database
-    from .session import Session
 
 __all__ = ["UnitOfWork"]
 
@@ -23,7 +23,7 @@ _Declared = tuple[tuple[str, type[Repository[Any]], "type[Any] | None"], ...]
 _declared_cache: weakref.WeakKeyDictionary[type[UnitOfWork], _Declared] = weakref.WeakKeyDictionary()
 
 
-class UnitOfWork:
+class UnitOfWork(TransactionBlock[Session]):
     """Owns one session and its transaction for the length of a ``with`` block.
 
     Clean exit commits; an exception rolls back and propagates; either way the
@@ -53,72 +53,19 @@ class UnitOfWork:
                 f"{type(self).__name__} has no database: pass one, UnitOfWork(db), "
                 "or set `database = db` on the subclass"
             )
-        self._session: Session | None = None
 
-    @property
-    def session(self) -> Session:
-        """The unit's session; only available inside the ``with`` block."""
-        if self._session is None:
-            raise UsageError(f"{type(self).__name__} is not active: use it as `with unit as uow:`")
-        return self._session
+    def _open(self) -> Session:
+        return self.database.Session(expire_on_commit=False, close_resets_only=False)
 
-    def __enter__(self) -> Self:
-        if self._session is not None:
-            raise UsageError(f"{type(self).__name__} is already active; open a new unit of work instead")
-        declared = _declared_repositories(type(self))
-        session = self.database.Session(expire_on_commit=False, close_resets_only=False)
-        try:
-            for name, repository_class, model in declared:
-                setattr(self, name, repository_class(session, model))
-        except BaseException:
-            session.close()
-            raise
-        self._session = session
-        return self
+    def _build_repositories(self, session: Session) -> dict[str, Any]:
+        return {name: cls(session, model) for name, cls, model in _declared_repositories(type(self))}
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        session = self.session
-        try:
-            if exc_type is None:
-                session.commit()
-            else:
-                session.rollback()
-        finally:
-            session.close()
-            self._session = None
-            for name, _, _ in _declared_repositories(type(self)):
-                self.__dict__.pop(name, None)
-
-    def commit(self) -> None:
-        """Commit the work so far; the unit stays usable and opens a new transaction on demand."""
-        self.session.commit()
-
-    def rollback(self) -> None:
-        """Undo the work so far; the unit stays usable."""
-        self.session.rollback()
+    def _repository_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _, _ in _declared_repositories(type(self)))
 
     def repository(self, model: type[M]) -> Repository[M]:
         """A :class:`~repositories.Repository` of ``model`` on this unit's session."""
         return Repository(self.session, model)
-
-    if not TYPE_CHECKING:  # keep type checkers strict about attribute names
-
-        def __getattr__(self, name: str) -> Any:
-            # Only reached for missing attributes: explain declared repositories.
-            if any(declared == name for declared, _, _ in _declared_repositories(type(self))):
-                raise AttributeError(
-                    f"{type(self).__name__}.{name} exists only inside the `with` block",
-                    name=name,
-                    obj=self,
-                )
-            raise AttributeError(
-                f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
-            )
 
 
 def _declared_repositories(cls: type[UnitOfWork]) -> _Declared:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
-import functools
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import delete
 
 from datalayer import Database
+from datalayer.testing import clean_tables
 from tests.factories import Factories, define_factories
 from tests.models import Models, define_models
 
@@ -54,13 +54,6 @@ def _open_env(backend: str, url: str, **engine_options: object) -> Env:
     return Env(backend, url, db, models)
 
 
-def _clean(env: Env) -> None:
-    env.db.s.remove()
-    with env.db.engine.begin() as connection:
-        for table in reversed(env.db.metadata.sorted_tables):
-            connection.execute(delete(table))
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "only(*backends): run the test on these backends alone")
 
@@ -101,7 +94,7 @@ def _env_for_test(
 ) -> Iterator[Env]:
     env = _cached_env(request.param, cache, tmp_path_factory)
     yield env
-    _clean(env)
+    clean_tables(env.db)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -49,4 +49,6 @@ def define_factories(m: Models) -> Factories:
 
         label = factory.Sequence(lambda n: f"tag-{n}")
 
-    return Factories(User=UserFactory, Order=OrderFactory, UserWithOrders=UserWithOrdersFactory, Tag=TagFactory)
+    return Factories(
+        User=UserFactory, Order=OrderFactory, UserWithOrders=UserWithOrdersFactory, Tag=TagFactory
+    )

@@ -8,17 +8,22 @@ import pytest
 
 import datalayer
 import datalayer.errors
+import datalayer.testing
 import repositories
 
 
-@pytest.mark.parametrize("module", [datalayer, datalayer.errors, repositories], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module", [datalayer, datalayer.errors, datalayer.testing, repositories], ids=lambda m: m.__name__
+)
 def test_all_is_sorted_and_every_name_is_importable(module: types.ModuleType) -> None:
     assert module.__all__ == sorted(module.__all__)
     for name in module.__all__:
         assert hasattr(module, name), name
 
 
-@pytest.mark.parametrize("module", [datalayer, datalayer.errors, repositories], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module", [datalayer, datalayer.errors, datalayer.testing, repositories], ids=lambda m: m.__name__
+)
 def test_all_lists_every_public_class_and_function_defined_in_the_package(module: types.ModuleType) -> None:
     package = module.__name__.split(".")[0]
     public = {

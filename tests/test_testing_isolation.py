@@ -20,7 +20,9 @@ class Boom(Exception):
 
 def rows_seen_by_a_fresh_connection(db: Database, table: str) -> int:
     with db.engine.connect() as connection:
-        return int(connection.execute(select(func.count()).select_from(db.metadata.tables[table])).scalar_one())
+        return int(
+            connection.execute(select(func.count()).select_from(db.metadata.tables[table])).scalar_one()
+        )
 
 
 def test_a_unit_of_work_that_commits_releases_a_savepoint_that_the_test_sees(

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from ._current import current_session, use_session
 from .factories import ModelFactory
+from .fakes import FakeDatabase, FakeRepository, FakeSession, FakeUnitOfWork
 from .isolation import clean_tables, isolated
 from .queries import QueryLog, assert_queries, count_queries
 
 __all__ = [
+    "FakeDatabase",
+    "FakeRepository",
+    "FakeSession",
+    "FakeUnitOfWork",
     "ModelFactory",
     "QueryLog",
     "assert_queries",

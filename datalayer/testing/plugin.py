@@ -84,6 +84,18 @@ def db_session(datalayer_db: Database) -> Generator[Session, None, None]:
         yield session
 
 
+@pytest.fixture(autouse=True)
+def _datalayer_sessions_first(request: pytest.FixtureRequest) -> None:
+    """Open the test's session before any other fixture when the test uses one.
+
+    Fixtures that build objects with factories (pytest-factoryboy's, or your
+    own) then write to it whatever order the test lists them in.
+    """
+    for name in ("db_session", "committing_db"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name)
+
+
 @pytest.fixture
 def committing_db(
     datalayer_database: Database, request: pytest.FixtureRequest

@@ -1,0 +1,147 @@
+"""FakeRepository[M]: the methods of Repository[M], in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
+
+from .._mapping import check_attributes, mapper_of, primary_key_attributes
+from ..errors import ConflictError, NotFoundError, UsageError
+from ._fake_rows import key_of, values_of
+from ._fake_store import FakeDatabase, FakeSession
+
+__all__ = ["FakeRepository"]
+
+M = TypeVar("M")
+
+
+class FakeRepository(Generic[M]):
+    """An in-memory :class:`~repositories.Repository`: the same methods, on a :class:`FakeSession`.
+
+    Writes go to the session's fake transaction, which its :class:`FakeUnitOfWork`
+    commits or rolls back; made without a session, the repository has one of its
+    own on a fresh :class:`FakeDatabase`, never committed. ``select()`` and
+    ``scalars()`` cannot run in memory: write a custom query in Python on a subclass.
+
+    Example::
+
+        class FakeUserRepository(FakeRepository[User]):
+            def by_domain(self, domain: str) -> list[User]:
+                return [user for user in self.all() if user.email.endswith(domain)]
+
+        users = FakeUserRepository()
+        alice = users.create(email="alice@x.org")
+        assert users.by_domain("@x.org") == [alice]
+    """
+
+    _model: ClassVar[type[Any] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            origin, args = get_origin(base), get_args(base)
+            if isinstance(origin, type) and issubclass(origin, FakeRepository) and args:
+                cls._model = args[0] if isinstance(args[0], type) else None
+                return
+
+    def __init__(self, model: type[M] | None = None, *, session: FakeSession | None = None) -> None:
+        chosen = cast("type[M] | None", model if model is not None else self._model)
+        if chosen is None:
+            raise UsageError(
+                f"{type(self).__name__} has no model: subclass FakeRepository[Model] or pass the model"
+            )
+        self._mapper = mapper_of(chosen)
+        self.model: type[M] = chosen
+        self.session = session if session is not None else FakeSession(FakeDatabase())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self.model.__name__})"
+
+    def get(self, ident: Any) -> M | None:
+        """The object with primary key ``ident`` (a value, a tuple or a dict of them), or None."""
+        wanted = _key(primary_key_attributes(self._mapper), ident)
+        for obj in self._objects():
+            if key_of(self._mapper, values_of(self._mapper, obj)) == wanted:
+                return obj
+        return None
+
+    def get_one(self, ident: Any) -> M:
+        """The object with primary key ``ident``; :class:`~datalayer.errors.NotFoundError` if none."""
+        found = self.get(ident)
+        if found is None:
+            raise NotFoundError(self.model, ident)
+        return found
+
+    def all(self, **attrs: Any) -> list[M]:
+        """Every object whose attributes equal ``attrs``, ordered by primary key."""
+        check_attributes(self._mapper, attrs)
+        return self._matching(attrs)
+
+    def first(self, **attrs: Any) -> M | None:
+        """The matching object with the lowest primary key, or None."""
+        check_attributes(self._mapper, attrs)
+        return next(iter(self._matching(attrs)), None)
+
+    def create(self, **attrs: Any) -> M:
+        """Add ``Model(**attrs)`` to the fake transaction; a duplicate unique key raises ConflictError."""
+        check_attributes(self._mapper, attrs, constructor=True)
+        obj = self.model(**attrs)
+        self.session.add(obj)
+        return obj
+
+    def first_or_create(self, **attrs: Any) -> M:
+        """:meth:`first` by ``attrs``, then :meth:`create_or_first` on a miss. Never commits."""
+        check_attributes(self._mapper, attrs)
+        found = next(iter(self._matching(attrs)), None)
+        return found if found is not None else self._create_or_first(attrs)
+
+    def create_or_first(self, **attrs: Any) -> M:
+        """Create the object, or return the one holding its unique key; the rest of the work is kept.
+
+        A conflict on a key that ``attrs`` do not cover raises ConflictError.
+        """
+        check_attributes(self._mapper, attrs, constructor=True)
+        return self._create_or_first(attrs)
+
+    def count(self, **attrs: Any) -> int:
+        """How many objects match ``attrs``."""
+        return len(self.all(**attrs))
+
+    def exists(self, **attrs: Any) -> bool:
+        """Whether any object matches ``attrs``."""
+        return bool(self.all(**attrs))
+
+    def add(self, obj: M) -> M:
+        """Add ``obj`` (built by the caller) to the fake transaction; a duplicate key raises ConflictError."""
+        self.session.add(obj)
+        return obj
+
+    def delete(self, obj: M) -> None:
+        """Delete ``obj`` in the fake transaction; never commits."""
+        self.session.delete(obj)
+
+    def _objects(self) -> list[M]:
+        return cast("list[M]", self.session.objects(self._mapper))
+
+    def _matching(self, attrs: dict[str, Any]) -> list[M]:
+        return [obj for obj in self._objects() if all(getattr(obj, k) == v for k, v in attrs.items())]
+
+    def _create_or_first(self, attrs: dict[str, Any]) -> M:
+        obj = self.model(**attrs)
+        clashes = self.session.try_add(self._mapper, obj)
+        if not clashes:
+            return obj
+        for key, holder in clashes:
+            if set(key.attributes) <= attrs.keys():
+                return cast("M", holder)
+        raise ConflictError(
+            f"{self.model.__name__} conflicts on a unique key that the given attributes "
+            f"({', '.join(sorted(attrs))}) do not cover, so the existing row cannot be read back",
+            constraint=clashes[0][0].name,
+        )
+
+
+def _key(names: tuple[str, ...], ident: object) -> tuple[Any, ...]:
+    if isinstance(ident, dict):
+        return tuple(cast("dict[str, Any]", ident).get(name) for name in names)
+    return tuple(cast("Iterable[Any]", ident)) if isinstance(ident, tuple) else (ident,)

@@ -1,0 +1,123 @@
+"""In-memory fakes of Repository and UnitOfWork, for unit tests of services with no database.
+
+Emulated, as the real ones do it: keyword filters by Python equality (None
+matches None); ``all`` and ``first`` ordered by primary key; attribute names and
+models checked by the real helpers' own checks (``UnknownAttributeError``,
+``UnmappedClassError``); single-column integer autoincrement keys assigned from
+a counter (never reused, moved past explicit keys); scalar Python-side column
+defaults; every unique key (primary key, unique constraints, unique indexes)
+checked on ``create``/``add`` and again on commit (``ConflictError``, after which
+the unit must be rolled back); ``create_or_first`` returning the row that holds
+the conflicting key, or ``ConflictError`` when the given attributes do not cover
+it; one object per row within a unit; commit writing only the changed columns;
+rollback dropping new objects, restoring deleted ones and resetting loaded
+objects to the committed values; a unit sees others' commits, never their
+uncommitted work.
+
+Not emulated: SQL (no ``select``/``scalars``: write custom queries in Python on
+a :class:`FakeRepository` subclass), server and SQL-expression defaults, callable
+defaults and ``onupdate`` (the attribute stays None), relationships (not loaded,
+no cascades, no foreign key checks), NOT NULL and CHECK constraints, collations
+(MariaDB compares strings case-insensitively), type coercion, inheritance,
+changing a primary key, locking and isolation levels (the last commit wins);
+``add`` of an object from another unit inserts it as new.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from repositories import Repository
+
+from .._block import TransactionBlock
+from .._mapping import mapper_of
+from ..errors import UsageError
+from ._fake_repository import FakeRepository
+from ._fake_store import FakeDatabase, FakeSession
+
+__all__ = ["FakeDatabase", "FakeRepository", "FakeSession", "FakeUnitOfWork"]
+
+M = TypeVar("M")
+
+
+class FakeUnitOfWork(TransactionBlock[FakeSession]):
+    """An in-memory :class:`~datalayer.UnitOfWork`: one fake transaction per ``with`` block.
+
+    Clean exit commits to the :class:`FakeDatabase` (given, or a fresh one per
+    unit); an exception rolls back and propagates; ``commit()`` and
+    ``rollback()`` work mid-block. ``commits`` and ``rollbacks`` count them; a
+    commit that finds a unique conflict raises ConflictError and counts nothing.
+    Objects stay readable after the block, but never reach the database again.
+    Each keyword names a repository built on entry and removed on exit: give a
+    model, or a :class:`FakeRepository` subclass.
+
+    Example::
+
+        database = FakeDatabase()
+        with FakeUnitOfWork(database, users=User) as uow:
+            uow.users.create(email="a@x.org")
+        assert uow.committed
+        with FakeUnitOfWork(database) as uow:
+            assert uow.repository(User).count() == 1
+    """
+
+    def __init__(self, database: FakeDatabase | None = None, **repositories: type[Any]) -> None:
+        self.database = database if database is not None else FakeDatabase()
+        self.commits = 0
+        self.rollbacks = 0
+        for name, given in repositories.items():
+            if hasattr(self, name):
+                raise UsageError(
+                    f"{name!r} is a {type(self).__name__} attribute: name the repository otherwise"
+                )
+            if issubclass(given, Repository):
+                raise UsageError(
+                    f"{given.__name__} is a real repository: give the model, or a FakeRepository "
+                    "subclass with its custom queries written in Python"
+                )
+            if not issubclass(given, FakeRepository):
+                mapper_of(given)  # checked now rather than on entry
+        self._repositories = dict(repositories)
+
+    @property
+    def committed(self) -> bool:
+        """Whether the unit has committed at least once."""
+        return self.commits > 0
+
+    @property
+    def rolled_back(self) -> bool:
+        """Whether the unit has rolled back at least once."""
+        return self.rollbacks > 0
+
+    def _open(self) -> FakeSession:
+        return FakeSession(self.database)
+
+    def _build_repositories(self, session: FakeSession) -> dict[str, Any]:
+        return {name: _repository(given, session) for name, given in self._repositories.items()}
+
+    def _repository_names(self) -> tuple[str, ...]:
+        return tuple(self.__dict__.get("_repositories", ()))
+
+    def commit(self) -> None:
+        """Commit the work so far to the fake database; the unit stays usable."""
+        super().commit()
+        self.commits += 1
+
+    def rollback(self) -> None:
+        """Undo the work since the last commit; the unit stays usable."""
+        super().rollback()
+        self.rollbacks += 1
+
+    if TYPE_CHECKING:
+        # The keyword repositories, typed Any (uow.repository(Model) is the precisely typed way).
+        def __getattr__(self, name: str) -> Any: ...
+
+    def repository(self, model: type[M]) -> FakeRepository[M]:
+        """A :class:`FakeRepository` of ``model`` on this unit's session."""
+        return FakeRepository(model, session=self.session)
+
+
+def _repository(given: type[Any], session: FakeSession) -> FakeRepository[Any]:
+    if FakeRepository in given.__mro__:  # not issubclass: the checkers would narrow to two different types
+        return cast("type[FakeRepository[Any]]", given)(session=session)
+    return FakeRepository(given, session=session)
