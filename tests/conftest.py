@@ -12,6 +12,7 @@ import pytest
 
 from datalayer import Database
 from datalayer.testing import clean_tables
+from tests._databases import create_run_database, drop_run_database
 from tests.factories import Factories, define_factories
 from tests.models import Models, define_models
 
@@ -25,10 +26,16 @@ SERVERS = [name for name, variable in SERVER_URL_VARIABLES.items() if os.environ
 BACKENDS = ["sqlite", *SERVERS]
 
 
+_run_databases: dict[str, str] = {}
+
+
 def backend_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database of this run's own: a temporary SQLite file, or a fresh database on the server."""
     if backend == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
-    return os.environ[SERVER_URL_VARIABLES[backend]]
+    if backend not in _run_databases:
+        _run_databases[backend] = create_run_database(os.environ[SERVER_URL_VARIABLES[backend]])
+    return _run_databases[backend]
 
 
 @dataclass
@@ -78,9 +85,9 @@ def _env_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, E
     cache: dict[str, Env] = {}
     yield cache
     for env in cache.values():
-        env.db.s.remove()
-        env.db.drop_all()
         env.db.dispose()
+    for backend, url in _run_databases.items():
+        drop_run_database(url, os.environ[SERVER_URL_VARIABLES[backend]])
 
 
 def _cached_env(backend: str, cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory) -> Env:
