@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
-from .errors import UsageError
+from .errors import ReadOnlyError, UsageError
 
 __all__ = ["TransactionBlock"]
 
@@ -22,10 +22,13 @@ S = TypeVar("S", bound=_Transactional)
 class TransactionBlock(Generic[S]):
     """One session per ``with`` block: clean exit commits, an exception rolls back, the session always closes.
 
-    Subclasses say how to open the session and which repositories to build on it.
+    Subclasses say how to open the session, which repositories to build on it,
+    and which errors to translate as they leave the block.
     """
 
     _session: S | None = None
+    read_only: bool = False
+    """A read-only unit never commits: clean exit rolls back, and writes are refused."""
 
     def _open(self) -> S:
         raise NotImplementedError
@@ -36,6 +39,13 @@ class TransactionBlock(Generic[S]):
 
     def _repository_names(self) -> tuple[str, ...]:
         raise NotImplementedError
+
+    def _flush(self) -> None:
+        """Send pending changes before the COMMIT, so that their failures are known to come first."""
+
+    def _translate(self, error: BaseException, *, committing: bool) -> BaseException | None:
+        """The error to raise instead of ``error`` as it leaves the block, or None to let it go as is."""
+        return None
 
     @property
     def session(self) -> S:
@@ -63,19 +73,33 @@ class TransactionBlock(Generic[S]):
         traceback: TracebackType | None,
     ) -> None:
         session = self.session
+        error, committing = exc, False
         try:
-            if exc_type is None:
-                self.commit()
-            else:
+            if exc is not None or self.read_only:
                 self.rollback()
+            else:
+                self._flush()  # a failure here comes before the COMMIT: nothing was saved
+                committing = True
+                self.commit()
+        except BaseException as failure:
+            error = failure
         finally:
             session.close()
             self._session = None
             for name in self._repository_names():
                 self.__dict__.pop(name, None)
+        if error is None:
+            return
+        translated = self._translate(error, committing=committing)
+        if translated is not None:
+            raise translated from error
+        if error is not exc:
+            raise error
 
     def commit(self) -> None:
         """Commit the work so far; the unit stays usable and opens a new transaction on demand."""
+        if self.read_only:
+            raise ReadOnlyError(f"{type(self).__name__} is read-only: it never commits")
         self.session.commit()
 
     def rollback(self) -> None:

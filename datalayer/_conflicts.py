@@ -9,7 +9,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
-from . import _dialects
+from . import _codes, _dialects
 from ._mapping import UniqueKey, unique_keys
 from ._types import SessionLike
 from .errors import ConflictError, StaleConflictError
@@ -29,7 +29,7 @@ def existing_row(
     row exists but this transaction cannot see it.
     """
     dialect = session.get_bind(mapper=mapper).dialect
-    name = _dialects.constraint_name(exc.orig)
+    name = _codes.constraint_name(exc.orig)
     keys = unique_keys(mapper)
     identified = [key for key in keys if name is not None and name in _names(dialect, key)]
     covered = [key for key in identified or keys if set(key.attributes) <= attrs.keys()]

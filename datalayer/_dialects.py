@@ -1,9 +1,4 @@
-"""What differs between databases: error codes, engine set-up, locking reads.
-
-Every driver error is classified by the code the driver exposes, never by its
-message: SQLSTATE on PostgreSQL, the extended result code on SQLite, the server
-error number on MariaDB/MySQL.
-"""
+"""What differs between databases: engine set-up, constraint names, re-reads after a conflict."""
 
 from __future__ import annotations
 
@@ -12,51 +7,15 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
 
+from ._read_only import reset_query_only
+
 __all__ = [
     "configure_engine",
-    "constraint_name",
     "engine_defaults",
     "implicit_constraint_name",
-    "is_unique_violation",
     "needs_locking_reread",
     "reread_sees_latest",
 ]
-
-# PostgreSQL: unique_violation.
-_PG_UNIQUE = "23505"
-# SQLite extended result codes: SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE.
-_SQLITE_UNIQUE = frozenset({1555, 2067})
-# MariaDB/MySQL: ER_DUP_ENTRY, ER_DUP_ENTRY_WITH_KEY_NAME.
-_MYSQL_UNIQUE = frozenset({1062, 1586})
-
-
-def _mysql_errno(orig: BaseException | None) -> int | None:
-    errno = getattr(orig, "errno", None)  # mariadb connector
-    if isinstance(errno, int):
-        return errno
-    if orig is not None and orig.args and isinstance(orig.args[0], int):  # PyMySQL, mysqlclient
-        return orig.args[0]
-    return None
-
-
-def is_unique_violation(dialect: Dialect, orig: BaseException | None) -> bool:
-    """Whether the driver exception ``orig`` is a unique (or primary key) violation."""
-    name = dialect.name
-    if name == "postgresql":
-        code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-        return code == _PG_UNIQUE
-    if name == "sqlite":
-        return getattr(orig, "sqlite_errorcode", None) in _SQLITE_UNIQUE
-    if name in ("mysql", "mariadb"):
-        return _mysql_errno(orig) in _MYSQL_UNIQUE
-    return False
-
-
-def constraint_name(orig: BaseException | None) -> str | None:
-    """The violated constraint's name when the driver reports it (PostgreSQL does)."""
-    diag = getattr(orig, "diag", None)
-    name = getattr(diag, "constraint_name", None)
-    return name if isinstance(name, str) else None
 
 
 def needs_locking_reread(dialect: Dialect) -> bool:
@@ -103,8 +62,10 @@ def engine_defaults(drivername: str, options: dict[str, Any]) -> dict[str, Any]:
 
 def configure_engine(engine: Engine) -> None:
     """Per-dialect fixes applied to every engine a Database creates."""
-    if engine.dialect.name == "sqlite" and engine.dialect.driver == "pysqlite":
-        _fix_pysqlite_transactions(engine)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "checkin", reset_query_only)
+        if engine.dialect.driver == "pysqlite":
+            _fix_pysqlite_transactions(engine)
 
 
 def _fix_pysqlite_transactions(engine: Engine) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
-from . import _dialects
+from . import _codes
 from ._conflicts import existing_row
 from ._mapping import check_attributes, mapper_of, primary_key_attributes
 from ._types import SessionLike
@@ -66,9 +66,9 @@ def flush(session: SessionLike, mapper: Mapper[Any]) -> None:
         session.flush()
     except IntegrityError as exc:
         dialect = session.get_bind(mapper=mapper).dialect
-        if not _dialects.is_unique_violation(dialect, exc.orig):
+        if not _codes.is_unique_violation(dialect, exc.orig):
             raise
-        name = _dialects.constraint_name(exc.orig)
+        name = _codes.constraint_name(exc.orig)
         where = f" ({name})" if name else ""
         raise ConflictError(
             f"a unique constraint{where} rejected the flush: roll the session back before using it again",
@@ -138,7 +138,7 @@ def _create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], 
             session.flush()
     except IntegrityError as exc:
         dialect = session.get_bind(mapper=mapper).dialect
-        if not _dialects.is_unique_violation(dialect, exc.orig):
+        if not _codes.is_unique_violation(dialect, exc.orig):
             raise
         return existing_row(session, model, mapper, attrs, exc)
     return obj

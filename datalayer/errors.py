@@ -13,11 +13,18 @@ exception is always chained as ``__cause__``.
 from __future__ import annotations
 
 __all__ = [
+    "CommitUnknownError",
     "ConflictError",
+    "ConnectionLostError",
     "DataError",
     "DatalayerError",
+    "DeadlockError",
+    "LockTimeoutError",
     "NotFoundError",
+    "PoolTimeoutError",
+    "ReadOnlyError",
     "RetryableError",
+    "SerializationError",
     "StaleConflictError",
     "UnknownAttributeError",
     "UnmappedClassError",
@@ -59,6 +66,10 @@ class UnmappedClassError(UsageError):
         )
 
 
+class ReadOnlyError(UsageError):
+    """A read-only unit of work tried to write. Nothing was written."""
+
+
 class DataError(DatalayerError):
     """Base class of the errors about the data itself rather than the calling code."""
 
@@ -85,6 +96,33 @@ class ConflictError(DataError):
 
 class RetryableError(DataError):
     """The unit of work failed for a transient reason: run it again in a fresh transaction."""
+
+
+class SerializationError(RetryableError):
+    """The database could not serialize the transaction with concurrent ones (SQLSTATE 40001)."""
+
+
+class DeadlockError(RetryableError):
+    """The database broke a deadlock by aborting this transaction."""
+
+
+class LockTimeoutError(RetryableError):
+    """A lock was not granted in time (or SQLite's database stayed locked)."""
+
+
+class ConnectionLostError(RetryableError):
+    """The connection dropped before the unit of work committed: nothing of it was committed."""
+
+
+class CommitUnknownError(DataError):
+    """The connection dropped while the commit was in flight: it may or may not have been applied.
+
+    Not retryable as such: check whether the work is there before running it again.
+    """
+
+
+class PoolTimeoutError(DatalayerError):
+    """No pooled connection became free within the pool's timeout (``pool_timeout``)."""
 
 
 class StaleConflictError(ConflictError, RetryableError):

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from repositories import Repository
 
 from ._block import TransactionBlock
+from ._read_only import READ_ONLY
+from ._translate import translate
 from .errors import UsageError
 from .session import Session
 
@@ -27,7 +29,11 @@ class UnitOfWork(TransactionBlock[Session]):
     """Owns one session and its transaction for the length of a ``with`` block.
 
     Clean exit commits; an exception rolls back and propagates; either way the
-    session is closed for good and its connection goes back to the pool.
+    session is closed for good and its connection goes back to the pool. Driver
+    errors leave the block as datalayer's own (:mod:`datalayer.errors`: conflict,
+    serialization failure, deadlock, lock timeout, lost connection...), the
+    original chained. With ``read_only=True`` the unit uses the database's
+    read-only transaction mode, refuses to flush changes, and never commits.
     Repositories declared as annotations are built on the unit's session on entry.
     Objects stay readable after the block (the session does not expire them on
     commit).
@@ -45,7 +51,9 @@ class UnitOfWork(TransactionBlock[Session]):
 
     database: Database
 
-    def __init__(self, database: Database | None = None) -> None:
+    def __init__(self, database: Database | None = None, *, read_only: bool | None = None) -> None:
+        if read_only is not None:
+            self.read_only = read_only
         if database is not None:
             self.database = database
         elif getattr(type(self), "database", None) is None:
@@ -55,7 +63,14 @@ class UnitOfWork(TransactionBlock[Session]):
             )
 
     def _open(self) -> Session:
-        return self.database.Session(expire_on_commit=False, close_resets_only=False)
+        info = {READ_ONLY: True} if self.read_only else {}
+        return self.database.Session(expire_on_commit=False, close_resets_only=False, info=info)
+
+    def _flush(self) -> None:
+        self.session.flush()
+
+    def _translate(self, error: BaseException, *, committing: bool) -> BaseException | None:
+        return translate(error, self.database.engine.dialect, committing=committing)
 
     def _build_repositories(self, session: Session) -> dict[str, Any]:
         return {name: cls(session, model) for name, cls, model in _declared_repositories(type(self))}

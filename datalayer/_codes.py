@@ -1,0 +1,84 @@
+"""Driver errors classified by their codes, never by their messages.
+
+SQLSTATE on PostgreSQL, the extended result code on SQLite, the server error
+number on MariaDB/MySQL.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy.engine import Dialect
+
+__all__ = ["Kind", "constraint_name", "error_kind", "is_unique_violation"]
+
+
+class Kind(enum.Enum):
+    """What a driver error means to a unit of work."""
+
+    UNIQUE = "unique violation"
+    SERIALIZATION = "serialization failure"
+    DEADLOCK = "deadlock"
+    LOCK_TIMEOUT = "lock timeout"
+    READ_ONLY = "write in a read-only transaction"
+
+
+_POSTGRESQL = {
+    "23505": Kind.UNIQUE,
+    "40001": Kind.SERIALIZATION,
+    "40P01": Kind.DEADLOCK,
+    "55P03": Kind.LOCK_TIMEOUT,
+    "25006": Kind.READ_ONLY,
+}
+# Primary result codes (the low byte of the extended code), except for UNIQUE,
+# whose extended codes tell it from the other constraint failures.
+_SQLITE_EXTENDED = {1555: Kind.UNIQUE, 2067: Kind.UNIQUE}
+_SQLITE_PRIMARY = {5: Kind.LOCK_TIMEOUT, 6: Kind.LOCK_TIMEOUT, 8: Kind.READ_ONLY}
+_MYSQL = {
+    1062: Kind.UNIQUE,  # ER_DUP_ENTRY
+    1586: Kind.UNIQUE,  # ER_DUP_ENTRY_WITH_KEY_NAME
+    1213: Kind.DEADLOCK,  # ER_LOCK_DEADLOCK
+    1205: Kind.LOCK_TIMEOUT,  # ER_LOCK_WAIT_TIMEOUT
+    1020: Kind.SERIALIZATION,  # ER_CHECKREAD: record changed since last read (snapshot isolation)
+    1792: Kind.READ_ONLY,  # ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+}
+
+
+def error_kind(dialect: Dialect, orig: BaseException | None) -> Kind | None:
+    """What the driver exception ``orig`` means, or None for anything else."""
+    if orig is None:
+        return None
+    name = dialect.name
+    if name == "postgresql":
+        code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        return _POSTGRESQL.get(code) if isinstance(code, str) else None
+    if name == "sqlite":
+        code = getattr(orig, "sqlite_errorcode", None)
+        if not isinstance(code, int):
+            return None
+        return _SQLITE_EXTENDED.get(code) or _SQLITE_PRIMARY.get(code & 0xFF)
+    if name in ("mysql", "mariadb"):
+        errno = _mysql_errno(orig)
+        return _MYSQL.get(errno) if errno is not None else None
+    return None
+
+
+def is_unique_violation(dialect: Dialect, orig: BaseException | None) -> bool:
+    """Whether the driver exception ``orig`` is a unique (or primary key) violation."""
+    return error_kind(dialect, orig) is Kind.UNIQUE
+
+
+def constraint_name(orig: BaseException | None) -> str | None:
+    """The violated constraint's name when the driver reports it (PostgreSQL does)."""
+    diag = getattr(orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return name if isinstance(name, str) else None
+
+
+def _mysql_errno(orig: BaseException) -> int | None:
+    errno = getattr(orig, "errno", None)  # mariadb connector
+    if isinstance(errno, int):
+        return errno
+    if orig.args and isinstance(orig.args[0], int):  # PyMySQL, mysqlclient
+        return orig.args[0]
+    return None

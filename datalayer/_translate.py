@@ -1,0 +1,53 @@
+"""Driver and pool errors, as datalayer's errors, at the boundary of a unit of work."""
+
+from __future__ import annotations
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Dialect
+
+from ._codes import Kind, constraint_name, error_kind
+from .errors import (
+    CommitUnknownError,
+    ConflictError,
+    ConnectionLostError,
+    DatalayerError,
+    DeadlockError,
+    LockTimeoutError,
+    PoolTimeoutError,
+    ReadOnlyError,
+    SerializationError,
+)
+
+__all__ = ["translate"]
+
+_RETRYABLE = {
+    Kind.SERIALIZATION: SerializationError,
+    Kind.DEADLOCK: DeadlockError,
+    Kind.LOCK_TIMEOUT: LockTimeoutError,
+}
+
+
+def translate(error: BaseException, dialect: Dialect, *, committing: bool = False) -> DatalayerError | None:
+    """Our error for ``error``, to raise ``from`` it; None when it is not a data or transient error.
+
+    ``committing`` says the error came from the COMMIT itself, where a dropped
+    connection leaves the outcome unknown.
+    """
+    if isinstance(error, sa_exc.TimeoutError):  # the pool, not the database
+        return PoolTimeoutError(f"no database connection became free in time: {error}")
+    if not isinstance(error, sa_exc.DBAPIError):
+        return None
+    if error.connection_invalidated:
+        if committing:
+            return CommitUnknownError("the connection dropped during COMMIT: the work may or may not be in")
+        return ConnectionLostError("the connection dropped before COMMIT: nothing was saved; retry the unit")
+    kind = error_kind(dialect, error.orig)
+    if kind is None:
+        return None
+    if kind is Kind.UNIQUE:
+        name = constraint_name(error.orig)
+        where = f" ({name})" if name else ""
+        return ConflictError(f"a unique constraint{where} rejected the write", constraint=name)
+    if kind is Kind.READ_ONLY:
+        return ReadOnlyError("a read-only unit of work tried to write")
+    return _RETRYABLE[kind](f"{kind.value}: retry the unit of work")
