@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from . import errors
 from .database import Database
+from .retry import run, transactional
 from .session import ScopedSession, Session
 from .unit_of_work import UnitOfWork
 
-__all__ = ["Database", "ScopedSession", "Session", "UnitOfWork", "errors"]
+__all__ = ["Database", "ScopedSession", "Session", "UnitOfWork", "errors", "run", "transactional"]

@@ -1,0 +1,88 @@
+"""run() and @transactional: a unit of work as a retried function."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from datalayer import UnitOfWork, run, transactional
+from datalayer.errors import ConflictError, DeadlockError, UsageError
+from datalayer.testing import FakeDatabase, FakeUnitOfWork
+from tests.conftest import Env
+
+
+def test_a_transient_failure_is_retried_in_a_fresh_unit_until_it_succeeds(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    units: list[UnitOfWork] = []
+    retries: list[tuple[int, str]] = []
+
+    def flaky(uow: UnitOfWork) -> int:
+        units.append(uow)
+        user = uow.repository(env.m.User).create(email=f"try{len(units)}@x.org")
+        if len(units) < 3:
+            raise DeadlockError("deadlock: retry the unit of work")
+        return int(user.id)
+
+    with caplog.at_level(logging.INFO, logger="datalayer"):
+        user_id = run(
+            lambda: UnitOfWork(env.db),
+            flaky,
+            on_retry=lambda n, error, _: retries.append((n, type(error).__name__)),
+        )
+    assert len(set(map(id, units))) == 3
+    assert retries == [(1, "DeadlockError"), (2, "DeadlockError")]
+    assert "retrying a unit of work after DeadlockError (attempt 1 of 5)" in caplog.text
+    with env.db.Session() as dbs:  # the failed attempts were rolled back
+        assert [(u.id, u.email) for u in dbs.all(env.m.User)] == [(user_id, "try3@x.org")]
+
+
+def test_the_last_failure_propagates_after_the_attempts(env: Env) -> None:
+    calls: list[int] = []
+
+    def always(uow: UnitOfWork) -> None:
+        calls.append(1)
+        raise DeadlockError("deadlock")
+
+    with pytest.raises(DeadlockError):
+        run(lambda: UnitOfWork(env.db), always, attempts=3, backoff=0)
+    assert len(calls) == 3
+
+
+def test_other_errors_propagate_at_once(env: Env) -> None:
+    calls: list[int] = []
+
+    def conflicting(uow: UnitOfWork) -> None:
+        calls.append(1)
+        raise ConflictError("not transient")
+
+    with pytest.raises(ConflictError):
+        run(lambda: UnitOfWork(env.db), conflicting)
+    assert calls == [1]
+    with pytest.raises(UsageError, match="attempts must be at least 1"):
+        run(lambda: UnitOfWork(env.db), conflicting, attempts=0)
+
+
+def test_transactional_runs_each_call_in_its_own_committed_unit(env: Env) -> None:
+    @transactional(lambda: UnitOfWork(env.db), attempts=2)
+    def tag(uow: UnitOfWork, label: str) -> str:
+        return str(uow.repository(env.m.Tag).first_or_create(label=label).label)
+
+    assert tag("python") == "python"
+    assert tag("python") == "python"
+    assert tag.__name__ == "tag"
+    with env.db.Session() as dbs:
+        assert [t.label for t in dbs.all(env.m.Tag)] == ["python"]
+
+
+def test_transactional_works_with_fake_units() -> None:
+    database = FakeDatabase()
+    seen: list[FakeUnitOfWork] = []
+
+    @transactional(lambda: FakeUnitOfWork(database))
+    def remember(uow: FakeUnitOfWork) -> None:
+        seen.append(uow)
+
+    remember()
+    assert seen[0].committed
