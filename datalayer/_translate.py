@@ -37,6 +37,31 @@ def translate(error: BaseException, dialect: Dialect, *, committing: bool = Fals
         return PoolTimeoutError(f"no database connection became free in time: {error}")
     if not isinstance(error, sa_exc.DBAPIError):
         return None
+    for cause in _chain(error):
+        translated = _translate_one(cause, dialect, committing=committing)
+        if translated is not None:
+            return translated
+    return None
+
+
+def _chain(error: sa_exc.DBAPIError) -> list[sa_exc.DBAPIError]:
+    """``error`` and the driver errors it was raised while handling, most recent first.
+
+    A deadlock makes InnoDB roll the whole transaction back, so the SAVEPOINT
+    rollback that follows fails: the deadlock, not that failure, is what happened.
+    """
+    chain: list[sa_exc.DBAPIError] = []
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in seen:
+        seen.append(current)
+        if isinstance(current, sa_exc.DBAPIError):
+            chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _translate_one(error: sa_exc.DBAPIError, dialect: Dialect, *, committing: bool) -> DatalayerError | None:
     if error.connection_invalidated:
         if committing:
             return CommitUnknownError("the connection dropped during COMMIT: the work may or may not be in")
