@@ -20,7 +20,11 @@ M = TypeVar("M")
 
 
 def existing_row(
-    session: SessionLike, model: type[M], mapper: Mapper[Any], attrs: dict[str, Any], exc: IntegrityError
+    session: SessionLike,
+    model: type[M],
+    mapper: Mapper[Any],
+    attrs: dict[str, Any],
+    exc: IntegrityError | None,
 ) -> M:
     """The row whose unique key made the insert of ``attrs`` fail, read by that key.
 
@@ -29,7 +33,7 @@ def existing_row(
     row exists but this transaction cannot see it.
     """
     dialect = session.get_bind(mapper=mapper).dialect
-    name = _codes.constraint_name(exc.orig)
+    name = _codes.constraint_name(exc.orig) if exc is not None else None
     keys = unique_keys(mapper)
     identified = [key for key in keys if name is not None and name in _names(dialect, key)]
     covered = [key for key in identified or keys if set(key.attributes) <= attrs.keys()]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapper
 from . import _codes
 from ._conflicts import existing_row
 from ._mapping import check_attributes, mapper_of, primary_key_attributes
+from ._native import insert_or_nothing, native_columns
 from ._types import SessionLike
 from .errors import ConflictError
 
@@ -130,6 +131,11 @@ def _create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], 
     # errors propagate and are never taken for this insert's conflict.
     flush(session, mapper)
     obj = model(**attrs)
+    values = native_columns(session, mapper, obj)
+    if values is not None:
+        if insert_or_nothing(session, mapper, obj, values):
+            return obj
+        return existing_row(session, model, mapper, attrs, None)
     try:
         # The object is added inside the savepoint: added before it, it would be
         # flushed outside it, and a conflict would then poison the whole session.

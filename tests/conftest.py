@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from datalayer import Database
+from datalayer._native import NATIVE_OPTION
 from datalayer.testing import clean_tables
 from tests._databases import create_run_database, drop_run_database
 from tests.factories import Factories, define_factories
@@ -22,8 +23,12 @@ SERVER_URL_VARIABLES = {
     "postgresql": "DATALAYER_TEST_POSTGRESQL_URL",
     "mariadb": "DATALAYER_TEST_MARIADB_URL",
 }
-SERVERS = [name for name, variable in SERVER_URL_VARIABLES.items() if os.environ.get(variable)]
-BACKENDS = ["sqlite", *SERVERS]
+_SERVER_NAMES = [name for name, variable in SERVER_URL_VARIABLES.items() if os.environ.get(variable)]
+# Where create_or_first has a native one-round-trip path, the suite also runs with the
+# SAVEPOINT path forced ("<backend>/savepoint"): both must keep every promise.
+_NATIVE = ("sqlite", "postgresql")
+SERVERS = [*_SERVER_NAMES, *(f"{name}/savepoint" for name in _SERVER_NAMES if name in _NATIVE)]
+BACKENDS = ["sqlite", "sqlite/savepoint", *SERVERS]
 
 
 _run_databases: dict[str, str] = {}
@@ -46,6 +51,7 @@ class Env:
     url: str
     db: Database
     m: Models
+    engine_options: dict[str, Any] = field(default_factory=dict)
 
     @functools.cached_property
     def f(self) -> Factories:
@@ -53,12 +59,17 @@ class Env:
         return define_factories(self.m)
 
 
-def _open_env(backend: str, url: str, **engine_options: object) -> Env:
-    db = Database(url, **engine_options)
+def _open_env(variant: str, tmp_path_factory: pytest.TempPathFactory) -> Env:
+    backend, _, strategy = variant.partition("/")
+    options: dict[str, Any] = {}
+    if strategy == "savepoint":
+        options["execution_options"] = {NATIVE_OPTION: False}
+    url = backend_url(backend, tmp_path_factory)
+    db = Database(url, **options)
     models = define_models(db)
     db.drop_all()
     db.create_all()
-    return Env(backend, url, db, models)
+    return Env(backend, url, db, models, options)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -73,8 +84,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = item.get_closest_marker("only")
         callspec = getattr(item, "callspec", None)
         params = callspec.params if callspec is not None else {}
-        backend = params.get("env", params.get("server_env"))
-        (drop if marker and backend not in marker.args else keep).append(item)
+        variant = str(params.get("env", params.get("server_env", "")))
+        (drop if marker and variant.partition("/")[0] not in marker.args else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -92,7 +103,7 @@ def _env_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, E
 
 def _cached_env(backend: str, cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory) -> Env:
     if backend not in cache:
-        cache[backend] = _open_env(backend, backend_url(backend, tmp_path_factory))
+        cache[backend] = _open_env(backend, tmp_path_factory)
     return cache[backend]
 
 
@@ -133,8 +144,9 @@ def _env_factory(base: Env) -> Iterator[EnvFactory]:
     opened: list[Env] = []
 
     def make(**engine_options: Any) -> Env:
-        db = Database(base.url, **engine_options)
-        made = Env(base.backend, base.url, db, define_models(db))
+        options = {**base.engine_options, **engine_options}  # keeps the base's create_or_first path
+        db = Database(base.url, **options)
+        made = Env(base.backend, base.url, db, define_models(db), options)
         opened.append(made)
         return made
 
