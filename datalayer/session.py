@@ -6,11 +6,12 @@ transaction (a :class:`~datalayer.UnitOfWork`, or the code that opened the sessi
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import orm
 
-from . import _helpers
+from . import _bulk, _helpers
 
 __all__ = ["ScopedSession", "Session"]
 
@@ -54,6 +55,10 @@ class Session(orm.Session):
         """
         return _helpers.create_or_first(self, model, **attrs)
 
+    def create_many(self, model: type[M], rows: Iterable[Mapping[str, Any]], /) -> list[M]:
+        """Insert every row in batched ``INSERT .. RETURNING`` statements; flushes, never commits."""
+        return _bulk.create_many(self, model, rows)
+
 
 class ScopedSession(orm.scoped_session[Session]):
     """A thread-scoped :class:`Session` proxy: ``db.s``.
@@ -81,3 +86,7 @@ class ScopedSession(orm.scoped_session[Session]):
     def create_or_first(self, model: type[M], /, **attrs: Any) -> M:
         """:meth:`Session.create_or_first` on the current thread's session. Flushes, never commits."""
         return self.registry().create_or_first(model, **attrs)
+
+    def create_many(self, model: type[M], rows: Iterable[Mapping[str, Any]], /) -> list[M]:
+        """:meth:`Session.create_many` on the current thread's session. Flushes, never commits."""
+        return self.registry().create_many(model, rows)

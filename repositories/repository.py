@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
 
 from sqlalchemy import select
 
-from datalayer import _helpers
+from datalayer import _bulk, _helpers
 from datalayer._mapping import mapper_of
 from datalayer.errors import NotFoundError, UsageError
 
@@ -100,6 +101,18 @@ class Repository(Generic[M]):
         Flushes, never commits.
         """
         return _helpers.create_or_first(self.session, self.model, **attrs)
+
+    def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[M]:
+        """Insert every row in batched ``INSERT .. RETURNING`` statements; flushes, never commits."""
+        return _bulk.create_many(self.session, self.model, rows)
+
+    def stream(self, batch_size: int = 1000, **attrs: Any) -> Iterator[M]:
+        """Every matching object by primary key, fetched ``batch_size`` rows at a time (flat memory)."""
+        return _bulk.stream(self.session, self.model, batch_size=batch_size, **attrs)
+
+    def page(self, size: int, after: Any = None, **attrs: Any) -> list[M]:
+        """Up to ``size`` matching objects whose primary key follows ``after`` (keyset pagination)."""
+        return _bulk.page(self.session, self.model, size=size, after=after, **attrs)
 
     def count(self, **attrs: Any) -> int:
         """How many objects match ``attrs``."""

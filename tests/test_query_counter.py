@@ -71,3 +71,27 @@ def test_count_queries_logs_every_thread_of_the_engine(env: Env) -> None:
     with count_queries(env.db) as log, env.db.Session() as dbs:
         dbs.all(env.m.User)
     assert len(log) == 1 and repr(log) == "QueryLog(1 statements)"
+
+
+def test_round_trips_per_helper_on_a_plain_session(env: Env) -> None:
+    """Every statement sent counts here, SAVEPOINTs included: what each helper costs for real."""
+    User = env.m.User
+    native = env.backend in ("sqlite", "postgresql") and "execution_options" not in env.engine_options
+    with env.db.Session() as dbs:
+        existing = dbs.create(User, email="a@x.org")
+        dbs.flush()
+        with count_queries(env.db) as log:
+            dbs.first(User, email="a@x.org")
+        assert log.round_trips == 1
+        with count_queries(env.db) as log:
+            assert dbs.first_or_create(User, email="a@x.org") is existing
+        assert log.round_trips == 1
+        with count_queries(env.db) as log:
+            dbs.create(User, email="b@x.org")
+        assert log.round_trips == 1
+        with count_queries(env.db) as log:
+            dbs.create_or_first(User, email="new@x.org")
+        assert log.round_trips == (1 if native else 3)  # INSERT .. ON CONFLICT, or SAVEPOINT/INSERT/RELEASE
+        with count_queries(env.db) as log:
+            assert dbs.create_or_first(User, email="a@x.org") is existing
+        assert log.round_trips == (2 if native else 4)  # + the re-read (and ROLLBACK TO SAVEPOINT)

@@ -23,6 +23,8 @@ class QueryLog:
 
     def __init__(self) -> None:
         self.statements: list[str] = []
+        self.round_trips = 0
+        """Every statement sent, transaction control included."""
 
     def __len__(self) -> int:
         return len(self.statements)
@@ -36,6 +38,7 @@ class QueryLog:
 
     def record(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
         """Keep ``statement`` unless it is transaction control (a ``before_cursor_execute`` listener)."""
+        self.round_trips += 1
         if not _CONTROL.match(statement):
             self.statements.append(statement)
 

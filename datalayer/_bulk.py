@@ -1,0 +1,100 @@
+"""Many rows at once: bulk creation, streaming, keyset pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, insert, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapper
+
+from . import _codes
+from ._mapping import check_attributes, mapper_of
+from ._types import SessionLike
+from .errors import ConflictError, UsageError
+
+__all__ = ["create_many", "page", "stream"]
+
+M = TypeVar("M")
+
+
+def create_many(session: SessionLike, model: type[M], rows: Iterable[Mapping[str, Any]], /) -> list[M]:
+    """Insert every row in batched ``INSERT .. RETURNING`` statements; the objects, in the rows' order.
+
+    The objects are in the session's identity map with their database defaults.
+    Flushes, never commits; a unique violation raises :class:`ConflictError`
+    (roll the session back, as after any failed flush).
+    """
+    mapper = mapper_of(model)
+    batch = [dict(row) for row in rows]
+    if not batch:
+        return []
+    check_attributes(mapper, {key: None for row in batch for key in row})
+    dialect = session.get_bind(mapper=mapper).dialect
+    # SQLAlchemy keeps the rows' order by sending SQLite one INSERT per row; a batch
+    # whose integer key the database assigns in order can be sorted back instead.
+    sortable = dialect.name == "sqlite" and _assigned_in_order(mapper, batch)
+    statement = insert(model).returning(model, sort_by_parameter_order=not sortable)
+    try:
+        created = list(session.scalars(statement, batch))
+    except IntegrityError as exc:
+        if not _codes.is_unique_violation(session.get_bind(mapper=mapper).dialect, exc.orig):
+            raise
+        name = _codes.constraint_name(exc.orig)
+        raise ConflictError(
+            f"a unique constraint{f' ({name})' if name else ''} rejected a row of create_many: "
+            "roll the session back before using it again",
+            constraint=name,
+        ) from exc
+    if sortable:
+        created.sort(key=mapper.primary_key_from_instance)
+    return created
+
+
+def _assigned_in_order(mapper: Mapper[Any], batch: list[dict[str, Any]]) -> bool:
+    """Whether the database gives the rows ascending integer keys in the order they are sent."""
+    (column, *others) = mapper.primary_key
+    table = mapper.local_table
+    return (
+        not others
+        and isinstance(table, Table)
+        and table.autoincrement_column is column
+        and not any(column.key in row for row in batch)
+    )
+
+
+def stream(session: SessionLike, model: type[M], /, batch_size: int = 1000, **attrs: Any) -> Iterator[M]:
+    """Every matching object, ordered by primary key, fetched ``batch_size`` rows at a time.
+
+    A server-side cursor keeps memory flat however many rows there are: drop
+    each object when done with it. Consume the iterator before the transaction
+    ends.
+    """
+    if batch_size < 1:
+        raise UsageError(f"batch_size must be at least 1, not {batch_size!r}")
+    mapper = mapper_of(model)
+    check_attributes(mapper, attrs)
+    statement = select(model).filter_by(**attrs).order_by(*mapper.primary_key)
+    yield from session.scalars(statement.execution_options(yield_per=batch_size))
+
+
+def page(session: SessionLike, model: type[M], /, size: int, after: Any = None, **attrs: Any) -> list[M]:
+    """Up to ``size`` matching objects whose primary key follows ``after`` (keyset pagination).
+
+    Pass the primary key of the last object of a page (a tuple for a composite
+    key) as ``after`` to get the next one; None starts at the beginning. Unlike
+    OFFSET, a deep page costs what the first one does.
+    """
+    if size < 1:
+        raise UsageError(f"size must be at least 1, not {size!r}")
+    mapper = mapper_of(model)
+    check_attributes(mapper, attrs)
+    key = mapper.primary_key
+    statement = select(model).filter_by(**attrs).order_by(*key).limit(size)
+    if after is not None:
+        values: tuple[Any, ...] = tuple(after) if isinstance(after, tuple) else (after,)  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+        if len(values) != len(key):
+            raise UsageError(f"after= needs {len(key)} primary key values, got {len(values)}")
+        statement = statement.where(key[0] > values[0] if len(key) == 1 else tuple_(*key) > tuple_(*values))
+    return list(session.scalars(statement))
