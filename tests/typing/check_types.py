@@ -5,12 +5,13 @@ Each ``assert_type`` fails the type check if the library's annotations lose prec
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import assert_type
 
 from sqlalchemy import Select, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from datalayer import Database, ScopedSession, Session, UnitOfWork
+from datalayer import Database, ScopedSession, Session, UnitOfWork, run, transactional
 from repositories import Repository
 
 
@@ -53,6 +54,10 @@ def check_repository(session: Session) -> None:
     assert_type(users.select(), Select[User])
     assert_type(users.scalars(users.select().where(User.id > 1)), list[User])
     assert_type(Repository(session, User), Repository[User])
+    assert_type(users.create_many([{"email": "x"}]), list[User])
+    assert_type(users.stream(email="x"), Iterator[User])
+    assert_type(users.page(10, after=5), list[User])
+    assert_type(session.create_many(User, [{"email": "x"}]), list[User])
 
 
 def check_session_helpers(session: Session, scoped: ScopedSession) -> None:
@@ -75,3 +80,18 @@ def check_unit_of_work() -> None:
         assert_type(uow.repository(User), Repository[User])
     with db.Session() as dbs:
         assert_type(dbs, Session)
+    with AppUnitOfWork(read_only=True) as reader:
+        assert_type(reader.users.first(email="x"), User | None)
+
+
+@transactional(AppUnitOfWork)
+def register(uow: AppUnitOfWork, email: str) -> User:
+    return uow.users.first_or_create(email=email)
+
+
+def check_retry() -> None:
+    assert_type(register("a@example.com"), User)
+    def count_users(uow: AppUnitOfWork) -> int:
+        return uow.users.count()
+
+    assert_type(run(AppUnitOfWork, count_users), int)
