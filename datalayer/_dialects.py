@@ -63,9 +63,18 @@ def engine_defaults(drivername: str, options: dict[str, Any]) -> dict[str, Any]:
 def configure_engine(engine: Engine) -> None:
     """Per-dialect fixes applied to every engine a Database creates."""
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "checkin", reset_query_only)
+        event.listen(engine, "checkin", _sqlite_checkin)
         if engine.dialect.driver == "pysqlite":
             _fix_pysqlite_transactions(engine)
+
+
+def _sqlite_checkin(dbapi_connection: Any, connection_record: Any) -> None:
+    # A COMMIT that SQLite refuses (a deferred foreign key) leaves its transaction
+    # open while SQLAlchemy counts it ended and skips the reset: end it here, or the
+    # next user of the connection fails on BEGIN.
+    if getattr(dbapi_connection, "in_transaction", False):
+        dbapi_connection.rollback()
+    reset_query_only(dbapi_connection, connection_record)
 
 
 def _fix_pysqlite_transactions(engine: Engine) -> None:
