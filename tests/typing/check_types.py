@@ -91,6 +91,7 @@ def register(uow: AppUnitOfWork, email: str) -> User:
 
 def check_retry() -> None:
     assert_type(register("a@example.com"), User)
+
     def count_users(uow: AppUnitOfWork) -> int:
         return uow.users.count()
 
