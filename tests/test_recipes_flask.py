@@ -8,122 +8,28 @@ for real.
 
 from __future__ import annotations
 
-import os
-import re
-import sys
-import types
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import ForeignKey, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
 from datalayer import Database
-from tests._databases import create_run_database, drop_run_database
-from tests.conftest import SERVER_URL_VARIABLES
+from tests._recipes import Recipe, open_recipe, recipe_database
 
-PAGE = Path(__file__).resolve().parent.parent / "docs" / "recipes.md"
-TITLED = re.compile(r'^```python title="(?P<title>[^"]+)"\n(?P<code>.*?)^```', re.MULTILINE | re.DOTALL)
-MODULES = {"models.py": "models", "flask_app.py": "flask_app"}
-BACKENDS = ["sqlite", *(name for name, variable in SERVER_URL_VARIABLES.items() if os.environ.get(variable))]
-
-
-def titled_blocks() -> dict[str, tuple[str, int]]:
-    """Each titled ```python block of the page: its code and the line it starts on."""
-    text = PAGE.read_text()
-    return {m["title"]: (m["code"], text.count("\n", 0, m.start()) + 2) for m in TITLED.finditer(text)}
-
-
-def execute(code: str, line: int, name: str) -> types.ModuleType:
-    """Run a block as the module ``name``, registered so that the next block can import it."""
-    module = types.ModuleType(name)
-    module.__file__ = str(PAGE)
-    sys.modules[name] = module
-    exec(compile("\n" * (line - 1) + code, str(PAGE), "exec"), module.__dict__)
-    return module
-
-
-@dataclass
-class Recipe:
-    backend: str
-    models: Any
-    app_module: Any
-    Note: Any  # a test-only table whose foreign key is checked at COMMIT
-
-    @property
-    def db(self) -> Database:
-        return self.models.db  # type: ignore[no-any-return]
-
-    @property
-    def app(self) -> Any:
-        return self.app_module.app
-
-    def checked_out(self) -> int:
-        return int(self.db.engine.pool.checkedout())  # type: ignore[attr-defined]
-
-    def emails(self) -> list[str]:
-        with self.db.Session() as dbs:
-            return [user.email for user in dbs.all(self.models.User)]
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, str]]:
-    """The backend, and the URL of a database of this module's own on it."""
-    backend: str = request.param
-    if backend == "sqlite":
-        yield backend, f"sqlite:///{tmp_path_factory.mktemp('recipes') / 'app.db'}"
-        return
-    server = os.environ[SERVER_URL_VARIABLES[backend]]
-    url = create_run_database(server)
-    try:
-        yield backend, url
-    finally:
-        drop_run_database(url, server)
+database = recipe_database
 
 
 @pytest.fixture
 def recipe(database: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Recipe]:
-    backend, url = database
-    monkeypatch.setenv("DATABASE_URL", url)
-    blocks = titled_blocks()
-    saved = {name: sys.modules.pop(name, None) for name in MODULES.values()}
-    models = execute(*blocks["models.py"], "models")
-    db: Database = models.db
-    try:
-        app_module = execute(*blocks["flask_app.py"], "flask_app")
-        note: Any = None
-        if backend != "mariadb":  # MariaDB has no deferred constraints
-
-            class Note(db.Model):
-                __tablename__ = "recipe_notes"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                user_id: Mapped[int] = mapped_column(
-                    ForeignKey("users.id", deferrable=True, initially="DEFERRED")
-                )
-
-            note = Note
-
-        db.drop_all()
-        db.create_all()
-        yield Recipe(backend, models, app_module, note)
-    finally:
-        db.drop_all()
-        db.dispose()
-        for name, module in saved.items():
-            sys.modules.pop(name, None)
-            if module is not None:
-                sys.modules[name] = module
+    with open_recipe(database, "flask_app.py", monkeypatch) as opened:
+        yield opened
 
 
 @pytest.fixture
 def client(recipe: Recipe) -> FlaskClient:
-    return recipe.app.test_client()  # type: ignore[no-any-return]
+    return recipe.app_module.app.test_client()  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -158,7 +64,7 @@ class AtResponseStart:
 def add_view(recipe: Recipe, rule: str, view: Callable[..., Any], *, unit_of_work: bool) -> None:
     """Route a test-only view, wrapped in the recipe's unit of work when asked."""
     wrapped = recipe.app_module.with_unit_of_work(view) if unit_of_work else view
-    recipe.app.add_url_rule(rule, view.__name__, wrapped, methods=["POST"])
+    recipe.app_module.app.add_url_rule(rule, view.__name__, wrapped, methods=["POST"])
 
 
 @pytest.mark.parametrize("url", ["/scoped/users", "/users"])
@@ -169,8 +75,8 @@ def test_a_successful_request_commits_before_its_response_starts(
         checked_out = recipe.checked_out()  # before this check opens a connection of its own
         return "alice@x.org" in recipe.emails(), checked_out
 
-    probe = AtResponseStart(recipe.app.wsgi_app, committed_and_released)
-    recipe.app.wsgi_app = probe
+    probe = AtResponseStart(recipe.app_module.app.wsgi_app, committed_and_released)
+    recipe.app_module.app.wsgi_app = probe
     response = request_and_check("post", url, json={"email": "alice@x.org", "name": "Alice"})
     assert response.status_code == 201
     assert response.get_json() == {"id": response.get_json()["id"], "email": "alice@x.org", "name": "Alice"}
