@@ -21,6 +21,7 @@ class Kind(enum.Enum):
     DEADLOCK = "deadlock"
     LOCK_TIMEOUT = "lock timeout"
     READ_ONLY = "write in a read-only transaction"
+    CONNECTION = "lost or refused connection"
 
 
 _POSTGRESQL = {
@@ -29,7 +30,11 @@ _POSTGRESQL = {
     "40P01": Kind.DEADLOCK,
     "55P03": Kind.LOCK_TIMEOUT,
     "25006": Kind.READ_ONLY,
+    "57P01": Kind.CONNECTION,  # admin_shutdown
+    "57P02": Kind.CONNECTION,  # crash_shutdown
+    "57P03": Kind.CONNECTION,  # cannot_connect_now (starting up)
 }
+_POSTGRESQL_CLASSES = {"08": Kind.CONNECTION}  # connection_exception
 # Primary result codes (the low byte of the extended code), except for UNIQUE,
 # whose extended codes tell it from the other constraint failures.
 _SQLITE_EXTENDED = {1555: Kind.UNIQUE, 2067: Kind.UNIQUE}
@@ -41,6 +46,11 @@ _MYSQL = {
     1205: Kind.LOCK_TIMEOUT,  # ER_LOCK_WAIT_TIMEOUT
     1020: Kind.SERIALIZATION,  # ER_CHECKREAD: record changed since last read (snapshot isolation)
     1792: Kind.READ_ONLY,  # ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+    1053: Kind.CONNECTION,  # ER_SERVER_SHUTDOWN
+    2002: Kind.CONNECTION,  # CR_CONNECTION_ERROR
+    2003: Kind.CONNECTION,  # CR_CONN_HOST_ERROR
+    2006: Kind.CONNECTION,  # CR_SERVER_GONE_ERROR
+    2013: Kind.CONNECTION,  # CR_SERVER_LOST
 }
 
 
@@ -51,7 +61,9 @@ def error_kind(dialect: Dialect, orig: BaseException | None) -> Kind | None:
     name = dialect.name
     if name == "postgresql":
         code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-        return _POSTGRESQL.get(code) if isinstance(code, str) else None
+        if not isinstance(code, str):
+            return None
+        return _POSTGRESQL.get(code) or _POSTGRESQL_CLASSES.get(code[:2])
     if name == "sqlite":
         code = getattr(orig, "sqlite_errorcode", None)
         if not isinstance(code, int):

@@ -62,11 +62,20 @@ def _chain(error: sa_exc.DBAPIError) -> list[sa_exc.DBAPIError]:
 
 
 def _translate_one(error: sa_exc.DBAPIError, dialect: Dialect, *, committing: bool) -> DatalayerError | None:
-    if error.connection_invalidated:
+    kind = error_kind(dialect, error.orig)
+    # SQLAlchemy flags a connection it saw drop; one that could not even be opened
+    # fails outside any statement (as a COMMIT does, hence the last condition).
+    refused = kind is None and error.statement is None and not committing
+    if (
+        error.connection_invalidated
+        or kind is Kind.CONNECTION
+        or (refused and isinstance(error, sa_exc.OperationalError))
+    ):
         if committing:
             return CommitUnknownError("the connection dropped during COMMIT: the work may or may not be in")
-        return ConnectionLostError("the connection dropped before COMMIT: nothing was saved; retry the unit")
-    kind = error_kind(dialect, error.orig)
+        return ConnectionLostError(
+            "the connection was lost or refused before COMMIT: nothing was saved; retry the unit"
+        )
     if kind is None:
         return None
     if kind is Kind.UNIQUE:
