@@ -7,8 +7,6 @@ import typing
 import weakref
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from repositories import Repository
-
 from ._block import TransactionBlock
 from ._read_only import READ_ONLY
 from ._translate import translate
@@ -16,12 +14,14 @@ from .errors import UsageError
 from .session import Session
 
 if TYPE_CHECKING:
+    from repositories import Repository
+
     from .database import Database
 
 __all__ = ["UnitOfWork"]
 
 M = TypeVar("M")
-_Declared = tuple[tuple[str, type[Repository[Any]], "type[Any] | None"], ...]
+_Declared = tuple[tuple[str, "type[Repository[Any]]", "type[Any] | None"], ...]
 _declared_cache: weakref.WeakKeyDictionary[type[UnitOfWork], _Declared] = weakref.WeakKeyDictionary()
 
 
@@ -80,6 +80,8 @@ class UnitOfWork(TransactionBlock[Session]):
 
     def repository(self, model: type[M]) -> Repository[M]:
         """A :class:`~repositories.Repository` of ``model`` on this unit's session."""
+        from repositories import Repository  # repositories imports datalayer: import on use
+
         return Repository(self.session, model)
 
 
@@ -88,6 +90,8 @@ def _declared_repositories(cls: type[UnitOfWork]) -> _Declared:
     cached = _declared_cache.get(cls)
     if cached is not None:
         return cached
+    from repositories import Repository  # repositories imports datalayer: import on use
+
     found: list[tuple[str, type[Repository[Any]], type[Any] | None]] = []
     for klass in reversed(cls.__mro__):
         if klass is UnitOfWork or not issubclass(klass, UnitOfWork):

@@ -46,3 +46,14 @@ def test_the_pinned_names_are_there() -> None:
         "add", "delete", "count", "exists", "select", "scalars",
     ):  # fmt: skip
         assert callable(getattr(repositories.Repository, method))
+
+
+@pytest.mark.parametrize("first", ["repositories", "datalayer", "datalayer.testing"])
+def test_every_package_imports_first_in_a_fresh_interpreter(first: str) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {first}; import datalayer, repositories"], check=False
+    )
+    assert done.returncode == 0
