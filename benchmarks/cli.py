@@ -1,0 +1,87 @@
+"""``python -m benchmarks [--quick] [--url URL ...] [--out docs/] [--results DIR] [--strict]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from .chart import draw
+from .databases import close_target, default_urls, open_target
+from .report import markdown, table, write_json
+from .suite import run_database
+from .targets import judge, unmet
+from .workloads import FULL, QUICK
+
+__all__ = ["main"]
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Benchmark datalayer against hand-written SQLAlchemy, the raw driver, sqla-wrapper and "
+        "advanced-alchemy, side by side in one run. Default databases: a temporary SQLite file, plus "
+        "PostgreSQL / MariaDB when DATALAYER_BENCH_POSTGRESQL_URL / DATALAYER_BENCH_MARIADB_URL (or the "
+        "DATALAYER_TEST_* variables) are set; each server gets a database of its own, dropped at the end.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes, few repetitions; targets not judged"
+    )
+    parser.add_argument(
+        "--url", action="append", help="a database to run on (repeatable; 'sqlite://' = temp file)"
+    )
+    parser.add_argument("--out", type=Path, help="write performance-results.md and img/benchmarks.png here")
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help="where <database>.json go (%(default)s)"
+    )
+    parser.add_argument("--strict", action="store_true", help="full mode: exit 1 when a target is not met")
+    return parser
+
+
+def _log(message: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    sizes = QUICK if args.quick else FULL
+    results: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    failed = False
+    for url in args.url or default_urls():
+        target = open_target(url, taken)
+        _log(f"[{target.name}] {mode} run on {target.url.split('@')[-1]}")
+        try:
+            result = run_database(target, sizes, mode, _log)
+        except Exception as exc:  # one database failing does not lose the others' results
+            traceback.print_exc()
+            _log(f"[{target.name}] failed: {type(exc).__name__}: {exc}")
+            failed = True
+            continue
+        finally:
+            close_target(target)
+        if mode == "full":
+            judge(result)
+        _log(f"[{target.name}] results in {write_json(result, args.results)}")
+        print(f"\n## {result['database']} ({mode})\n\n{table(result)}\n", flush=True)
+        results.append(result)
+    if args.out is not None and results:
+        args.out.mkdir(parents=True, exist_ok=True)
+        problem = draw(results, args.out / "img" / "benchmarks.png")
+        if problem:
+            _log(problem)
+        page = args.out / "performance-results.md"
+        page.write_text(markdown(results, None if problem else "img/benchmarks.png"))
+        _log(f"wrote {page}" + ("" if problem else f" and {args.out / 'img' / 'benchmarks.png'}"))
+    missed = [f"[{result['database']}] {line}" for result in results for line in unmet(result)]
+    if mode == "full":
+        print("Targets not met:\n" + ("\n".join(f"- {line}" for line in missed) if missed else "- none"))
+    if failed:
+        return 2
+    return 1 if args.strict and missed else 0

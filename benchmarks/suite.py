@@ -1,0 +1,128 @@
+"""One database's run: set up the tables, run every workload for every contender, tear down."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine
+
+from . import BASELINE, CONTENDERS
+from .bulk import run_bulk
+from .contenders import Contender, build
+from .databases import Target
+from .iteration import run_iteration
+from .paging import BASELINE_PAGING, run_paging
+from .schema import create_tables, drop_tables, fill_items, seed_users
+from .workloads import Result, Sizes, run_op_workloads
+
+__all__ = ["run_database"]
+
+Log = Callable[[str], None]
+_PACKAGES = ("SQLAlchemy", "psycopg", "PyMySQL", "sqla-wrapper", "advanced-alchemy")
+
+
+def run_database(target: Target, sizes: Sizes, mode: str, log: Log) -> dict[str, Any]:
+    """Every workload on ``target``; the JSON-ready result."""
+    started = time.perf_counter()
+    engine = create_engine(target.url)
+    try:
+        create_tables(engine)
+        seed_users(engine, sizes.users)
+        fill_items(engine, sizes.items)
+        version = engine.dialect.server_version_info
+    finally:
+        engine.dispose()
+    log(f"[{target.name}] tables ready ({sizes.users:,} users, {sizes.items:,} items)")
+    contenders = {name: build(name, target.url) for name in CONTENDERS}
+    try:
+        results = _workloads(target, contenders, sizes, log)
+    finally:
+        for contender in contenders.values():
+            contender.close()
+        engine = create_engine(target.url)
+        drop_tables(engine)
+        engine.dispose()
+    return {
+        "database": target.name,
+        "server_version": ".".join(str(part) for part in version or ()),
+        "mode": mode,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 1),
+        "sizes": sizes.__dict__,
+        "environment": _environment(),
+        "notes": target.notes,
+        "workloads": [result.as_dict() for result in results],
+    }
+
+
+def _workloads(target: Target, contenders: dict[str, Contender], sizes: Sizes, log: Log) -> list[Result]:
+    results = run_op_workloads(contenders, sizes, uuid.uuid4().hex[:8])
+    log(f"[{target.name}] per-operation workloads done")
+    for size in sizes.bulk:
+        outcomes = run_bulk(target.url, contenders, size, sizes.per_row_cap, sizes.bulk_reps)
+        definition = (
+            f"{size:,} rows in one transaction; per-row create on {min(size, sizes.per_row_cap):,} rows"
+        )
+        results.append(
+            Result(f"bulk_{size}", f"Bulk create {size:,} rows", "rows/s", definition, BASELINE, outcomes)
+        )
+        log(f"[{target.name}] bulk create of {size:,} rows done")
+    by_mode = run_iteration(target.url, sizes.iterate_reps, sizes.items)
+    for mode, outcomes in by_mode.items():
+        title = f"Iterate over {sizes.items:,} rows ({mode})"
+        definition = "every row read and one attribute touched, in a fresh process; peak MB = RSS growth"
+        results.append(Result(f"iterate_{mode}", title, "rows/s", definition, BASELINE, outcomes))
+    log(f"[{target.name}] iteration done")
+    first, far = run_paging(
+        contenders, sizes.reps, sizes.page_size, sizes.far_page, sizes.page_fetches, sizes.settle
+    )
+    for page, outcomes in ((1, first), (sizes.far_page, far)):
+        title = f"Page {page:,} of {sizes.items:,} rows"
+        definition = f"{sizes.page_size} rows ordered by id, one session per fetch"
+        results.append(Result(f"page_{page}", title, "pages/s", definition, BASELINE_PAGING, outcomes))
+    log(f"[{target.name}] pagination done")
+    return results
+
+
+def _environment() -> dict[str, Any]:
+    versions: dict[str, str | None] = {}
+    for package in _PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "datalayer": _datalayer_revision(),
+        "packages": versions,
+    }
+
+
+def _datalayer_revision() -> str:
+    """The commit the library was measured at, marked ``+changes`` when the work tree differs."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "datalayer", "repositories"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return metadata.version("datalayer")
+    return f"{commit}+changes" if changed else commit

@@ -1,0 +1,102 @@
+"""The performance targets, judged in the full benchmark only (quick mode is never judged).
+
+Each verdict lands on the datalayer outcome it is about, as
+``{"rule": ..., "value": ..., "met": True | False | None}``; ``None`` means the
+operation is not available yet ("n/a"), so the target cannot be judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["DATALAYER", "judge", "unmet"]
+
+DATALAYER = ("datalayer-session", "datalayer-repo")
+_PARITY = 0.95
+_NATIVE_DATABASES = ("postgresql", "sqlite")
+
+Outcome = dict[str, Any]
+Rule = tuple[str, Callable[[Outcome, dict[str, Outcome]], float | None], Callable[[float], bool]]
+
+
+def _ratio(outcome: Outcome, _others: dict[str, Outcome]) -> float | None:
+    value = outcome.get("ratio")
+    return float(value) if value is not None else None
+
+
+def _extra(key: str) -> Callable[[Outcome, dict[str, Outcome]], float | None]:
+    def read(outcome: Outcome, _others: dict[str, Outcome]) -> float | None:
+        value = outcome.get("extra", {}).get(key)
+        return float(value) if value is not None else None
+
+    return read
+
+
+def _rules(key: str, database: str, stream_peaks: dict[str, float]) -> list[Rule]:
+    if key in ("lookup", "create", "first_or_create_existing", "web_request"):
+        return [(f">= {_PARITY}x ORM", _ratio, lambda v: v >= _PARITY)]
+    if key == "create_or_first_new" and database.split("-")[0] in _NATIVE_DATABASES:
+        return [(">= 2.5x ORM", _ratio, lambda v: v >= 2.5)]
+    if key == "create_or_first_existing":
+        return [(">= 1.5x ORM", _ratio, lambda v: v >= 1.5)]
+    if key.startswith("bulk_"):
+        return [
+            (">= 20x per-row create", _extra("x_per_row"), lambda v: v >= 20),
+            (">= 0.7x Core executemany", _extra("x_core"), lambda v: v >= 0.7),
+        ]
+    if key == "iterate_stream":
+        return [("peak < 150 MB", _extra("peak_mb"), lambda v: v < 150)]
+    if key == "iterate_list":
+        return [("list peak >= 3x stream peak", _list_over_stream(stream_peaks), lambda v: v >= 3)]
+    if key.startswith("page_") and key != "page_1":
+        return [("<= 1.5x page 1 time", _extra("far_over_first"), lambda v: v <= 1.5)]
+    return []
+
+
+def _list_over_stream(
+    stream_peaks: dict[str, float],
+) -> Callable[[Outcome, dict[str, Outcome]], float | None]:
+    def read(outcome: Outcome, _others: dict[str, Outcome]) -> float | None:
+        peak, stream = outcome.get("extra", {}).get("peak_mb"), stream_peaks.get(outcome["contender"])
+        return float(peak) / max(stream, 1.0) if peak is not None and stream is not None else None
+
+    return read
+
+
+def judge(result: dict[str, Any]) -> None:
+    """Attach a verdict to every datalayer outcome that has a target, in place."""
+    workloads = result["workloads"]
+    stream_peaks = {
+        outcome["contender"]: float(outcome["extra"]["peak_mb"])
+        for workload in workloads
+        if workload["key"] == "iterate_stream"
+        for outcome in workload["outcomes"]
+        if outcome.get("extra", {}).get("peak_mb") is not None
+    }
+    for workload in workloads:
+        rules = _rules(workload["key"], result["database"], stream_peaks)
+        by_name = {outcome["contender"]: outcome for outcome in workload["outcomes"]}
+        for outcome in workload["outcomes"]:
+            if not rules or outcome["contender"].split(" ")[0] not in DATALAYER:
+                continue
+            checks: list[dict[str, Any]] = []
+            for rule, read, passes in rules:
+                value = read(outcome, by_name) if outcome["status"] == "ok" else None
+                checks.append({"rule": rule, "value": value, "met": None if value is None else passes(value)})
+            verdicts = [check["met"] for check in checks]
+            outcome["target"] = {
+                "rule": " and ".join(rule for rule, _, _ in rules),
+                "met": None if None in verdicts else all(verdicts),
+                "checks": checks,
+            }
+
+
+def unmet(result: dict[str, Any]) -> list[str]:
+    """``workload / contender: rule`` for each target judged and not met."""
+    return [
+        f"{workload['key']} / {outcome['contender']}: {outcome['target']['rule']}"
+        for workload in result["workloads"]
+        for outcome in workload["outcomes"]
+        if outcome.get("target") and outcome["target"]["met"] is False
+    ]

@@ -1,0 +1,105 @@
+"""The benchmark suite runs end to end in quick mode: every workload reports every contender.
+
+Runs ``python -m benchmarks --quick`` once, on SQLite and on each server whose
+test URL is set, and checks the shape of what it reports: a number, or an
+explicit n/a with its reason. Quick mode judges no target, and no ratio is
+asserted here: timings on a shared machine prove nothing about speed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import CONTENDERS
+from benchmarks.workloads import OP_WORKLOADS, QUICK
+
+ROOT = Path(__file__).resolve().parent.parent
+URLS = [
+    "sqlite://",
+    *(
+        os.environ[name]
+        for name in ("DATALAYER_TEST_POSTGRESQL_URL", "DATALAYER_TEST_MARIADB_URL")
+        if os.environ.get(name)
+    ),
+]
+WORKLOADS = [
+    *(workload.key for workload in OP_WORKLOADS),
+    *(f"bulk_{size}" for size in QUICK.bulk),
+    "iterate_list",
+    "iterate_stream",
+    "page_1",
+    f"page_{QUICK.far_page}",
+]
+
+
+@dataclass
+class Run:
+    stdout: str
+    stderr: str
+    results: list[dict[str, Any]]
+    out: Path
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    base = tmp_path_factory.mktemp("benchmarks")
+    command = [sys.executable, "-m", "benchmarks", "--quick", "--results", str(base / "results")]
+    command += ["--out", str(base / "docs"), *(part for url in URLS for part in ("--url", url))]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    results = [json.loads(path.read_text()) for path in sorted((base / "results").glob("*.json"))]
+    return Run(done.stdout, done.stderr, results, base / "docs")
+
+
+def test_a_result_per_database(quick_run: Run) -> None:
+    assert len(quick_run.results) == len(URLS)
+    assert {result["mode"] for result in quick_run.results} == {"quick"}
+    assert "sqlite" in {result["database"] for result in quick_run.results}
+
+
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_every_contender_reports_a_number_or_na(quick_run: Run, workload: str) -> None:
+    for result in quick_run.results:
+        by_key = {entry["key"]: entry for entry in result["workloads"]}
+        assert workload in by_key, f"{result['database']}: {workload} missing"
+        outcomes = by_key[workload]["outcomes"]
+        assert {outcome["contender"].split(" ")[0] for outcome in outcomes} >= set(CONTENDERS)
+        for outcome in outcomes:
+            where = f"{result['database']} / {workload} / {outcome['contender']}"
+            assert outcome["status"] in ("ok", "n/a"), f"{where}: {outcome['reason']}"
+            if outcome["status"] == "ok":
+                assert isinstance(outcome["per_second"], float) and outcome["per_second"] > 0, where
+                assert outcome["statements_per_op"] is None or outcome["statements_per_op"] > 0, where
+            else:
+                assert isinstance(outcome["reason"], str) and outcome["reason"], where
+                assert outcome["per_second"] is None, where
+
+
+def test_quick_mode_judges_no_target(quick_run: Run) -> None:
+    outcomes = [o for result in quick_run.results for w in result["workloads"] for o in w["outcomes"]]
+    assert all(outcome["target"] is None for outcome in outcomes)
+    assert "Targets not met" not in quick_run.stdout
+
+
+def test_markdown_table_and_chart(quick_run: Run) -> None:
+    page = (quick_run.out / "performance-results.md").read_text()
+    for result in quick_run.results:
+        assert f"## {result['database']} " in page
+    assert "| Workload | Contender | Rate | x ORM (IQR) |" in page
+    assert "```" not in page  # the docs test runs every fenced example
+    chart = quick_run.out / "img" / "benchmarks.png"
+    try:
+        importlib.import_module("matplotlib")
+    except ImportError:
+        assert not chart.exists() and "matplotlib is not installed" in quick_run.stderr
+    else:
+        assert chart.read_bytes().startswith(b"\x89PNG")
