@@ -8,9 +8,10 @@ are one-line fronts over it. Helpers flush, never commit.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import Select, bindparam, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
@@ -119,8 +120,25 @@ def _checked(model: type[Any], attrs: dict[str, Any], *, constructor: bool = Fal
 
 
 def _first(session: SessionLike, model: type[M], mapper: Mapper[Any], attrs: dict[str, Any]) -> M | None:
+    shape = tuple((name, attrs[name] is None) for name in attrs)
+    if all(name in mapper.columns for name in attrs):
+        # Built once per model and attribute names, values bound: no statement or
+        # cache key to rebuild on the lookup path.
+        params = {f"dl_{name}": value for name, value in attrs.items() if value is not None}
+        return session.scalars(_first_by_columns(mapper, shape), params).first()
     stmt = select(model).filter_by(**attrs).order_by(*mapper.primary_key).limit(1)
     return session.scalars(stmt).first()
+
+
+@functools.lru_cache(maxsize=4096)
+def _first_by_columns(mapper: Mapper[Any], shape: tuple[tuple[str, bool], ...]) -> Select[Any]:
+    """``first``'s statement for column attributes; ``(name, is None)`` pairs say which compare to NULL."""
+    columns = [mapper.columns[name] for name, _ in shape]
+    criteria = [
+        column.is_(None) if is_null else column == bindparam(f"dl_{name}")
+        for column, (name, is_null) in zip(columns, shape, strict=True)
+    ]
+    return select(mapper).where(*criteria).order_by(*mapper.primary_key).limit(1)
 
 
 def _create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], attrs: dict[str, Any]) -> M:

@@ -63,14 +63,19 @@ def _chain(error: sa_exc.DBAPIError) -> list[sa_exc.DBAPIError]:
 
 def _translate_one(error: sa_exc.DBAPIError, dialect: Dialect, *, committing: bool) -> DatalayerError | None:
     kind = error_kind(dialect, error.orig)
-    # SQLAlchemy flags a connection it saw drop; one that could not even be opened
-    # fails outside any statement (as a COMMIT does, hence the last condition).
-    refused = kind is None and error.statement is None and not committing
-    if (
-        error.connection_invalidated
-        or kind is Kind.CONNECTION
-        or (refused and isinstance(error, sa_exc.OperationalError))
-    ):
+    # SQLAlchemy flags a connection it saw drop. One that could not be opened at
+    # all fails outside any statement: MariaDB says so by its error number (2003),
+    # PostgreSQL by giving no SQLSTATE, the server never having answered (a bad
+    # login or an unknown database do have one, and are not transient).
+    refused = (
+        kind is None
+        and not committing
+        and error.statement is None
+        and isinstance(error, sa_exc.OperationalError)
+        and dialect.name == "postgresql"
+        and getattr(error.orig, "sqlstate", None) is None
+    )
+    if error.connection_invalidated or kind is Kind.CONNECTION or refused:
         if committing:
             return CommitUnknownError("the connection dropped during COMMIT: the work may or may not be in")
         return ConnectionLostError(
