@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
 from . import _codes
-from ._mapping import check_attributes, mapper_of
+from ._mapping import check_attributes, check_lengths, mapper_of
 from ._types import SessionLike
 from .errors import ConflictError, UsageError
 
@@ -31,6 +31,8 @@ def create_many(session: SessionLike, model: type[M], rows: Iterable[Mapping[str
     if not batch:
         return []
     check_attributes(mapper, {key: None for row in batch for key in row})
+    for row in batch:
+        check_lengths(mapper, row)
     dialect = session.get_bind(mapper=mapper).dialect
     # SQLAlchemy keeps the rows' order by sending SQLite one INSERT per row; a batch
     # whose integer key the database assigns in order can be sorted back instead.

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapper
 
 from . import _codes
 from ._conflicts import existing_row
-from ._mapping import check_attributes, mapper_of, primary_key_attributes
+from ._mapping import check_attributes, check_lengths, mapper_of, primary_key_attributes
 from ._native import insert_or_nothing, native_columns
 from ._types import SessionLike
 from .errors import ConflictError
@@ -56,6 +56,7 @@ def create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     rolled back, as after any failed flush.
     """
     mapper = _checked(model, attrs, constructor=True)
+    check_lengths(mapper, attrs)
     obj = model(**attrs)
     session.add(obj)
     flush(session, mapper)
@@ -142,6 +143,7 @@ def _first_by_columns(mapper: Mapper[Any], shape: tuple[tuple[str, bool], ...]) 
 
 
 def _create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], attrs: dict[str, Any]) -> M:
+    check_lengths(mapper, attrs)
     loaded: M | None = _loaded_by_primary_key(session, mapper, attrs)
     if loaded is not None:
         return loaded

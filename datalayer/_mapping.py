@@ -13,9 +13,16 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.exc import UnmappedColumnError
 
-from .errors import UnknownAttributeError, UnmappedClassError
+from .errors import UnknownAttributeError, UnmappedClassError, ValueTooLongError
 
-__all__ = ["UniqueKey", "check_attributes", "mapper_of", "primary_key_attributes", "unique_keys"]
+__all__ = [
+    "UniqueKey",
+    "check_attributes",
+    "check_lengths",
+    "mapper_of",
+    "primary_key_attributes",
+    "unique_keys",
+]
 
 
 def mapper_of(model: object) -> Mapper[Any]:
@@ -39,6 +46,16 @@ def check_attributes(mapper: Mapper[Any], attrs: Mapping[str, Any], *, construct
         if name not in known and not (constructor and name in _init_arguments(mapper.class_)):
             matches = difflib.get_close_matches(name, list(known.keys()), n=1)
             raise UnknownAttributeError(mapper.class_, name, matches[0] if matches else None)
+
+
+def check_lengths(mapper: Mapper[Any], attrs: Mapping[str, Any]) -> None:
+    """Refuse a string longer than its column's ``String(length)``."""
+    columns = mapper.columns
+    for name, value in attrs.items():
+        if isinstance(value, str) and name in columns:
+            length = getattr(columns[name].type, "length", None)
+            if isinstance(length, int) and len(value) > length:
+                raise ValueTooLongError(mapper.class_, name, length, len(value))
 
 
 def _init_arguments(cls: type[Any]) -> frozenset[str]:

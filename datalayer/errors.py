@@ -29,6 +29,7 @@ __all__ = [
     "UnknownAttributeError",
     "UnmappedClassError",
     "UsageError",
+    "ValueTooLongError",
 ]
 
 
@@ -72,6 +73,20 @@ class ReadOnlyError(UsageError):
 
 class DataError(DatalayerError):
     """Base class of the errors about the data itself rather than the calling code."""
+
+
+class ValueTooLongError(DataError, ValueError):
+    """A string is longer than its column's ``String(length)``; refused before anything is sent.
+
+    Databases differ here (PostgreSQL and MariaDB silently cut trailing spaces of an
+    over-long value, SQLite stores it whole), so datalayer refuses it everywhere.
+    """
+
+    def __init__(self, model: type[object], attribute: str, length: int, given: int) -> None:
+        self.model = model
+        self.attribute = attribute
+        name = f"{model.__name__}.{attribute}"
+        super().__init__(f"{name} is too long: at most {length} characters, not {given}")
 
 
 class NotFoundError(DataError, LookupError):

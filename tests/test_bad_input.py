@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from datalayer import Session
-from datalayer.errors import UnknownAttributeError, UnmappedClassError, UsageError
+from datalayer.errors import UnknownAttributeError, UnmappedClassError, UsageError, ValueTooLongError
 from repositories import Repository
 from tests.conftest import Env
 
@@ -74,3 +74,17 @@ def test_a_repository_refuses_an_unmapped_model_when_built(env: Env) -> None:
 def test_a_repository_without_a_model_says_how_to_give_one(env: Env) -> None:
     with env.db.Session() as dbs, pytest.raises(UsageError, match=r"subclass Repository\[Model\]"):
         Repository(dbs)
+
+
+@pytest.mark.parametrize("helper", ["create", "first_or_create", "create_or_first"])
+def test_a_value_longer_than_its_column_is_refused_before_anything_is_sent(env: Env, helper: str) -> None:
+    too_long = "x" * 190 + " " * 20  # servers would silently cut the trailing spaces
+    with env.db.Session() as dbs:
+        kept = dbs.create(env.m.User, email="kept@x.org")
+        expected = r"User\.email is too long: at most 200 characters, not 210"
+        with pytest.raises(ValueTooLongError, match=expected):
+            call_helper(dbs, helper, env.m.User, email=too_long)
+        with pytest.raises(ValueTooLongError):
+            dbs.create_many(env.m.User, [{"email": too_long}])
+        dbs.commit()
+        assert dbs.all(env.m.User) == [kept]
