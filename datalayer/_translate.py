@@ -64,9 +64,10 @@ def _chain(error: sa_exc.DBAPIError) -> list[sa_exc.DBAPIError]:
 def _translate_one(error: sa_exc.DBAPIError, dialect: Dialect, *, committing: bool) -> DatalayerError | None:
     kind = error_kind(dialect, error.orig)
     # SQLAlchemy flags a connection it saw drop. One that could not be opened at
-    # all fails outside any statement: MariaDB says so by its error number (2003),
-    # PostgreSQL by giving no SQLSTATE, the server never having answered (a bad
-    # login or an unknown database do have one, and are not transient).
+    # all fails outside any statement: MariaDB says so by its error number (2003,
+    # while a bad login or database are 1045/1049, not transient). psycopg gives no
+    # SQLSTATE for any failure to connect, a bad login included, so on PostgreSQL
+    # every one of them counts as refused: retrying a bad login only wastes attempts.
     refused = (
         kind is None
         and not committing

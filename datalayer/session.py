@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from sqlalchemy import orm
+from sqlalchemy import event, orm
 
-from . import _bulk, _helpers
+from . import _bulk, _flush_checks, _helpers
 
 __all__ = ["ScopedSession", "Session"]
 
@@ -58,6 +58,9 @@ class Session(orm.Session):
     def create_many(self, model: type[M], rows: Iterable[Mapping[str, Any]], /) -> list[M]:
         """Insert every row in batched ``INSERT .. RETURNING`` statements; flushes, never commits."""
         return _bulk.create_many(self, model, rows)
+
+
+event.listen(Session, "before_flush", _flush_checks.refuse_over_long_strings)
 
 
 class ScopedSession(orm.scoped_session[Session]):

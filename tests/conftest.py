@@ -165,13 +165,3 @@ def make_env(env: Env) -> Iterator[EnvFactory]:
 def make_server_env(server_env: Env) -> Iterator[EnvFactory]:
     """``make_env`` for ``server_env``."""
     yield from _env_factory(server_env)
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Register the reliability suites' markers (until pyproject.toml lists them)."""
-    for line in (
-        "restart: restarts the database servers (needs DATALAYER_TEST_RESTART_SERVERS=1); run alone",
-        "soak: long-running load test (DATALAYER_SOAK_SECONDS, default 20); run alone: pytest -m soak",
-    ):
-        if line not in session.config.getini("markers"):
-            session.config.addinivalue_line("markers", line)
