@@ -65,7 +65,7 @@ def test_usage_errors_are_type_errors_not_data_errors(env: Env) -> None:
 
 def test_a_repository_refuses_an_unmapped_model_when_built(env: Env) -> None:
     class NotAModel:
-        pass
+        """A plain class, never mapped."""
 
     with env.db.Session() as dbs, pytest.raises(UnmappedClassError, match="NotAModel is not a mapped class"):
         Repository(dbs, NotAModel)

@@ -24,7 +24,7 @@ class Note(Base):
 
 
 class NoteRepository(Repository[Note]):
-    pass
+    """Notes, with nothing but the generic methods."""
 
 
 class NotesUnit(UnitOfWork):

@@ -20,7 +20,7 @@ from tests.models import Models, define_models
 
 
 class Boom(Exception):
-    pass
+    """An error of the code under test."""
 
 
 @pytest.fixture(scope="module")
@@ -120,12 +120,12 @@ def test_keyword_repositories_are_checked_when_the_unit_is_made(m: Models) -> No
 
 def test_a_repository_subclass_without_a_model_fails_on_entry(m: Models) -> None:
     class Vague(FakeRepository):  # type: ignore[type-arg]
-        pass
+        """A repository with no model."""
 
     unit = FakeUnitOfWork(things=Vague)
     for _ in range(2):  # the failed entry left the unit inactive: no "already active" the second time
         with pytest.raises(UsageError, match="Vague has no model"), unit:
-            pass
+            raise AssertionError("the block should not have been entered")
 
 
 def test_database_rows_are_copies_and_objects_never_reach_the_store_after_their_unit(m: Models) -> None:
@@ -181,7 +181,7 @@ def test_autoincrement_keys_move_past_explicit_keys_and_are_never_reused(m: Mode
 
 def test_a_primary_key_the_fake_cannot_assign_must_be_given() -> None:
     class Base(DeclarativeBase):
-        pass
+        """A declarative base of the application's own."""
 
     class Country(Base):
         __tablename__ = "countries"

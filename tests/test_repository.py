@@ -24,7 +24,7 @@ def test_the_model_comes_from_the_type_argument(env: Env) -> None:
     UserRepository = user_repository(env)
 
     class AdminRepository(UserRepository):  # type: ignore[misc, valid-type]
-        pass
+        """A subclass of a subclass: the model is inherited."""
 
     with env.db.Session() as dbs:
         assert UserRepository(dbs).model is env.m.User

@@ -32,7 +32,7 @@ Unit = UnitOfWork | FakeUnitOfWork
 
 
 class Boom(Exception):
-    pass
+    """An error of the code under test."""
 
 
 @dataclass
@@ -414,7 +414,7 @@ def test_an_active_unit_cannot_be_entered_again_but_an_ended_one_can(backend: Ba
     unit = backend.unit()
     with unit:
         with pytest.raises(UsageError, match="already active"), unit:
-            pass
+            raise AssertionError("the block should not have been entered")
         unit.repository(backend.m.User).create(email="first@x.org")
     with unit:
         unit.repository(backend.m.User).create(email="second@x.org")

@@ -15,7 +15,7 @@ PROBE = "isolation-probe@x.org"
 
 
 class Boom(Exception):
-    pass
+    """An error of the code under test."""
 
 
 def rows_seen_by_a_fresh_connection(db: Database, table: str) -> int:

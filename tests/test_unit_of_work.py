@@ -14,14 +14,14 @@ from tests.conftest import Env
 
 
 class Boom(Exception):
-    pass
+    """An error of the code under test."""
 
 
 def app_unit_of_work(env: Env) -> type[UnitOfWork]:
     User, Order = env.m.User, env.m.Order
 
     class UserRepository(Repository[User]):  # type: ignore[valid-type]
-        pass
+        """Users, with nothing but the generic methods."""
 
     class AppUnitOfWork(UnitOfWork):
         database = env.db
@@ -127,7 +127,7 @@ def test_a_unit_can_be_entered_again_after_it_ends_but_not_while_active(env: Env
     unit = UnitOfWork(env.db)
     with unit:
         with pytest.raises(UsageError, match="already active"), unit:
-            pass
+            raise AssertionError("the block should not have been entered")
         unit.repository(env.m.User).create(email="first@x.org")
     with unit:
         unit.repository(env.m.User).create(email="second@x.org")
@@ -144,7 +144,7 @@ def test_declarations_are_inherited_and_may_be_overridden(env: Env) -> None:
     User = env.m.User
 
     class SpecialUsers(Repository[User]):  # type: ignore[valid-type]
-        pass
+        """Another repository class for the same model."""
 
     class Child(Base):  # type: ignore[misc, valid-type]
         users: SpecialUsers
@@ -160,7 +160,7 @@ def test_unresolvable_annotations_get_a_clear_error(env: Env) -> None:
         users: "NoSuchRepository"  # type: ignore[name-defined]  # noqa: F821
 
     with pytest.raises(UsageError, match="cannot resolve the annotations of Broken"), Broken():
-        pass
+        raise AssertionError("the block should not have been entered")
 
 
 def test_a_declared_repository_without_a_model_fails_on_entry_with_a_clear_error(env: Env) -> None:
@@ -169,5 +169,5 @@ def test_a_declared_repository_without_a_model_fails_on_entry_with_a_clear_error
         things: Repository  # type: ignore[type-arg]
 
     with pytest.raises(UsageError, match=r"Repository has no model"), Vague():
-        pass
+        raise AssertionError("the block should not have been entered")
     assert env.db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from repositories import Repository
 
 
 class Base(DeclarativeBase):
-    pass
+    """A declarative base of the application's own."""
 
 
 class User(Base):
