@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
-from .errors import ReadOnlyError, UsageError
+from .errors import PartiallyCommittedError, ReadOnlyError, RetryableError, UsageError
 
 __all__ = ["TransactionBlock"]
 
@@ -27,6 +27,7 @@ class TransactionBlock(Generic[S]):
     """
 
     _session: S | None = None
+    _commits: int = 0
     read_only: bool = False
     """A read-only unit never commits: clean exit rolls back, and writes are refused."""
 
@@ -47,6 +48,13 @@ class TransactionBlock(Generic[S]):
         """The error to raise instead of ``error`` as it leaves the block, or None to let it go as is."""
         return None
 
+    def _commit_session(self) -> None:
+        self.session.commit()
+
+    def _ended_by_a_statement(self) -> bool:
+        """Whether a statement ended the current transaction by itself (an implicit COMMIT)."""
+        return False
+
     @property
     def session(self) -> S:
         """The unit's session; only available inside the ``with`` block."""
@@ -55,15 +63,22 @@ class TransactionBlock(Generic[S]):
         return self._session
 
     def __enter__(self) -> Self:
-        if self._session is not None:
+        entry = object()
+        # dict.setdefault is atomic: of two threads entering at once, one gets the unit.
+        if self.__dict__.setdefault("_entry", entry) is not entry:
             raise UsageError(f"{type(self).__name__} is already active; open a new unit of work instead")
-        session = self._open()
         try:
-            self.__dict__.update(self._build_repositories(session))
+            session = self._open()
+            try:
+                self.__dict__.update(self._build_repositories(session))
+            except BaseException:
+                session.close()
+                raise
         except BaseException:
-            session.close()
+            del self.__dict__["_entry"]
             raise
         self._session = session
+        self._commits = 0
         return self
 
     def __exit__(
@@ -73,34 +88,65 @@ class TransactionBlock(Generic[S]):
         traceback: TracebackType | None,
     ) -> None:
         session = self.session
-        error, committing = exc, False
+        error, partly = exc, False
         try:
+            partly = self._commits > 0 or self._ended_by_a_statement()
             if exc is not None or self.read_only:
                 self.rollback()
             else:
-                self._flush()  # a failure here comes before the COMMIT: nothing was saved
-                committing = True
-                self.commit()
+                self.commit()  # errors leave it translated
         except BaseException as failure:
-            error = failure
+            if exc is None:
+                error = failure
+            else:  # the caller's own error goes on as itself, never replaced by the cleanup's
+                exc.add_note(f"datalayer: rolling the unit of work back failed too: {failure!r}")
         finally:
             session.close()
             self._session = None
             for name in self._repository_names():
                 self.__dict__.pop(name, None)
-        if error is None:
-            return
-        translated = self._translate(error, committing=committing)
-        if translated is not None:
+            self.__dict__.pop("_entry", None)
+        if error is not None:
+            self._raise(error, exc, partly=partly)
+
+    def _raise(self, error: BaseException, exc: BaseException | None, *, partly: bool) -> None:
+        translated = self._translate(error, committing=False) or error
+        if partly and isinstance(translated, RetryableError):
+            raise PartiallyCommittedError(
+                f"{type(self).__name__} failed ({type(translated).__name__}: {translated}) after part of "
+                "its work was committed (by commit() inside the block, or by a statement that commits by "
+                "itself, such as DDL on MariaDB): that part stays committed, the rest was rolled back. "
+                "Not retried: running the unit again would repeat the committed part.",
+                reason=translated,
+            ) from error
+        if partly:
+            error.add_note("datalayer: part of this unit of work was committed before the error and stays so")
+        if translated is not error:
             raise translated from error
         if error is not exc:
             raise error
 
     def commit(self) -> None:
-        """Commit the work so far; the unit stays usable and opens a new transaction on demand."""
+        """Commit the work so far; the unit stays usable and opens a new transaction on demand.
+
+        Errors are translated as at the end of the block: a connection lost during
+        the COMMIT is :class:`~datalayer.errors.CommitUnknownError`. Once a commit
+        went through, a later retryable failure of the unit is raised as
+        :class:`~datalayer.errors.PartiallyCommittedError`, never retried.
+        """
         if self.read_only:
             raise ReadOnlyError(f"{type(self).__name__} is read-only: it never commits")
-        self.session.commit()
+        committing = False
+        try:
+            self._flush()  # a failure here comes before the COMMIT: nothing of the transaction was saved
+            committing = True
+            self._commit_session()
+        except BaseException as error:
+            translated = self._translate(error, committing=committing)
+            if translated is not None:
+                raise translated from error
+            raise
+        self._commits += 1
 
     def rollback(self) -> None:
         """Undo the work since the last commit; the unit stays usable."""

@@ -10,7 +10,7 @@ import enum
 
 from sqlalchemy.engine import Dialect
 
-__all__ = ["Kind", "constraint_name", "error_kind", "is_unique_violation"]
+__all__ = ["Kind", "constraint_name", "error_kind", "is_unique_violation", "mysql_errno"]
 
 
 class Kind(enum.Enum):
@@ -70,7 +70,7 @@ def error_kind(dialect: Dialect, orig: BaseException | None) -> Kind | None:
             return None
         return _SQLITE_EXTENDED.get(code) or _SQLITE_PRIMARY.get(code & 0xFF)
     if name in ("mysql", "mariadb"):
-        errno = _mysql_errno(orig)
+        errno = mysql_errno(orig)
         return _MYSQL.get(errno) if errno is not None else None
     return None
 
@@ -87,7 +87,8 @@ def constraint_name(orig: BaseException | None) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _mysql_errno(orig: BaseException) -> int | None:
+def mysql_errno(orig: BaseException) -> int | None:
+    """The MariaDB/MySQL error number of the driver exception ``orig``, or None."""
     errno = getattr(orig, "errno", None)  # mariadb connector
     if isinstance(errno, int):
         return errno

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
 
-from ._read_only import reset_query_only
+from . import _guard, _native, _read_only
 
 __all__ = [
     "configure_engine",
@@ -62,6 +62,9 @@ def engine_defaults(drivername: str, options: dict[str, Any]) -> dict[str, Any]:
 
 def configure_engine(engine: Engine) -> None:
     """Per-dialect fixes applied to every engine a Database creates."""
+    _guard.install(engine)
+    _native.install(engine)
+    _read_only.install(engine)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "checkin", _sqlite_checkin)
         if engine.dialect.driver == "pysqlite":
@@ -74,7 +77,6 @@ def _sqlite_checkin(dbapi_connection: Any, connection_record: Any) -> None:
     # next user of the connection fails on BEGIN.
     if getattr(dbapi_connection, "in_transaction", False):
         dbapi_connection.rollback()
-    reset_query_only(dbapi_connection, connection_record)
 
 
 def _fix_pysqlite_transactions(engine: Engine) -> None:

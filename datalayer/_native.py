@@ -1,40 +1,60 @@
 """create_or_first in one round trip: ``INSERT .. ON CONFLICT DO NOTHING .. RETURNING``.
 
-Used on SQLite, and on PostgreSQL under READ COMMITTED, when nothing but a
-unique key can make the insert fail, so that no SAVEPOINT is needed to keep the
-transaction usable, and when
-the model relies on no ORM-side insert behaviour (mapper events, relationships,
-inheritance, version counters). Everything else takes the SAVEPOINT path. The
-object is built by the model's own constructor, as on the SAVEPOINT path, then
-attached to the session as persistent with every column the database returned.
+Safe by construction, never by prediction: a failed statement must not cost the
+caller's earlier work. SQLite undoes only the failed statement. PostgreSQL aborts
+the whole transaction, so there the INSERT runs inside a SAVEPOINT sent in the same
+round trip (psycopg's pipeline mode: SAVEPOINT, INSERT, RELEASE, one sync); a
+failure rolls back to the savepoint, whatever made the INSERT fail.
+
+Used on SQLite, and on PostgreSQL (psycopg) under READ COMMITTED, for models that
+rely on no ORM-side insert behaviour (mapper or session flush events,
+relationships, inheritance, version counters). Everything else takes the SAVEPOINT
+path. The object is built by the model's own constructor, as on the SAVEPOINT path,
+then attached to the session as persistent with every column the database returned.
 """
 
 from __future__ import annotations
 
-import datetime
-import decimal
 import sqlite3
-import uuid
 from typing import Any, cast
 
-from sqlalchemy import CheckConstraint, Column, String, Table
+from sqlalchemy import Table, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapper
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapper, scoped_session
 from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 from sqlalchemy.orm.session import make_transient_to_detached
 from sqlalchemy.sql import Executable
 
-from ._read_only import READ_ONLY
+from . import _flush_checks, _read_only
 from ._types import SessionLike
 from .errors import ReadOnlyError
 
-__all__ = ["NATIVE_OPTION", "insert_or_nothing", "native_columns"]
+__all__ = ["NATIVE_OPTION", "insert_or_nothing", "install", "native_columns"]
 
 NATIVE_OPTION = "datalayer_native_inserts"
-
+_IN_SAVEPOINT = "datalayer_in_savepoint"  # execution option: send the statement inside a pipelined SAVEPOINT
+_SAVEPOINT = "SAVEPOINT datalayer_insert"
+_RELEASE = "RELEASE SAVEPOINT datalayer_insert"
+_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT datalayer_insert"
 _SQLITE_RETURNING = sqlite3.sqlite_version_info >= (3, 35)
-_SIMPLE_TYPES = (str, int, float, bool, decimal.Decimal, datetime.date, datetime.time, uuid.UUID, bytes)
+# Session events the native path would skip or see differently from a flush.
+_SESSION_EVENTS = (
+    "before_flush",
+    "after_flush",
+    "after_flush_postexec",
+    "transient_to_pending",
+    "pending_to_persistent",
+    "detached_to_persistent",
+)
+_OWN_LISTENERS = frozenset({_flush_checks.refuse_over_long_strings, _read_only.refuse_changes})
+
+
+def install(engine: Engine) -> None:
+    """Make ``engine`` able to run the native path (PostgreSQL on psycopg: the pipelined SAVEPOINT)."""
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        event.listen(engine, "do_execute", _execute_in_savepoint)
 
 
 def native_columns(session: SessionLike, mapper: Mapper[Any], obj: object) -> dict[str, Any] | None:
@@ -45,13 +65,18 @@ def native_columns(session: SessionLike, mapper: Mapper[Any], obj: object) -> di
     """
     bind = session.get_bind(mapper=mapper)
     dialect = bind.dialect
-    if not (dialect.name == "postgresql" or (dialect.name == "sqlite" and _SQLITE_RETURNING)):
+    if not (
+        (dialect.name == "postgresql" and dialect.driver == "psycopg")
+        or (dialect.name == "sqlite" and _SQLITE_RETURNING)
+    ):
         return None
     if not bind.get_execution_options().get(NATIVE_OPTION, True) or not _ormless(mapper):
         return None
+    if _has_flush_listeners(session):
+        return None  # the flush events must see the object, as on the SAVEPOINT path
     if dialect.name == "postgresql" and _isolation(session, mapper) != "READ COMMITTED":
-        # Under snapshot isolation a conflict with an invisible row aborts the whole
-        # transaction (40001); the SAVEPOINT path keeps it and raises StaleConflictError.
+        # Under snapshot isolation a conflict with an invisible row is a serialization
+        # failure; the SAVEPOINT path tells it as StaleConflictError.
         return None
     state = instance_dict(obj)
     if any(relationship.key in state for relationship in mapper.relationships):
@@ -61,34 +86,79 @@ def native_columns(session: SessionLike, mapper: Mapper[Any], obj: object) -> di
         column = prop.columns[0]
         if prop.key in state and not (state[prop.key] is None and column.primary_key):
             values[column.key] = state[prop.key]
-    table = _table(mapper)
-    assert table is not None  # checked by _ormless
-    if dialect.name == "postgresql" and not _only_unique_can_fail(table, values):
-        return None  # a failed statement would abort the whole PostgreSQL transaction
     return values
 
 
 def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, values: dict[str, Any]) -> bool:
     """Insert ``obj``'s row unless a unique key holds it, and attach ``obj`` as persistent.
 
-    Returns False, inserting nothing, when a unique key already holds the row.
+    Returns False, inserting nothing, when a unique key already holds the row. Any
+    other failure propagates with the caller's transaction intact.
     """
-    if session.info.get(READ_ONLY):
+    if session.info.get(_read_only.READ_ONLY):
         raise ReadOnlyError("a read-only unit of work cannot write")
     table = _table(mapper)
     assert table is not None
+    # The table's own columns, read back into the attributes that map them; SQL
+    # expressions (column_property) stay unloaded and load when first used.
+    loaded = [(prop.key, prop.columns[0]) for prop in mapper.column_attrs if prop.columns[0].table is table]
     dialect = session.get_bind(mapper=mapper).dialect
     upsert = postgresql_insert(table) if dialect.name == "postgresql" else sqlite_insert(table)
     # The dialects' Insert.returning() is untyped: say what it is.
     statement = cast("Executable", upsert.values(values).on_conflict_do_nothing().returning(*table.columns))
-    returned = session.execute(statement).mappings().first()
+    options = {_IN_SAVEPOINT: True} if dialect.name == "postgresql" else {}
+    returned = session.execute(statement, execution_options=options).mappings().first()
     if returned is None:
         return False
-    for prop in mapper.column_attrs:
-        set_committed_value(obj, prop.key, returned[prop.columns[0]])
+    for key, column in loaded:
+        set_committed_value(obj, key, returned[column])
     make_transient_to_detached(obj)
     session.add(obj)
     return True
+
+
+def _execute_in_savepoint(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+    """``do_execute`` listener: SAVEPOINT, the statement and RELEASE in one round trip (psycopg)."""
+    if not context.execution_options.get(_IN_SAVEPOINT):
+        return False
+    connection = cursor.connection
+    with connection.cursor() as control:
+        failure = _pipelined(connection, control, cursor, statement, parameters)
+        if failure is None:
+            return True
+        try:
+            with connection.pipeline():
+                control.execute(_ROLLBACK_TO)
+                control.execute(_RELEASE)
+        finally:
+            raise failure
+
+
+def _pipelined(
+    connection: Any, control: Any, cursor: Any, statement: str, parameters: Any
+) -> Exception | None:
+    """Send SAVEPOINT, the statement and RELEASE in one pipeline; the statement's failure, if any."""
+    import psycopg  # only reached on psycopg engines
+
+    failure: psycopg.Error | None = None
+    try:
+        with connection.pipeline():
+            try:
+                control.execute(_SAVEPOINT)
+                cursor.execute(statement, parameters)
+                control.execute(_RELEASE)
+            except psycopg.Error as error:
+                failure = error
+    except psycopg.Error as error:  # the statement's failure, or the pipeline aborted after it
+        failure = failure or error
+    return failure
+
+
+def _has_flush_listeners(session: SessionLike) -> bool:
+    dispatch = (session() if isinstance(session, scoped_session) else session).dispatch
+    return any(
+        listener not in _OWN_LISTENERS for name in _SESSION_EVENTS for listener in getattr(dispatch, name)
+    )
 
 
 def _isolation(session: SessionLike, mapper: Mapper[Any]) -> str | None:
@@ -114,42 +184,3 @@ def _table(mapper: Mapper[Any]) -> Table[Any] | None:
     local = mapper.local_table
     # isinstance() cannot tell the column collection parameter of Table: it stays unknown.
     return local if isinstance(local, Table) else None  # pyright: ignore[reportUnknownVariableType]
-
-
-def _only_unique_can_fail(table: Table[Any], values: dict[str, Any]) -> bool:
-    """Whether no NOT NULL, CHECK, foreign key, length or type failure can happen for ``values``."""
-    if any(isinstance(constraint, CheckConstraint) for constraint in table.constraints):
-        return False
-    return all(_safe(column, values) for column in table.columns)
-
-
-def _safe(column: Column[Any], values: dict[str, Any]) -> bool:
-    if column.key not in values:
-        generated = column.default is not None or column.server_default is not None
-        return column.nullable or generated or column.autoincrement is True or _serial(column)
-    value = values[column.key]
-    if value is None:
-        return bool(column.nullable)
-    if column.foreign_keys or not isinstance(value, _SIMPLE_TYPES):
-        return False
-    if isinstance(value, str):
-        length = column.type.length if isinstance(column.type, String) else None
-        return (length is None or len(value) <= length) and "\x00" not in value and _encodable(value)
-    try:
-        return isinstance(value, column.type.python_type)
-    except NotImplementedError:
-        return False
-
-
-def _encodable(value: str) -> bool:
-    if value.isascii():
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate
-        return False
-    return True
-
-
-def _serial(column: Column[Any]) -> bool:
-    return column.primary_key and column.table.autoincrement_column is column

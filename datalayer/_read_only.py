@@ -1,37 +1,73 @@
-"""Read-only units of work: the database's read-only transaction mode, and no flush of changes."""
+"""Read-only units of work: the database's read-only mode for the whole session, and no flush of changes.
+
+The mode is set on the connection, not on one transaction, so that nothing a
+read-only unit runs can write: not after a COMMIT sent as SQL, and not after DDL
+that MariaDB commits implicitly (DDL and TRUNCATE are refused too). It is reset
+when the connection goes back to the pool. A read-only session that joins a
+transaction it does not own (the testing plugin's isolation) makes only its own
+part read-only: PostgreSQL's transaction mode inside the savepoint, SQLite's
+``query_only`` until the session's transaction ends.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.pool import PoolResetState
 
 from .errors import ReadOnlyError
 
-__all__ = ["READ_ONLY", "reset_query_only"]
+__all__ = ["READ_ONLY", "install", "refuse_changes"]
 
 READ_ONLY = "datalayer_read_only"
 """The ``Session.info`` key that marks a read-only session."""
 
-_QUERY_ONLY = "datalayer_query_only"
+_MODE = "datalayer_read_only_mode"  # connection record info: the connection is in read-only mode
+_JOINED = "datalayer_read_only_joined"  # session info: the joined connection to make writable again
 
 
 @event.listens_for(Session, "after_begin")
 def _begin_read_only(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
-    if not session.info.get(READ_ONLY):
+    if not session.info.get(READ_ONLY) or connection.info.get(_MODE):
         return
     name = connection.dialect.name
+    if connection.in_nested_transaction():  # joined someone else's transaction: change only our part
+        if name == "postgresql":
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")  # undone with the savepoint
+        elif name == "sqlite":
+            connection.exec_driver_sql("PRAGMA query_only = 1")
+            session.info[_JOINED] = connection
+        return
+    dbapi_connection = connection.connection.dbapi_connection
     if name == "sqlite":
         connection.exec_driver_sql("PRAGMA query_only = 1")
-        connection.info[_QUERY_ONLY] = True  # reset when the connection goes back to the pool
-    elif name in ("postgresql", "mysql", "mariadb"):
-        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+    elif name == "postgresql" and connection.dialect.driver == "psycopg":
+        # psycopg begins every transaction of the connection with BEGIN READ ONLY: no round trip.
+        dbapi_connection.read_only = True  # type: ignore[union-attr]
+    elif name == "postgresql":
+        connection.exec_driver_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    elif name in ("mysql", "mariadb"):
+        connection.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
+    else:
+        return
+    connection.info[_MODE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _end_joined(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and _JOINED in session.info:
+        connection: Connection = session.info.pop(_JOINED)
+        if not connection.closed:
+            connection.exec_driver_sql("PRAGMA query_only = 0")
 
 
 @event.listens_for(Session, "before_flush")
-def _refuse_changes(session: Session, _context: Any, _instances: Any) -> None:
+def refuse_changes(session: Session, _context: Any, _instances: Any) -> None:
+    """``before_flush`` listener: a read-only session refuses to flush changes, before anything is sent."""
     if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
         raise ReadOnlyError(
             f"a read-only unit of work cannot write: {len(session.new)} new, "
@@ -39,11 +75,40 @@ def _refuse_changes(session: Session, _context: Any, _instances: Any) -> None:
         )
 
 
-def reset_query_only(dbapi_connection: Any, connection_record: Any) -> None:
-    """Pool ``checkin`` listener for SQLite: end ``query_only`` set by a read-only unit."""
-    if connection_record.info.pop(_QUERY_ONLY, False):
+def install(engine: Engine) -> None:
+    """End the read-only mode of ``engine``'s connections as they go back to the pool."""
+    name, driver = engine.dialect.name, engine.dialect.driver
+    writable: Callable[[Any], None]
+    if name == "postgresql" and driver == "psycopg":
+        writable = _psycopg_writable
+    elif name == "sqlite":
+        writable = _statement("PRAGMA query_only = 0")
+    elif name in ("mysql", "mariadb"):
+        writable = _statement("SET SESSION TRANSACTION READ WRITE")
+    elif name == "postgresql":
+        writable = _statement("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE")
+    else:
+        return
+
+    def reset(dbapi_connection: Any, connection_record: Any, state: PoolResetState) -> None:
+        # Runs before the pool's own rollback; a failure makes the pool discard the connection.
+        if connection_record.info.pop(_MODE, False) and not state.terminate_only:
+            writable(dbapi_connection)
+
+    event.listen(engine.pool, "reset", reset)
+
+
+def _psycopg_writable(dbapi_connection: Any) -> None:
+    dbapi_connection.rollback()  # the mode can change only between transactions
+    dbapi_connection.read_only = False
+
+
+def _statement(sql: str) -> Callable[[Any], None]:
+    def run(dbapi_connection: Any) -> None:
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA query_only = 0")
+            cursor.execute(sql)
         finally:
             cursor.close()
+
+    return run

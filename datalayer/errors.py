@@ -21,11 +21,13 @@ __all__ = [
     "DeadlockError",
     "LockTimeoutError",
     "NotFoundError",
+    "PartiallyCommittedError",
     "PoolTimeoutError",
     "ReadOnlyError",
     "RetryableError",
     "SerializationError",
     "StaleConflictError",
+    "TransactionAbortedError",
     "UnknownAttributeError",
     "UnmappedClassError",
     "UsageError",
@@ -134,6 +136,37 @@ class CommitUnknownError(DataError):
 
     Not retryable as such: check whether the work is there before running it again.
     """
+
+
+class TransactionAbortedError(DataError):
+    """The database rolled the transaction back, or marked it failed, before COMMIT: nothing of it is saved.
+
+    A statement failed inside the transaction and the failure was caught (PostgreSQL
+    then refuses everything up to the end of the transaction; InnoDB rolls the whole
+    transaction back on a deadlock; SQLite on some errors), and the code went on to
+    commit. Rather than report a COMMIT the database answered with a rollback, the
+    commit raises this error, chained to the statement's failure when it is known.
+    Not retryable as such: the code that caught the failure decided to go on.
+
+    .. versionadded:: 0.2
+    """
+
+
+class PartiallyCommittedError(DataError):
+    """A unit of work failed after part of its work was committed: that part stays, the rest is gone.
+
+    Part of a unit is committed by an explicit ``uow.commit()``, or by a statement
+    that ends the transaction by itself (DDL on MariaDB commits implicitly). Raised
+    instead of a :class:`RetryableError`, and never retried by :func:`datalayer.run`:
+    running the unit again would repeat the committed part. ``reason`` is the
+    error the unit would otherwise have raised.
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, message: str, reason: BaseException) -> None:
+        self.reason = reason
+        super().__init__(message)
 
 
 class PoolTimeoutError(DatalayerError):

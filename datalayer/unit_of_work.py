@@ -8,6 +8,7 @@ import weakref
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._block import TransactionBlock
+from ._guard import statement_ended_transaction
 from ._read_only import READ_ONLY
 from ._translate import translate
 from .errors import UsageError
@@ -71,6 +72,9 @@ class UnitOfWork(TransactionBlock[Session]):
 
     def _translate(self, error: BaseException, *, committing: bool) -> BaseException | None:
         return translate(error, self.database.engine.dialect, committing=committing)
+
+    def _ended_by_a_statement(self) -> bool:
+        return statement_ended_transaction(self.session)
 
     def _build_repositories(self, session: Session) -> dict[str, Any]:
         return {name: cls(session, model) for name, cls, model in _declared_repositories(type(self))}

@@ -1,0 +1,196 @@
+"""The transaction guard: a COMMIT is never reported for a transaction the database already ended.
+
+Two things end a transaction while SQLAlchemy still counts it open:
+
+- the database rolls it back, or marks it failed, after a statement failed inside it
+  (PostgreSQL refuses everything up to the end of an aborted transaction; InnoDB
+  rolls the whole transaction back on a deadlock; SQLite on some errors), and the
+  code caught the failure and went on;
+- a statement ends it by itself (DDL on MariaDB commits implicitly; a COMMIT or
+  ROLLBACK sent as SQL).
+
+The guard reads the driver's own view of the transaction after each statement and
+each failure, never the statement's text. A transaction the database rolled back is
+refused at COMMIT with :class:`~datalayer.errors.TransactionAbortedError`; one that a
+statement ended is recorded, so that a unit of work knows part of it is committed.
+Installed on every engine a :class:`~datalayer.Database` makes, for the drivers whose
+state it can read: psycopg, PyMySQL and the standard library's sqlite3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, ExceptionContext
+from sqlalchemy.orm import Session
+
+from . import _codes
+from .errors import TransactionAbortedError
+
+__all__ = ["install", "statement_ended_transaction"]
+
+_ABORTED = "datalayer_aborted"  # the failure that made the database roll the transaction back
+_ENDED = "datalayer_ended"  # a statement ended the transaction (an implicit or explicit COMMIT)
+_WROTE = "datalayer_wrote"  # MariaDB: the server reported a transaction with changes
+_FAILURE = "datalayer_failure"  # the last statement failure, to chain to TransactionAbortedError
+
+# psycopg's TransactionStatus and MariaDB's server status flags.
+_PG_IDLE, _PG_INERROR = 0, 3
+_MYSQL_IN_TRANS, _MYSQL_AUTOCOMMIT = 0x0001, 0x0002
+_MYSQL_DEADLOCK, _MYSQL_LOCK_WAIT_TIMEOUT = 1213, 1205
+
+_Check = Callable[[Connection, Any, dict[str, Any]], None]
+
+
+def install(engine: Engine) -> None:
+    """Watch every transaction of ``engine`` (when its driver's state can be read)."""
+    driver = engine.dialect.driver
+    name = engine.dialect.name
+    after: _Check
+    failed: _Check
+    if name == "postgresql" and driver == "psycopg":
+        after, failed = _pg_after, _remember_failure
+    elif name in ("mysql", "mariadb") and driver == "pymysql":
+        after, failed = _mysql_after, _mysql_failed
+    elif name == "sqlite" and driver == "pysqlite":
+        after, failed = _sqlite_after, _sqlite_failed
+    else:
+        return
+    event.listen(engine, "begin", _begin)
+    event.listen(engine, "after_cursor_execute", _after_statement(after))
+    event.listen(engine, "handle_error", _after_failure(failed))
+    event.listen(engine, "commit", _commit)
+    event.listen(engine, "rollback", _rollback)
+
+
+def statement_ended_transaction(session: Session) -> bool:
+    """Whether a statement ended the session's current transaction by itself (see the module)."""
+    if not session.in_transaction():
+        return False
+    return bool(session.connection().info.get(_ENDED))
+
+
+def _rollback(connection: Connection) -> None:
+    if not connection.invalidated:  # nothing to refuse after a rollback: forget the failures
+        _begin(connection)
+
+
+def _begin(connection: Connection) -> None:
+    info = connection.info
+    for key in (_ABORTED, _ENDED, _WROTE, _FAILURE):
+        info.pop(key, None)
+
+
+def _after_statement(check: _Check) -> Callable[..., None]:
+    def after_cursor_execute(connection: Connection, *_args: Any) -> None:
+        if connection.in_transaction():
+            check(connection, connection.connection.dbapi_connection, connection.info)
+
+    return after_cursor_execute
+
+
+def _after_failure(check: _Check) -> Callable[[ExceptionContext], None]:
+    def handle_error(context: ExceptionContext) -> None:
+        connection = context.connection
+        if connection is None or context.is_disconnect or not connection.in_transaction():
+            return
+        connection.info[_FAILURE] = context.original_exception
+        check(connection, context, connection.info)
+
+    return handle_error
+
+
+def _commit(connection: Connection) -> None:
+    if connection.invalidated:
+        return  # the COMMIT fails on its own
+    info = connection.info
+    aborted = info.get(_ABORTED)
+    dbapi_connection = connection.connection.dbapi_connection
+    if aborted is None and connection.dialect.name == "postgresql":
+        status = dbapi_connection.pgconn.transaction_status if dbapi_connection is not None else None
+        if status == _PG_INERROR:
+            aborted = info.get(_FAILURE) or True
+    if aborted is None:
+        info.pop(_FAILURE, None)
+        return
+    _begin(connection)
+    cause = aborted if isinstance(aborted, BaseException) else None
+    raise TransactionAbortedError(
+        "the database rolled this transaction back after a statement failed inside it "
+        f"({_describe(cause)}); the failure was caught and the code went on, but nothing of the "
+        "transaction can be committed, and none of it was saved"
+    ) from cause
+
+
+def _describe(cause: BaseException | None) -> str:
+    if cause is None:
+        return "the failure is not known"
+    return f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}".rstrip(": ")
+
+
+def _remember_failure(_connection: Connection, _context: Any, _info: dict[str, Any]) -> None:
+    """PostgreSQL keeps an aborted transaction marked until it ends: checked at COMMIT."""
+
+
+def _pg_after(_connection: Connection, dbapi_connection: Any, info: dict[str, Any]) -> None:
+    if dbapi_connection.pgconn.transaction_status == _PG_IDLE and not dbapi_connection.autocommit:
+        info[_ENDED] = True
+
+
+def _mysql_after(_connection: Connection, dbapi_connection: Any, info: dict[str, Any]) -> None:
+    # InnoDB reports a transaction only once it has changed something; when a
+    # statement leaves none behind it, the statement ended it (DDL commits implicitly).
+    status = dbapi_connection.server_status
+    if status & _MYSQL_IN_TRANS:
+        info[_WROTE] = True
+    elif info.pop(_WROTE, False) and not status & _MYSQL_AUTOCOMMIT:
+        info[_ENDED] = True
+
+
+def _mysql_failed(connection: Connection, context: Any, info: dict[str, Any]) -> None:
+    # InnoDB undoes only the failed statement, except on a deadlock (and on a lock
+    # wait timeout with innodb_rollback_on_timeout), where the whole transaction goes.
+    failure = context.original_exception
+    errno = _codes.mysql_errno(failure)
+    timed_out = errno == _MYSQL_LOCK_WAIT_TIMEOUT
+    if errno == _MYSQL_DEADLOCK or (timed_out and not _mysql_in_transaction(connection)):
+        info[_ABORTED] = failure
+
+
+def _mysql_in_transaction(connection: Connection) -> bool:
+    """Ask the server whether the transaction survived (a failed check counts as "no")."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is None:
+        return False
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT @@in_transaction")
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    except Exception:  # the failure being handled propagates anyway; assume the worst
+        return False
+    return bool(row and row[0])
+
+
+def _sqlite_after(connection: Connection, dbapi_connection: Any, info: dict[str, Any]) -> None:
+    if not dbapi_connection.in_transaction:
+        info[_ENDED] = True
+        _sqlite_begin_again(dbapi_connection)
+
+
+def _sqlite_failed(connection: Connection, context: Any, info: dict[str, Any]) -> None:
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+        info[_ABORTED] = context.original_exception
+        _sqlite_begin_again(dbapi_connection)
+
+
+def _sqlite_begin_again(dbapi_connection: Any) -> None:
+    # With the driver's own transaction handling off, SQLite runs every later
+    # statement in a transaction of its own, committed at once: begin one instead,
+    # as PostgreSQL and MariaDB do, so that what follows commits or rolls back as one.
+    dbapi_connection.execute("BEGIN")
