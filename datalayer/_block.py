@@ -113,7 +113,7 @@ class TransactionBlock(Generic[S]):
         translated = self._translate(error, committing=False) or error
         if partly and isinstance(translated, RetryableError):
             raise PartiallyCommittedError(
-                f"{type(self).__name__} failed ({type(translated).__name__}: {translated}) after part of "
+                f"{type(self).__name__} failed ({type(translated).__name__}) after part of "
                 "its work was committed (by commit() inside the block, or by a statement that commits by "
                 "itself, such as DDL on MariaDB): that part stays committed, the rest was rolled back. "
                 "Not retried: running the unit again would repeat the committed part.",

@@ -42,13 +42,14 @@ _MYSQL_IN_TRANS, _MYSQL_AUTOCOMMIT = 0x0001, 0x0002
 _MYSQL_DEADLOCK, _MYSQL_LOCK_WAIT_TIMEOUT = 1213, 1205
 
 _Check = Callable[[Connection, Any, dict[str, Any]], None]
+_AfterCheck = Callable[[Connection, Any, Any, Any, dict[str, Any]], None]
 
 
 def install(engine: Engine) -> None:
     """Watch every transaction of ``engine`` (when its driver's state can be read)."""
     driver = engine.dialect.driver
     name = engine.dialect.name
-    after: _Check
+    after: _AfterCheck
     failed: _Check
     if name == "postgresql" and driver == "psycopg":
         after, failed = _pg_after, _remember_failure
@@ -83,10 +84,12 @@ def _begin(connection: Connection) -> None:
         info.pop(key, None)
 
 
-def _after_statement(check: _Check) -> Callable[..., None]:
-    def after_cursor_execute(connection: Connection, *_args: Any) -> None:
+def _after_statement(check: _AfterCheck) -> Callable[..., None]:
+    def after_cursor_execute(
+        connection: Connection, cursor: Any, _sql: Any, _params: Any, context: Any, _many: Any
+    ) -> None:
         if connection.in_transaction():
-            check(connection, connection.connection.dbapi_connection, connection.info)
+            check(connection, connection.connection.dbapi_connection, cursor, context, connection.info)
 
     return after_cursor_execute
 
@@ -96,7 +99,7 @@ def _after_failure(check: _Check) -> Callable[[ExceptionContext], None]:
         connection = context.connection
         if connection is None or context.is_disconnect or not connection.in_transaction():
             return
-        connection.info[_FAILURE] = context.original_exception
+        connection.info[_FAILURE] = context.sqlalchemy_exception or context.original_exception
         check(connection, context, connection.info)
 
     return handle_error
@@ -116,6 +119,10 @@ def _commit(connection: Connection) -> None:
         info.pop(_FAILURE, None)
         return
     _begin(connection)
+    # SQLAlchemy counts the transaction ended once its COMMIT is refused, and returns the
+    # connection to the pool without a rollback: end the transaction here.
+    if dbapi_connection is not None:
+        dbapi_connection.rollback()
     cause = aborted if isinstance(aborted, BaseException) else None
     raise TransactionAbortedError(
         "the database rolled this transaction back after a statement failed inside it "
@@ -134,14 +141,23 @@ def _remember_failure(_connection: Connection, _context: Any, _info: dict[str, A
     """PostgreSQL keeps an aborted transaction marked until it ends: checked at COMMIT."""
 
 
-def _pg_after(_connection: Connection, dbapi_connection: Any, info: dict[str, Any]) -> None:
+def _pg_after(
+    _connection: Connection, dbapi_connection: Any, _cursor: Any, _context: Any, info: dict[str, Any]
+) -> None:
     if dbapi_connection.pgconn.transaction_status == _PG_IDLE and not dbapi_connection.autocommit:
         info[_ENDED] = True
 
 
-def _mysql_after(_connection: Connection, dbapi_connection: Any, info: dict[str, Any]) -> None:
+def _mysql_after(
+    _connection: Connection, dbapi_connection: Any, cursor: Any, context: Any, info: dict[str, Any]
+) -> None:
     # InnoDB reports a transaction only once it has changed something; when a
     # statement leaves none behind it, the statement ended it (DDL commits implicitly).
+    # The driver reads the server's status from statements without a result set only.
+    if context.isinsert or context.isupdate or context.isdelete:
+        info[_WROTE] = True
+    if cursor.description is not None:
+        return
     status = dbapi_connection.server_status
     if status & _MYSQL_IN_TRANS:
         info[_WROTE] = True
@@ -156,7 +172,7 @@ def _mysql_failed(connection: Connection, context: Any, info: dict[str, Any]) ->
     errno = _codes.mysql_errno(failure)
     timed_out = errno == _MYSQL_LOCK_WAIT_TIMEOUT
     if errno == _MYSQL_DEADLOCK or (timed_out and not _mysql_in_transaction(connection)):
-        info[_ABORTED] = failure
+        info[_ABORTED] = context.sqlalchemy_exception or failure
 
 
 def _mysql_in_transaction(connection: Connection) -> bool:
@@ -176,7 +192,9 @@ def _mysql_in_transaction(connection: Connection) -> bool:
     return bool(row and row[0])
 
 
-def _sqlite_after(connection: Connection, dbapi_connection: Any, info: dict[str, Any]) -> None:
+def _sqlite_after(
+    _connection: Connection, dbapi_connection: Any, _cursor: Any, _context: Any, info: dict[str, Any]
+) -> None:
     if not dbapi_connection.in_transaction:
         info[_ENDED] = True
         _sqlite_begin_again(dbapi_connection)
@@ -185,7 +203,7 @@ def _sqlite_after(connection: Connection, dbapi_connection: Any, info: dict[str,
 def _sqlite_failed(connection: Connection, context: Any, info: dict[str, Any]) -> None:
     dbapi_connection = connection.connection.dbapi_connection
     if dbapi_connection is not None and not dbapi_connection.in_transaction:
-        info[_ABORTED] = context.original_exception
+        info[_ABORTED] = context.sqlalchemy_exception or context.original_exception
         _sqlite_begin_again(dbapi_connection)
 
 
