@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapper
 
 from . import _codes, _dialects
 from ._mapping import UniqueKey, unique_keys
+from ._native import IN_SAVEPOINT
 from ._types import SessionLike
 from .errors import ConflictError, StaleConflictError
 
@@ -41,7 +42,11 @@ def existing_row(
         stmt = select(model).filter_by(**{attr: attrs[attr] for attr in key.attributes})
         if _dialects.needs_locking_reread(dialect):
             stmt = stmt.with_for_update(read=True)
-        found = session.scalars(stmt.order_by(*mapper.primary_key).limit(1)).first()
+        # Where the driver can, the re-read runs inside a SAVEPOINT sent in the same round
+        # trip: a value the INSERT took may still fail the comparison (PostgreSQL would
+        # then abort the caller's whole transaction).
+        stmt = stmt.order_by(*mapper.primary_key).limit(1).execution_options(**{IN_SAVEPOINT: True})
+        found = session.scalars(stmt).first()
         if found is not None:
             return found
     if covered and _may_be_hidden(dialect, identified, keys, attrs):

@@ -31,10 +31,10 @@ from . import _flush_checks, _read_only
 from ._types import SessionLike
 from .errors import ReadOnlyError
 
-__all__ = ["NATIVE_OPTION", "insert_or_nothing", "install", "native_columns"]
+__all__ = ["IN_SAVEPOINT", "NATIVE_OPTION", "insert_or_nothing", "install", "native_columns"]
 
 NATIVE_OPTION = "datalayer_native_inserts"
-_IN_SAVEPOINT = "datalayer_in_savepoint"  # execution option: send the statement inside a pipelined SAVEPOINT
+IN_SAVEPOINT = "datalayer_in_savepoint"  # execution option: send the statement inside a pipelined SAVEPOINT
 _SAVEPOINT = "SAVEPOINT datalayer_insert"
 _RELEASE = "RELEASE SAVEPOINT datalayer_insert"
 _ROLLBACK_TO = "ROLLBACK TO SAVEPOINT datalayer_insert"
@@ -106,7 +106,7 @@ def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, va
     upsert = postgresql_insert(table) if dialect.name == "postgresql" else sqlite_insert(table)
     # The dialects' Insert.returning() is untyped: say what it is.
     statement = cast("Executable", upsert.values(values).on_conflict_do_nothing().returning(*table.columns))
-    options = {_IN_SAVEPOINT: True} if dialect.name == "postgresql" else {}
+    options = {IN_SAVEPOINT: True} if dialect.name == "postgresql" else {}
     returned = session.execute(statement, execution_options=options).mappings().first()
     if returned is None:
         return False
@@ -119,7 +119,7 @@ def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, va
 
 def _execute_in_savepoint(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
     """``do_execute`` listener: SAVEPOINT, the statement and RELEASE in one round trip (psycopg)."""
-    if not context.execution_options.get(_IN_SAVEPOINT):
+    if not context.execution_options.get(IN_SAVEPOINT):
         return False
     connection = cursor.connection
     with connection.cursor() as control:
@@ -138,18 +138,16 @@ def _pipelined(
     connection: Any, control: Any, cursor: Any, statement: str, parameters: Any
 ) -> Exception | None:
     """Send SAVEPOINT, the statement and RELEASE in one pipeline; the statement's failure, if any."""
-    import psycopg  # only reached on psycopg engines
-
-    failure: psycopg.Error | None = None
+    failure: Exception | None = None
     try:
         with connection.pipeline():
             try:
                 control.execute(_SAVEPOINT)
                 cursor.execute(statement, parameters)
                 control.execute(_RELEASE)
-            except psycopg.Error as error:
+            except Exception as error:  # from the server, or a value the driver cannot send
                 failure = error
-    except psycopg.Error as error:  # the statement's failure, or the pipeline aborted after it
+    except Exception as error:  # the statement's failure, or the pipeline aborted after it
         failure = failure or error
     return failure
 
