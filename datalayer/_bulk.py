@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, insert, select, tuple_
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapper
 
 from . import _codes
 from ._mapping import check_attributes, check_lengths, mapper_of
+from ._stream import check_count, stream
 from ._types import SessionLike
 from .errors import ConflictError, UsageError
 
@@ -66,21 +67,6 @@ def _assigned_in_order(mapper: Mapper[Any], batch: list[dict[str, Any]]) -> bool
     )
 
 
-def stream(session: SessionLike, model: type[M], /, batch_size: int = 1000, **attrs: Any) -> Iterator[M]:
-    """Every matching object, ordered by primary key, fetched ``batch_size`` rows at a time.
-
-    A server-side cursor keeps memory flat however many rows there are: drop
-    each object when done with it. Consume the iterator before the transaction
-    ends.
-    """
-    if batch_size < 1:
-        raise UsageError(f"batch_size must be at least 1, not {batch_size!r}")
-    mapper = mapper_of(model)
-    check_attributes(mapper, attrs)
-    statement = select(model).filter_by(**attrs).order_by(*mapper.primary_key)
-    yield from session.scalars(statement.execution_options(yield_per=batch_size))
-
-
 def page(session: SessionLike, model: type[M], /, size: int, after: Any = None, **attrs: Any) -> list[M]:
     """Up to ``size`` matching objects whose primary key follows ``after`` (keyset pagination).
 
@@ -88,8 +74,7 @@ def page(session: SessionLike, model: type[M], /, size: int, after: Any = None, 
     key) as ``after`` to get the next one; None starts at the beginning. Unlike
     OFFSET, a deep page costs what the first one does.
     """
-    if size < 1:
-        raise UsageError(f"size must be at least 1, not {size!r}")
+    check_count("size", size)
     mapper = mapper_of(model)
     check_attributes(mapper, attrs)
     key = mapper.primary_key

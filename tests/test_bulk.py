@@ -47,8 +47,6 @@ def test_stream_yields_every_match_in_primary_key_order(env: Env) -> None:
         labels = [tag.label for tag in Repository(dbs, env.m.Tag).stream(batch_size=100)]
         assert labels == [f"t{n:04}" for n in range(1200)]
         assert [t.label for t in Repository(dbs, env.m.Tag).stream(label="t0007")] == ["t0007"]
-        with pytest.raises(UsageError, match="batch_size"):
-            next(Repository(dbs, env.m.Tag).stream(batch_size=0))
 
 
 def test_page_walks_the_table_by_primary_key(env: Env) -> None:
@@ -61,7 +59,7 @@ def test_page_walks_the_table_by_primary_key(env: Env) -> None:
             seen += [tag.label for tag in page]
             after = page[-1].id
         assert seen == [f"t{n:03}" for n in range(95)]
-        with pytest.raises(UsageError, match="size must be at least 1"):
+        with pytest.raises(UsageError, match="size must be an int of at least 1"):
             tags.page(size=0)
         with pytest.raises(UsageError, match="needs 1 primary key values"):
             tags.page(size=5, after=(1, 2))
