@@ -9,7 +9,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import scoped_session
 
-from ._mapping import check_attributes, mapper_of
+from ._attributes import check_attributes
+from ._mapping import mapper_of
 from ._types import SessionLike
 from .errors import StreamInterruptedError, UsageError
 

@@ -29,6 +29,7 @@ __all__ = [
     "StreamInterruptedError",
     "UnknownAttributeError",
     "UnmappedClassError",
+    "UnsupportedAttributeError",
     "UsageError",
     "ValueTooLongError",
 ]
@@ -169,3 +170,19 @@ class StreamInterruptedError(UsageError):
             "cannot be read: commit after the loop, or walk the rows with page() (keyset pagination) "
             "and commit between pages"
         )
+
+
+class UnsupportedAttributeError(UsageError):
+    """A mapped attribute was given where it cannot be used that way.
+
+    For example a relationship or a hybrid property in a ``create_many`` row, a
+    hybrid property without a setter as a constructor argument, or one without a
+    SQL expression as a filter. Raised before anything is sent to the database,
+    so the session's other pending work is untouched. Attributes: ``model``,
+    ``attribute``.
+    """
+
+    def __init__(self, model: type[object], attribute: str, problem: str) -> None:
+        self.model = model
+        self.attribute = attribute
+        super().__init__(f"{model.__name__}.{attribute} {problem}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
 
-from .._mapping import check_attributes, mapper_of, primary_key_attributes
+from .._attributes import check_attributes
+from .._mapping import mapper_of, primary_key_attributes
 from ..errors import ConflictError, NotFoundError, UsageError
 from ._fake_rows import key_of, values_of
 from ._fake_store import FakeDatabase, FakeSession
@@ -84,7 +85,7 @@ class FakeRepository(Generic[M]):
 
     def create(self, **attrs: Any) -> M:
         """Add ``Model(**attrs)`` to the fake transaction; a duplicate unique key raises ConflictError."""
-        check_attributes(self._mapper, attrs, constructor=True)
+        check_attributes(self._mapper, attrs, filters=False, builds=True)
         obj = self.model(**attrs)
         self.session.add(obj)
         return obj
@@ -100,7 +101,7 @@ class FakeRepository(Generic[M]):
 
         A conflict on a key that ``attrs`` do not cover raises ConflictError.
         """
-        check_attributes(self._mapper, attrs, constructor=True)
+        check_attributes(self._mapper, attrs, filters=False, builds=True)
         return self._create_or_first(attrs)
 
     def count(self, **attrs: Any) -> int:
