@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 import attrs
 from sqlalchemy import Column, ColumnElement
@@ -58,7 +58,8 @@ def _problem(mapper: Mapper[Any], name: str, filters: bool, builds: bool) -> Cal
             UnsupportedAttributeError, model, name, "is a hybrid method: call it in a select() instead"
         )
     if isinstance(descriptor, hybrid_property):
-        if builds and cast("hybrid_property[Any]", descriptor).fset is None:
+        hybrid: hybrid_property[Any] = descriptor
+        if builds and hybrid.fset is None:
             return partial(
                 UnsupportedAttributeError,
                 model,
