@@ -58,8 +58,7 @@ def _problem(mapper: Mapper[Any], name: str, filters: bool, builds: bool) -> Cal
             UnsupportedAttributeError, model, name, "is a hybrid method: call it in a select() instead"
         )
     if isinstance(descriptor, hybrid_property):
-        hybrid: hybrid_property[Any] = descriptor
-        if builds and hybrid.fset is None:
+        if builds and getattr(descriptor, "fset", None) is None:
             return partial(
                 UnsupportedAttributeError,
                 model,
