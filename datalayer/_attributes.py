@@ -52,13 +52,14 @@ def _problem(mapper: Mapper[Any], name: str, filters: bool, builds: bool) -> Cal
         matches = difflib.get_close_matches(name, list(known.keys()), n=1)
         return partial(UnknownAttributeError, model, name, matches[0] if matches else None)
     descriptor = known[name]
+    settable = getattr(descriptor, "fset", None) is not None  # read before isinstance() narrows it
     prop = mapper.attrs.get(name)
     if isinstance(descriptor, hybrid_method):
         return partial(
             UnsupportedAttributeError, model, name, "is a hybrid method: call it in a select() instead"
         )
     if isinstance(descriptor, hybrid_property):
-        if builds and getattr(descriptor, "fset", None) is None:
+        if builds and not settable:
             return partial(
                 UnsupportedAttributeError,
                 model,
