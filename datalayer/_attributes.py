@@ -23,9 +23,9 @@ from sqlalchemy.orm import (
 )
 
 from ._mapping import memo, synonym_targets
-from .errors import UnknownAttributeError, UnsupportedAttributeError
+from .errors import UnknownAttributeError, UnsupportedAttributeError, UsageError
 
-__all__ = ["check_attributes", "check_insertable"]
+__all__ = ["check_attributes", "check_insertable", "require_attributes"]
 
 
 def check_attributes(
@@ -59,13 +59,6 @@ def _problem(mapper: Mapper[Any], name: str, filters: bool, builds: bool) -> Cal
             UnsupportedAttributeError, model, name, "is a hybrid method: call it in a select() instead"
         )
     if isinstance(descriptor, hybrid_property):
-        if builds and not settable:
-            return partial(
-                UnsupportedAttributeError,
-                model,
-                name,
-                "is a hybrid property without a setter: give the columns it is made of",
-            )
         if filters and not _has_expression(model, name):
             return partial(
                 UnsupportedAttributeError,
@@ -73,6 +66,13 @@ def _problem(mapper: Mapper[Any], name: str, filters: bool, builds: bool) -> Cal
                 name,
                 "is a hybrid property with no SQL expression, so it cannot filter: give it an "
                 "@expression, or filter on the columns it is made of",
+            )
+        if builds and not settable:
+            return partial(
+                UnsupportedAttributeError,
+                model,
+                name,
+                "is a hybrid property without a setter: give the columns it is made of",
             )
     elif isinstance(prop, RelationshipProperty) and filters and prop.uselist:
         return partial(
@@ -86,6 +86,20 @@ def _problem(mapper: Mapper[Any], name: str, filters: bool, builds: bool) -> Cal
             UnsupportedAttributeError, model, name, "is a read-only SQL expression: it cannot be set"
         )
     return None
+
+
+def require_attributes(helper: str, mapper: Mapper[Any], attrs: Mapping[str, Any]) -> None:
+    """Refuse a ``first_or_create`` or ``create_or_first`` call with no attributes.
+
+    With none there is no key to look the row up by: ``first_or_create`` would
+    return any row at all, ``create_or_first`` could never find the row it
+    conflicts with.
+    """
+    if not attrs:
+        raise UsageError(
+            f"{helper}({mapper.class_.__name__}) needs attributes: with none it has no key to find "
+            "the existing row by; give the unique key's values, or call create() for a row of defaults"
+        )
 
 
 def _has_expression(model: type[Any], name: str) -> bool:
@@ -124,7 +138,7 @@ def check_insertable(mapper: Mapper[Any], names: Iterable[str]) -> None:
 def _insert_name(mapper: Mapper[Any], name: str) -> str:
     model = mapper.class_
     prop = mapper.attrs.get(name)
-    if isinstance(prop, SynonymProperty) and prop.descriptor is not None:
+    if isinstance(prop, SynonymProperty) and not _plain(prop):
         return _refuse(model, name, "is a synonym with a descriptor of its own", "")
     target = synonym_targets(mapper).get(name, name)
     column = mapper.attrs.get(target)
@@ -140,6 +154,12 @@ def _insert_name(mapper: Mapper[Any], name: str) -> str:
     else:
         what = "is not a column"
     return _refuse(model, name, what, "")
+
+
+def _plain(synonym: SynonymProperty[Any]) -> bool:
+    """Whether setting the synonym sets its attribute as is (SQLAlchemy made its descriptor)."""
+    setter = getattr(synonym.descriptor, "fset", None)
+    return getattr(setter, "__module__", "") == SynonymProperty.__module__
 
 
 def _refuse(model: type[Any], name: str, what: str, instead: str) -> str:

@@ -15,12 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
 from . import _codes
-from ._attributes import check_attributes
+from ._attributes import check_attributes, require_attributes
 from ._conflicts import existing_row
 from ._mapping import canonical, check_lengths, mapper_of, memo, primary_key_attributes
 from ._native import insert_or_nothing, native_columns
 from ._types import SessionLike
-from .errors import ConflictError, UsageError
+from .errors import ConflictError
 
 __all__ = [
     "SessionLike",
@@ -88,14 +88,15 @@ def create_or_first(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     commits.
     """
     mapper = _checked(model, attrs, filters=False, builds=True)
-    _require_attributes("create_or_first", mapper, attrs)
+    require_attributes("create_or_first", mapper, attrs)
     return _create_or_first(session, model, mapper, attrs)
 
 
 def first_or_create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     """:func:`first` by ``attrs``, then :func:`create_or_first` on a miss. Flushes, never commits."""
     mapper = _checked(model, attrs, builds=True)
-    _require_attributes("first_or_create", mapper, attrs)
+    require_attributes("first_or_create", mapper, attrs)
+    check_lengths(mapper, attrs)  # before the lookup too: PostgreSQL would fail it on an Enum column
     found = _first(session, model, mapper, attrs)
     if found is not None:
         return found
@@ -123,16 +124,6 @@ def _checked(
     mapper = mapper_of(model)
     check_attributes(mapper, attrs, filters=filters, builds=builds)
     return mapper
-
-
-def _require_attributes(helper: str, mapper: Mapper[Any], attrs: dict[str, Any]) -> None:
-    """Refuse a call with no attributes: no key to look a row up by (first_or_create would take any)."""
-    if not attrs:
-        raise UsageError(
-            f"{helper}({mapper.class_.__name__}) needs attributes: with none it has no key "
-            "to find the existing row by; give the unique key's values, or call create() for a row "
-            "of defaults"
-        )
 
 
 def _first(session: SessionLike, model: type[M], mapper: Mapper[Any], attrs: dict[str, Any]) -> M | None:
