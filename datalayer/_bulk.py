@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, insert, select, tuple_
@@ -10,9 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
 from . import _codes
-from ._mapping import check_attributes, check_lengths, mapper_of
+from ._attributes import check_attributes, check_insertable
+from ._keyset import keyset_values
+from ._mapping import canonical, check_lengths, mapper_of, primary_key_attributes
+from ._stream import check_count, stream
 from ._types import SessionLike
-from .errors import ConflictError, UsageError
+from .errors import ConflictError
 
 __all__ = ["create_many", "page", "stream"]
 
@@ -27,12 +30,13 @@ def create_many(session: SessionLike, model: type[M], rows: Iterable[Mapping[str
     (roll the session back, as after any failed flush).
     """
     mapper = mapper_of(model)
-    batch = [dict(row) for row in rows]
-    if not batch:
+    given = [dict(row) for row in rows]
+    if not given:
         return []
-    check_attributes(mapper, {key: None for row in batch for key in row})
-    for row in batch:
+    check_insertable(mapper, {key for row in given for key in row})
+    for row in given:
         check_lengths(mapper, row)
+    batch = [canonical(mapper, row) for row in given]  # synonyms become their columns' attributes
     dialect = session.get_bind(mapper=mapper).dialect
     # SQLAlchemy keeps the rows' order by sending SQLite one INSERT per row; a batch
     # whose integer key the database assigns in order can be sorted back instead.
@@ -58,27 +62,13 @@ def _assigned_in_order(mapper: Mapper[Any], batch: list[dict[str, Any]]) -> bool
     """Whether the database gives the rows ascending integer keys in the order they are sent."""
     (column, *others) = mapper.primary_key
     table = mapper.local_table
+    (name, *_) = primary_key_attributes(mapper)
     return (
         not others
         and isinstance(table, Table)
         and table.autoincrement_column is column
-        and not any(column.key in row for row in batch)
+        and not any(name in row for row in batch)
     )
-
-
-def stream(session: SessionLike, model: type[M], /, batch_size: int = 1000, **attrs: Any) -> Iterator[M]:
-    """Every matching object, ordered by primary key, fetched ``batch_size`` rows at a time.
-
-    A server-side cursor keeps memory flat however many rows there are: drop
-    each object when done with it. Consume the iterator before the transaction
-    ends.
-    """
-    if batch_size < 1:
-        raise UsageError(f"batch_size must be at least 1, not {batch_size!r}")
-    mapper = mapper_of(model)
-    check_attributes(mapper, attrs)
-    statement = select(model).filter_by(**attrs).order_by(*mapper.primary_key)
-    yield from session.scalars(statement.execution_options(yield_per=batch_size))
 
 
 def page(session: SessionLike, model: type[M], /, size: int, after: Any = None, **attrs: Any) -> list[M]:
@@ -86,17 +76,16 @@ def page(session: SessionLike, model: type[M], /, size: int, after: Any = None, 
 
     Pass the primary key of the last object of a page (a tuple for a composite
     key) as ``after`` to get the next one; None starts at the beginning. Unlike
-    OFFSET, a deep page costs what the first one does.
+    OFFSET, a deep page costs what the first one does. An ``after`` of the
+    wrong type for its key is refused before anything is sent, so the
+    transaction stays usable. Never commits.
     """
-    if size < 1:
-        raise UsageError(f"size must be at least 1, not {size!r}")
+    check_count("size", size)
     mapper = mapper_of(model)
     check_attributes(mapper, attrs)
     key = mapper.primary_key
     statement = select(model).filter_by(**attrs).order_by(*key).limit(size)
     if after is not None:
-        values: tuple[Any, ...] = tuple(after) if isinstance(after, tuple) else (after,)  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
-        if len(values) != len(key):
-            raise UsageError(f"after= needs {len(key)} primary key values, got {len(values)}")
+        values = keyset_values(mapper, after)
         statement = statement.where(key[0] > values[0] if len(key) == 1 else tuple_(*key) > tuple_(*values))
     return list(session.scalars(statement))

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
 from . import _codes, _dialects
-from ._mapping import UniqueKey, unique_keys
+from ._mapping import UniqueKey, canonical, unique_keys
 from ._native import IN_SAVEPOINT
 from ._types import SessionLike
 from .errors import ConflictError, StaleConflictError
@@ -33,6 +33,7 @@ def existing_row(
     (the row cannot be found from them), and :class:`StaleConflictError` when the
     row exists but this transaction cannot see it.
     """
+    attrs = canonical(mapper, attrs)  # a synonym matches the key of the attribute it stands for
     dialect = session.get_bind(mapper=mapper).dialect
     name = _codes.constraint_name(exc.orig) if exc is not None else None
     keys = unique_keys(mapper)

@@ -8,7 +8,6 @@ are one-line fronts over it. Helpers flush, never commit.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, bindparam, func, literal, select
@@ -16,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
 from . import _codes
+from ._attributes import check_attributes, require_attributes
 from ._conflicts import existing_row
-from ._mapping import check_attributes, check_lengths, mapper_of, primary_key_attributes
+from ._mapping import canonical, check_lengths, mapper_of, memo, primary_key_attributes
 from ._native import insert_or_nothing, native_columns
 from ._types import SessionLike
 from .errors import ConflictError
@@ -55,7 +55,7 @@ def create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     A unique violation raises :class:`ConflictError`; the session must then be
     rolled back, as after any failed flush.
     """
-    mapper = _checked(model, attrs, constructor=True)
+    mapper = _checked(model, attrs, filters=False, builds=True)
     check_lengths(mapper, attrs)
     obj = model(**attrs)
     session.add(obj)
@@ -87,12 +87,16 @@ def create_or_first(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     count as "exists"; any other error propagates unchanged. Flushes, never
     commits.
     """
-    return _create_or_first(session, model, _checked(model, attrs, constructor=True), attrs)
+    mapper = _checked(model, attrs, filters=False, builds=True)
+    require_attributes("create_or_first", mapper, attrs)
+    return _create_or_first(session, model, mapper, attrs)
 
 
 def first_or_create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     """:func:`first` by ``attrs``, then :func:`create_or_first` on a miss. Flushes, never commits."""
-    mapper = _checked(model, attrs)
+    mapper = _checked(model, attrs, builds=True)
+    require_attributes("first_or_create", mapper, attrs)
+    check_lengths(mapper, attrs)  # before the lookup too: PostgreSQL would fail it on an Enum column
     found = _first(session, model, mapper, attrs)
     if found is not None:
         return found
@@ -113,10 +117,12 @@ def exists(session: SessionLike, model: type[Any], /, **attrs: Any) -> bool:
     return bool(session.execute(select(subquery)).scalar_one())
 
 
-def _checked(model: type[Any], attrs: dict[str, Any], *, constructor: bool = False) -> Mapper[Any]:
-    """The mapper of ``model``, once ``attrs`` are known to be its attributes (see check_attributes)."""
+def _checked(
+    model: type[Any], attrs: dict[str, Any], *, filters: bool = True, builds: bool = False
+) -> Mapper[Any]:
+    """The mapper of ``model``, once ``attrs`` are known to be usable (see check_attributes)."""
     mapper = mapper_of(model)
-    check_attributes(mapper, attrs, constructor=constructor)
+    check_attributes(mapper, attrs, filters=filters, builds=builds)
     return mapper
 
 
@@ -126,12 +132,11 @@ def _first(session: SessionLike, model: type[M], mapper: Mapper[Any], attrs: dic
         # Built once per model and attribute names, values bound: no statement or
         # cache key to rebuild on the lookup path.
         params = {f"dl_{name}": value for name, value in attrs.items() if value is not None}
-        return session.scalars(_first_by_columns(mapper, shape), params).first()
+        return session.scalars(memo(mapper, _first_by_columns, shape), params).first()
     stmt = select(model).filter_by(**attrs).order_by(*mapper.primary_key).limit(1)
     return session.scalars(stmt).first()
 
 
-@functools.lru_cache(maxsize=4096)
 def _first_by_columns(mapper: Mapper[Any], shape: tuple[tuple[str, bool], ...]) -> Select[Any]:
     """``first``'s statement for column attributes; ``(name, is None)`` pairs say which compare to NULL."""
     columns = [mapper.columns[name] for name, _ in shape]
@@ -173,6 +178,7 @@ def _create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], 
 def _loaded_by_primary_key(session: SessionLike, mapper: Mapper[Any], attrs: dict[str, Any]) -> Any:
     """The persistent object already in the identity map under the primary key in ``attrs``, or None."""
     names = primary_key_attributes(mapper)
+    attrs = canonical(mapper, attrs)
     if not all(name in attrs for name in names):
         return None
     key = mapper.identity_key_from_primary_key(tuple(attrs[name] for name in names))

@@ -1,28 +1,35 @@
-"""Looking at mapped classes: the mapper, its attribute names, its unique keys."""
+"""Looking at mapped classes: the mapper, its synonyms, string lengths, its unique keys.
+
+What is worked out once per model is kept on the mapper itself (:func:`memo`):
+a module-level cache would keep every model class, and its Database, alive.
+"""
 
 from __future__ import annotations
 
-import difflib
-import functools
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+import enum
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, NamedTuple, TypeVar, cast
 
-import attrs
-from sqlalchemy import Column, Table, UniqueConstraint
+from sqlalchemy import Column, Enum, Table, UniqueConstraint
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.exc import UnmappedColumnError
 
-from .errors import UnknownAttributeError, UnmappedClassError, ValueTooLongError
+from .errors import UnmappedClassError, UsageError, ValueTooLongError
 
 __all__ = [
     "UniqueKey",
-    "check_attributes",
+    "canonical",
     "check_lengths",
     "mapper_of",
+    "memo",
     "primary_key_attributes",
+    "synonym_targets",
     "unique_keys",
 ]
+
+T = TypeVar("T")
+_CACHE = "_datalayer_cache"
 
 
 def mapper_of(model: object) -> Mapper[Any]:
@@ -35,38 +42,107 @@ def mapper_of(model: object) -> Mapper[Any]:
     return mapper
 
 
-def check_attributes(mapper: Mapper[Any], attrs: Mapping[str, Any], *, constructor: bool = False) -> None:
-    """Refuse any name in ``attrs`` that is not a mapped attribute of the class.
+def memo(mapper: Mapper[Any], build: Callable[..., T], *args: Hashable) -> T:
+    """``build(mapper, *args)``, worked out once per mapper and ``args`` and kept on the mapper.
 
-    With ``constructor``, the names are for building an object, and an attrs
-    class's ``__init__`` arguments that are not mapped are accepted too.
+    The cache lives and dies with the mapper (and so with its class), unlike a
+    module-level cache, which would keep every model class ever used alive.
     """
-    known = mapper.all_orm_descriptors
-    for name in attrs:
-        if name not in known and not (constructor and name in _init_arguments(mapper.class_)):
-            matches = difflib.get_close_matches(name, list(known.keys()), n=1)
-            raise UnknownAttributeError(mapper.class_, name, matches[0] if matches else None)
+    cache: dict[Hashable, Any] | None = mapper.__dict__.get(_CACHE)
+    if cache is None:
+        cache = cast("dict[Hashable, Any]", mapper.__dict__.setdefault(_CACHE, {}))
+    key = (build, args)
+    try:
+        return cast("T", cache[key])
+    except KeyError:
+        value = cache[key] = build(mapper, *args)
+        return value
+
+
+def synonym_targets(mapper: Mapper[Any]) -> dict[str, str]:
+    """Each synonym's name and the attribute it stands for (through synonyms of synonyms)."""
+    return memo(mapper, _synonym_targets)
+
+
+def _synonym_targets(mapper: Mapper[Any]) -> dict[str, str]:
+    direct = {prop.key: prop.name for prop in mapper.synonyms}
+    targets: dict[str, str] = {}
+    for key, name in direct.items():
+        seen = {key}
+        while name in direct and name not in seen:
+            seen.add(name)
+            name = direct[name]
+        targets[key] = name
+    return targets
+
+
+def canonical(mapper: Mapper[Any], attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """``attrs`` with each synonym replaced by the attribute it stands for, to match against keys.
+
+    A synonym and its attribute given together is a :class:`UsageError`.
+    """
+    targets = synonym_targets(mapper)
+    if not targets:
+        return dict(attrs)
+    found: dict[str, Any] = {}
+    for name, value in attrs.items():
+        target = targets.get(name, name)
+        if target in found:
+            raise UsageError(
+                f"{mapper.class_.__name__}.{name} and the attribute it stands for were both given: "
+                f"give {target} once"
+            )
+        found[target] = value
+    return found
+
+
+class _Limit(NamedTuple):
+    length: int
+    enum_forms: frozenset[object]  # what an Enum column accepts and stores in its own form
 
 
 def check_lengths(mapper: Mapper[Any], attrs: Mapping[str, Any]) -> None:
-    """Refuse a string longer than its column's ``String(length)``."""
-    columns = mapper.columns
+    """Refuse a string longer than its column's ``String(length)``; synonyms are measured too.
+
+    An ``Enum`` column stores a member (or a string naming one) as the member's
+    name (its value with ``values_callable``), which always fits: it is never
+    measured by what ``str()`` of the member says.
+    """
+    limits = memo(mapper, _limits)
     for name, value in attrs.items():
-        if isinstance(value, str) and name in columns:
-            length = getattr(columns[name].type, "length", None)
-            if isinstance(length, int) and len(value) > length:
-                raise ValueTooLongError(mapper.class_, name, length, len(value))
+        limit = limits.get(name)
+        if (
+            limit is not None
+            and isinstance(value, str)
+            and len(value) > limit.length
+            and not isinstance(value, enum.Enum)
+            and value not in limit.enum_forms
+        ):
+            raise ValueTooLongError(mapper.class_, name, limit.length, len(value))
 
 
-def _init_arguments(cls: type[Any]) -> frozenset[str]:
-    if not attrs.has(cls):
-        return frozenset()
-    return frozenset(field.alias for field in attrs.fields(cls) if field.init)
+def _limits(mapper: Mapper[Any]) -> dict[str, _Limit]:
+    limits: dict[str, _Limit] = {}
+    for prop in mapper.column_attrs:
+        type_ = prop.columns[0].type
+        length = getattr(type_, "length", None)
+        if isinstance(length, int):
+            forms: frozenset[object] = frozenset()
+            if isinstance(type_, Enum):
+                forms = frozenset([*type_.enums, *(type_.enum_class or ())])
+            limits[prop.key] = _Limit(length, forms)
+    for name, target in synonym_targets(mapper).items():
+        if target in limits:
+            limits[name] = limits[target]
+    return limits
 
 
-@functools.cache
 def primary_key_attributes(mapper: Mapper[Any]) -> tuple[str, ...]:
     """The attribute names of the primary key columns, in key order."""
+    return memo(mapper, _primary_key_attributes)
+
+
+def _primary_key_attributes(mapper: Mapper[Any]) -> tuple[str, ...]:
     return tuple(mapper.get_property_by_column(column).key for column in mapper.primary_key)
 
 

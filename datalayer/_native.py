@@ -37,7 +37,7 @@ NATIVE_OPTION = "datalayer_native_inserts"
 IN_SAVEPOINT = "datalayer_in_savepoint"  # execution option: send the statement inside a pipelined SAVEPOINT
 _SAVEPOINT = "SAVEPOINT datalayer_insert"
 _RELEASE = "RELEASE SAVEPOINT datalayer_insert"
-_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT datalayer_insert"
+_UNDO = b"ROLLBACK TO SAVEPOINT datalayer_insert; RELEASE SAVEPOINT datalayer_insert"
 _SQLITE_RETURNING = sqlite3.sqlite_version_info >= (3, 35)
 # Session events the native path would skip or see differently from a flush.
 _SESSION_EVENTS = (
@@ -124,14 +124,13 @@ def _execute_in_savepoint(cursor: Any, statement: str, parameters: Any, context:
     connection = cursor.connection
     with connection.cursor() as control:
         failure = _pipelined(connection, control, cursor, statement, parameters)
-        if failure is None:
-            return True
-        try:
-            with connection.pipeline():
-                control.execute(_ROLLBACK_TO)
-                control.execute(_RELEASE)
-        finally:
-            raise failure
+    if failure is None:
+        return True
+    # Straight to libpq: psycopg would first send the upkeep of its prepared statements,
+    # which the aborted transaction refuses, and the rollback would never be sent. Should
+    # it fail, the transaction stays aborted and its COMMIT is refused (see _guard).
+    connection.pgconn.exec_(_UNDO)
+    raise failure
 
 
 def _pipelined(

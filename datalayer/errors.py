@@ -27,9 +27,11 @@ __all__ = [
     "RetryableError",
     "SerializationError",
     "StaleConflictError",
+    "StreamInterruptedError",
     "TransactionAbortedError",
     "UnknownAttributeError",
     "UnmappedClassError",
+    "UnsupportedAttributeError",
     "UsageError",
     "ValueTooLongError",
 ]
@@ -181,3 +183,39 @@ class StaleConflictError(ConflictError, RetryableError):
     the failed insert and the re-read. The transaction itself is intact, but the
     row cannot be returned from it: retry the whole unit of work.
     """
+
+
+class StreamInterruptedError(UsageError):
+    """The transaction that a ``stream()`` reads in ended before the stream did.
+
+    A commit, a rollback, a failed flush or closing the session in the middle of
+    the loop ends the server-side cursor with it: the rest of the rows cannot be
+    read. Rather than ending as if every row had been seen, the stream raises this
+    at the next row. Commit after the loop, or walk the rows with keyset
+    ``page()`` and commit between pages. ``rows`` says how many rows were yielded.
+    """
+
+    def __init__(self, model: type[object], rows: int) -> None:
+        self.model = model
+        self.rows = rows
+        super().__init__(
+            f"the transaction ended while streaming {model.__name__} after {rows} rows, so the rest "
+            "cannot be read: commit after the loop, or walk the rows with page() (keyset pagination) "
+            "and commit between pages"
+        )
+
+
+class UnsupportedAttributeError(UsageError):
+    """A mapped attribute was given where it cannot be used that way.
+
+    For example a relationship or a hybrid property in a ``create_many`` row, a
+    hybrid property without a setter as a constructor argument, or one without a
+    SQL expression as a filter. Raised before anything is sent to the database,
+    so the session's other pending work is untouched. Attributes: ``model``,
+    ``attribute``.
+    """
+
+    def __init__(self, model: type[object], attribute: str, problem: str) -> None:
+        self.model = model
+        self.attribute = attribute
+        super().__init__(f"{model.__name__}.{attribute} {problem}")

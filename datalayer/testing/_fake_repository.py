@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
 
-from .._mapping import check_attributes, mapper_of, primary_key_attributes
+from .._attributes import check_attributes, require_attributes
+from .._mapping import mapper_of, primary_key_attributes
 from ..errors import ConflictError, NotFoundError, UsageError
 from ._fake_rows import key_of, values_of
 from ._fake_store import FakeDatabase, FakeSession
@@ -84,14 +85,15 @@ class FakeRepository(Generic[M]):
 
     def create(self, **attrs: Any) -> M:
         """Add ``Model(**attrs)`` to the fake transaction; a duplicate unique key raises ConflictError."""
-        check_attributes(self._mapper, attrs, constructor=True)
+        check_attributes(self._mapper, attrs, filters=False, builds=True)
         obj = self.model(**attrs)
         self.session.add(obj)
         return obj
 
     def first_or_create(self, **attrs: Any) -> M:
         """:meth:`first` by ``attrs``, then :meth:`create_or_first` on a miss. Never commits."""
-        check_attributes(self._mapper, attrs)
+        check_attributes(self._mapper, attrs, builds=True)
+        require_attributes("first_or_create", self._mapper, attrs)
         found = next(iter(self._matching(attrs)), None)
         return found if found is not None else self._create_or_first(attrs)
 
@@ -100,7 +102,8 @@ class FakeRepository(Generic[M]):
 
         A conflict on a key that ``attrs`` do not cover raises ConflictError.
         """
-        check_attributes(self._mapper, attrs, constructor=True)
+        check_attributes(self._mapper, attrs, filters=False, builds=True)
+        require_attributes("create_or_first", self._mapper, attrs)
         return self._create_or_first(attrs)
 
     def count(self, **attrs: Any) -> int:

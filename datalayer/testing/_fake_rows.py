@@ -8,7 +8,6 @@ those are, which keys are unique and what the primary key is all come from
 from __future__ import annotations
 
 import copy
-import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
@@ -16,7 +15,7 @@ from sqlalchemy import Column, Table
 from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.schema import ColumnDefault
 
-from .._mapping import UniqueKey, primary_key_attributes, unique_keys
+from .._mapping import UniqueKey, memo, primary_key_attributes, unique_keys
 from ..errors import ConflictError, UsageError
 
 if TYPE_CHECKING:
@@ -29,9 +28,12 @@ Key: TypeAlias = "tuple[Any, ...]"
 T = TypeVar("T")
 
 
-@functools.cache
 def _columns(mapper: Mapper[Any]) -> tuple[tuple[str, Column[Any]], ...]:
     """``(attribute name, table column)`` of each column attribute (SQL expressions left out)."""
+    return memo(mapper, _table_columns)
+
+
+def _table_columns(mapper: Mapper[Any]) -> tuple[tuple[str, Column[Any]], ...]:
     found: list[tuple[str, Column[Any]]] = []
     for prop in mapper.column_attrs:
         column = prop.columns[0]

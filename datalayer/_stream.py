@@ -1,0 +1,73 @@
+"""stream(): every matching row through a server-side cursor, inside one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import scoped_session
+
+from ._attributes import check_attributes
+from ._mapping import mapper_of
+from ._types import SessionLike
+from .errors import StreamInterruptedError, UsageError
+
+__all__ = ["check_count", "stream"]
+
+M = TypeVar("M")
+
+_INVALID_CURSOR_NAME = "34000"  # PostgreSQL: the cursor went with its transaction
+
+
+def stream(session: SessionLike, model: type[M], /, batch_size: int = 1000, **attrs: Any) -> Iterator[M]:
+    """Every matching object, ordered by primary key, fetched ``batch_size`` rows at a time.
+
+    A server-side cursor keeps memory flat however many rows there are: drop
+    each object when done with it. The arguments are checked when called; the
+    query runs when iteration starts, in the session's transaction, which must
+    stay open until the loop ends: a commit, rollback or close in the middle
+    raises :class:`StreamInterruptedError` at the next row (never an early,
+    quiet end). Never commits.
+    """
+    check_count("batch_size", batch_size)
+    mapper = mapper_of(model)
+    check_attributes(mapper, attrs)
+    statement = select(model).filter_by(**attrs).order_by(*mapper.primary_key)
+    return _rows(session, model, statement.execution_options(yield_per=batch_size))
+
+
+def _rows(session: SessionLike, model: type[M], statement: Select[M]) -> Iterator[M]:
+    # The scoped proxy's current session, for good: remove() mid-loop closes that one.
+    owner = session() if isinstance(session, scoped_session) else session
+    with owner.scalars(statement) as result:  # closed (cursor and all) however the loop ends
+        transaction = owner.get_transaction()
+        yielded = 0
+        while True:
+            # Rows already fetched would still come after the transaction ended, and
+            # then MariaDB ends the cursor quietly: check before every row.
+            if transaction is None or not transaction.is_active or owner.get_transaction() is not transaction:
+                raise StreamInterruptedError(model, yielded)
+            try:
+                obj = next(result)
+            except StopIteration:
+                return
+            except DBAPIError as exc:
+                if _cursor_gone(exc):  # the transaction ended behind the session's back
+                    raise StreamInterruptedError(model, yielded) from exc
+                raise
+            yielded += 1
+            yield obj
+
+
+def check_count(name: str, value: object) -> None:
+    """Refuse ``value`` unless it is an int (not a bool) of at least 1."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise UsageError(f"{name} must be an int of at least 1, not {value!r}")
+
+
+def _cursor_gone(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code == _INVALID_CURSOR_NAME
