@@ -6,7 +6,8 @@ errors (a typo in an attribute name, a class that is not mapped) are kept apart:
 also a ``TypeError`` so it reads as one.
 
 Driver errors are recognised by their codes (SQLSTATE, SQLite extended result
-codes, MariaDB error numbers), never by their message text, and the original
+codes, MariaDB error numbers), never by their message text (except PostgreSQL's
+failures to connect, which carry no code: see ``_refusals``), and the original
 exception is always chained as ``__cause__``.
 """
 
