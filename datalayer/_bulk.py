@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
 from . import _codes
-from ._mapping import check_attributes, check_lengths, mapper_of
+from ._mapping import check_attributes, check_lengths
+from ._ownership import checked_mapper
 from ._types import SessionLike
 from .errors import ConflictError, UsageError
 
@@ -26,7 +27,7 @@ def create_many(session: SessionLike, model: type[M], rows: Iterable[Mapping[str
     Flushes, never commits; a unique violation raises :class:`ConflictError`
     (roll the session back, as after any failed flush).
     """
-    mapper = mapper_of(model)
+    mapper = checked_mapper(session, model)
     batch = [dict(row) for row in rows]
     if not batch:
         return []
@@ -75,7 +76,7 @@ def stream(session: SessionLike, model: type[M], /, batch_size: int = 1000, **at
     """
     if batch_size < 1:
         raise UsageError(f"batch_size must be at least 1, not {batch_size!r}")
-    mapper = mapper_of(model)
+    mapper = checked_mapper(session, model)
     check_attributes(mapper, attrs)
     statement = select(model).filter_by(**attrs).order_by(*mapper.primary_key)
     yield from session.scalars(statement.execution_options(yield_per=batch_size))
@@ -90,7 +91,7 @@ def page(session: SessionLike, model: type[M], /, size: int, after: Any = None, 
     """
     if size < 1:
         raise UsageError(f"size must be at least 1, not {size!r}")
-    mapper = mapper_of(model)
+    mapper = checked_mapper(session, model)
     check_attributes(mapper, attrs)
     key = mapper.primary_key
     statement = select(model).filter_by(**attrs).order_by(*key).limit(size)

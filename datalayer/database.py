@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import URL, create_engine, make_url, select
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
-from . import _dialects, _urls
+from . import _dialects, _ownership, _urls
 from .session import ScopedSession, Session
 
 __all__ = ["Database"]
@@ -58,6 +58,7 @@ class Database:
         self.Model = model_class if model_class is not None else _new_model_class()
         self.registry = self.Model.registry
         self.metadata = self.Model.metadata
+        _ownership.own(self.metadata, self)
         self.Session = sessionmaker(bind=self.engine, class_=Session)
         self.s = ScopedSession(self.Session)
 

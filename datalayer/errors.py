@@ -20,6 +20,7 @@ __all__ = [
     "DataError",
     "DatalayerError",
     "DeadlockError",
+    "ForeignModelError",
     "LockTimeoutError",
     "NotFoundError",
     "PoolTimeoutError",
@@ -149,3 +150,20 @@ class StaleConflictError(ConflictError, RetryableError):
     the failed insert and the re-read. The transaction itself is intact, but the
     row cannot be returned from it: retry the whole unit of work.
     """
+
+
+class ForeignModelError(UsageError):
+    """A model of another Database was used through a session of this one; refused before anything is sent.
+
+    Its tables live where that other Database connects, not here. Use a session
+    of the model's own Database, or, for the same models on several databases,
+    give each Database one shared base: ``Database(url, model_class=Base)``.
+    """
+
+    def __init__(self, model: type[object], owners: str, used: str) -> None:
+        self.model = model
+        super().__init__(
+            f"{model.__name__} belongs to another Database ({owners}), not to the one of this session "
+            f"({used}): use a session of its own Database, or share one model base between Databases "
+            "with Database(url, model_class=Base)"
+        )
