@@ -9,6 +9,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from datalayer._urls import shown
+
 from .chart import draw
 from .databases import close_target, default_urls, open_target
 from .report import markdown, table, write_json
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for url in args.url or default_urls():
         target = open_target(url, taken)
-        _log(f"[{target.name}] {mode} run on {target.url.split('@')[-1]}")
+        _log(f"[{target.name}] {mode} run on {shown(target.url)}")
         try:
             result = run_database(target, sizes, mode, _log)
         except Exception as exc:  # one database failing does not lose the others' results

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from datalayer._urls import shown
+
 __all__ = ["SERVER_VARIABLES", "Target", "close_target", "default_urls", "open_target"]
 
 PREFIX = "bench_"
@@ -57,7 +59,8 @@ def open_target(url: str, taken: set[str]) -> Target:
         _drop_abandoned(url)
         _admin(url, f"CREATE DATABASE {database}")
     except SQLAlchemyError as exc:
-        note = f"could not create a database of its own ({type(exc).__name__}); bench_* tables in {url}"
+        failure = type(exc).__name__
+        note = f"could not create a database of its own ({failure}); bench_* tables in {shown(url)}"
         return Target(name, url, notes=[note])
     return Target(name, parsed.set(database=database).render_as_string(hide_password=False), server_url=url)
 

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Mapper
 from . import _codes
 from ._attributes import check_attributes, check_insertable
 from ._keyset import keyset_values
-from ._mapping import canonical, check_lengths, mapper_of, primary_key_attributes
+from ._mapping import canonical, check_lengths, primary_key_attributes
+from ._ownership import checked_mapper
 from ._stream import check_count, stream
 from ._types import SessionLike
 from .errors import ConflictError
@@ -29,7 +30,7 @@ def create_many(session: SessionLike, model: type[M], rows: Iterable[Mapping[str
     Flushes, never commits; a unique violation raises :class:`ConflictError`
     (roll the session back, as after any failed flush).
     """
-    mapper = mapper_of(model)
+    mapper = checked_mapper(session, model)
     given = [dict(row) for row in rows]
     if not given:
         return []
@@ -81,7 +82,7 @@ def page(session: SessionLike, model: type[M], /, size: int, after: Any = None, 
     transaction stays usable. Never commits.
     """
     check_count("size", size)
-    mapper = mapper_of(model)
+    mapper = checked_mapper(session, model)
     check_attributes(mapper, attrs)
     key = mapper.primary_key
     statement = select(model).filter_by(**attrs).order_by(*key).limit(size)

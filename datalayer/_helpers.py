@@ -17,8 +17,9 @@ from sqlalchemy.orm import Mapper
 from . import _codes
 from ._attributes import check_attributes, require_attributes
 from ._conflicts import existing_row
-from ._mapping import canonical, check_lengths, mapper_of, memo, primary_key_attributes
+from ._mapping import canonical, check_lengths, memo, primary_key_attributes
 from ._native import insert_or_nothing, native_columns
+from ._ownership import checked_mapper
 from ._types import SessionLike
 from .errors import ConflictError
 
@@ -39,14 +40,14 @@ M = TypeVar("M")
 
 def find_all(session: SessionLike, model: type[M], /, **attrs: Any) -> list[M]:
     """Every ``model`` row whose attributes equal ``attrs``, ordered by primary key."""
-    mapper = _checked(model, attrs)
+    mapper = _checked(session, model, attrs)
     stmt = select(model).filter_by(**attrs).order_by(*mapper.primary_key)
     return list(session.scalars(stmt))
 
 
 def first(session: SessionLike, model: type[M], /, **attrs: Any) -> M | None:
     """The ``model`` row with the lowest primary key among those matching ``attrs``, or None."""
-    return _first(session, model, _checked(model, attrs), attrs)
+    return _first(session, model, _checked(session, model, attrs), attrs)
 
 
 def create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
@@ -55,7 +56,7 @@ def create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     A unique violation raises :class:`ConflictError`; the session must then be
     rolled back, as after any failed flush.
     """
-    mapper = _checked(model, attrs, filters=False, builds=True)
+    mapper = _checked(session, model, attrs, filters=False, builds=True)
     check_lengths(mapper, attrs)
     obj = model(**attrs)
     session.add(obj)
@@ -87,14 +88,14 @@ def create_or_first(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     count as "exists"; any other error propagates unchanged. Flushes, never
     commits.
     """
-    mapper = _checked(model, attrs, filters=False, builds=True)
+    mapper = _checked(session, model, attrs, filters=False, builds=True)
     require_attributes("create_or_first", mapper, attrs)
     return _create_or_first(session, model, mapper, attrs)
 
 
 def first_or_create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     """:func:`first` by ``attrs``, then :func:`create_or_first` on a miss. Flushes, never commits."""
-    mapper = _checked(model, attrs, builds=True)
+    mapper = _checked(session, model, attrs, builds=True)
     require_attributes("first_or_create", mapper, attrs)
     check_lengths(mapper, attrs)  # before the lookup too: PostgreSQL would fail it on an Enum column
     found = _first(session, model, mapper, attrs)
@@ -105,23 +106,28 @@ def first_or_create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
 
 def count(session: SessionLike, model: type[Any], /, **attrs: Any) -> int:
     """How many ``model`` rows match ``attrs``."""
-    _checked(model, attrs)
+    _checked(session, model, attrs)
     stmt = select(func.count()).select_from(model).filter_by(**attrs)
     return session.execute(stmt).scalar_one()
 
 
 def exists(session: SessionLike, model: type[Any], /, **attrs: Any) -> bool:
     """Whether any ``model`` row matches ``attrs``."""
-    _checked(model, attrs)
+    _checked(session, model, attrs)
     subquery = select(literal(1)).select_from(model).filter_by(**attrs).exists()
     return bool(session.execute(select(subquery)).scalar_one())
 
 
 def _checked(
-    model: type[Any], attrs: dict[str, Any], *, filters: bool = True, builds: bool = False
+    session: SessionLike,
+    model: type[Any],
+    attrs: dict[str, Any],
+    *,
+    filters: bool = True,
+    builds: bool = False,
 ) -> Mapper[Any]:
-    """The mapper of ``model``, once ``attrs`` are known to be usable (see check_attributes)."""
-    mapper = mapper_of(model)
+    """The mapper of ``model``, once it belongs to ``session``'s Database and ``attrs`` are usable."""
+    mapper = checked_mapper(session, model)
     check_attributes(mapper, attrs, filters=filters, builds=builds)
     return mapper
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import scoped_session
 
 from ._attributes import check_attributes
-from ._mapping import mapper_of
+from ._ownership import checked_mapper
 from ._types import SessionLike
 from .errors import StreamInterruptedError, UsageError
 
@@ -32,7 +32,7 @@ def stream(session: SessionLike, model: type[M], /, batch_size: int = 1000, **at
     quiet end). Never commits.
     """
     check_count("batch_size", batch_size)
-    mapper = mapper_of(model)
+    mapper = checked_mapper(session, model)
     check_attributes(mapper, attrs)
     statement = select(model).filter_by(**attrs).order_by(*mapper.primary_key)
     return _rows(session, model, statement.execution_options(yield_per=batch_size))

@@ -6,6 +6,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 
 from ._codes import Kind, constraint_name, error_kind
+from ._refusals import refused_for_good
 from .errors import (
     CommitUnknownError,
     ConflictError,
@@ -65,9 +66,10 @@ def _translate_one(error: sa_exc.DBAPIError, dialect: Dialect, *, committing: bo
     kind = error_kind(dialect, error.orig)
     # SQLAlchemy flags a connection it saw drop. One that could not be opened at
     # all fails outside any statement: MariaDB says so by its error number (2003,
-    # while a bad login or database are 1045/1049, not transient). psycopg gives no
-    # SQLSTATE for any failure to connect, a bad login included, so on PostgreSQL
-    # every one of them counts as refused: retrying a bad login only wastes attempts.
+    # while a bad login or database are 1045/1049, not transient). libpq gives no
+    # SQLSTATE for any failure to connect, so on PostgreSQL each counts as refused
+    # (retryable) unless the server's answer says it refused us for good (an
+    # unknown database, a bad login...): that error propagates unchanged, as on MariaDB.
     refused = (
         kind is None
         and not committing
@@ -75,6 +77,7 @@ def _translate_one(error: sa_exc.DBAPIError, dialect: Dialect, *, committing: bo
         and isinstance(error, sa_exc.OperationalError)
         and dialect.name == "postgresql"
         and getattr(error.orig, "sqlstate", None) is None
+        and not refused_for_good(error.orig)
     )
     if error.connection_invalidated or kind is Kind.CONNECTION or refused:
         if committing:

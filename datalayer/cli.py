@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import URL, inspect, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from . import _demo
+from . import _demo, _urls
 from .database import Database
 from .errors import DatalayerError
 
@@ -71,7 +71,7 @@ def _url(value: str) -> URL:
 
 
 def _demo_on(url: URL) -> int:
-    shown = url.render_as_string(hide_password=True)
+    shown = _urls.shown(url)
     print(f"datalayer demo on {shown}")
     try:
         db = Database(url, model_class=_demo.DemoModel)
@@ -116,9 +116,7 @@ def _reason(exc: BaseException, url: URL) -> str:
     cause = exc.orig if isinstance(exc, DBAPIError) else exc
     lines = str(cause).strip().splitlines()
     text = f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
-    if url.password:
-        text = text.replace(str(url.password), "***")
-    return text
+    return _urls.hide_credentials(text, url)
 
 
 def _fail(message: str, status: int = 1) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import URL, create_engine, make_url, select
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
-from . import _dialects
+from . import _dialects, _ownership, _urls
 from .session import ScopedSession, Session
 
 __all__ = ["Database"]
@@ -58,6 +58,7 @@ class Database:
         self.Model = model_class if model_class is not None else _new_model_class()
         self.registry = self.Model.registry
         self.metadata = self.Model.metadata
+        _ownership.own(self.metadata, self)
         self.Session = sessionmaker(bind=self.engine, class_=Session)
         self.s = ScopedSession(self.Session)
 
@@ -75,7 +76,7 @@ class Database:
         self.engine.dispose()
 
     def __repr__(self) -> str:
-        return f"Database({self.url.render_as_string(hide_password=True)!r})"
+        return f"Database({_urls.shown(self.url)!r})"
 
 
 def _new_model_class() -> type[DeclarativeBase]:

@@ -6,7 +6,8 @@ errors (a typo in an attribute name, a class that is not mapped) are kept apart:
 also a ``TypeError`` so it reads as one.
 
 Driver errors are recognised by their codes (SQLSTATE, SQLite extended result
-codes, MariaDB error numbers), never by their message text, and the original
+codes, MariaDB error numbers), never by their message text (except PostgreSQL's
+failures to connect, which carry no code: see ``_refusals``), and the original
 exception is always chained as ``__cause__``.
 """
 
@@ -19,6 +20,7 @@ __all__ = [
     "DataError",
     "DatalayerError",
     "DeadlockError",
+    "ForeignModelError",
     "LockTimeoutError",
     "NotFoundError",
     "PartiallyCommittedError",
@@ -219,3 +221,20 @@ class UnsupportedAttributeError(UsageError):
         self.model = model
         self.attribute = attribute
         super().__init__(f"{model.__name__}.{attribute} {problem}")
+
+
+class ForeignModelError(UsageError):
+    """A model of another Database was used through a session of this one; refused before anything is sent.
+
+    Its tables live where that other Database connects, not here. Use a session
+    of the model's own Database, or, for the same models on several databases,
+    give each Database one shared base: ``Database(url, model_class=Base)``.
+    """
+
+    def __init__(self, model: type[object], owners: str, used: str) -> None:
+        self.model = model
+        super().__init__(
+            f"{model.__name__} belongs to another Database ({owners}), not to the one of this session "
+            f"({used}): use a session of its own Database, or share one model base between Databases "
+            "with Database(url, model_class=Base)"
+        )

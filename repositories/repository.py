@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from datalayer import _bulk, _helpers
 from datalayer._mapping import mapper_of
+from datalayer._ownership import checked_mapper
 from datalayer.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ class Repository(Generic[M]):
             raise UsageError(
                 f"{type(self).__name__} has no model: subclass Repository[Model] or pass model=Model"
             )
-        mapper_of(chosen)
+        checked_mapper(session, chosen)
         self.model: type[M] = chosen
         self.session = session
 

@@ -118,7 +118,7 @@ def test_units_wait_for_a_free_connection_then_time_out_clearly(env: Env, make_e
 
     def work(n: int) -> None:
         with UnitOfWork(patient.db) as uow:
-            uow.repository(env.m.Tag).create(label=f"tag-{n}")
+            uow.repository(patient.m.Tag).create(label=f"tag-{n}")
         done.append(n)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]

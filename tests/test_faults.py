@@ -250,7 +250,7 @@ def test_a_server_that_refuses_connections_fails_the_unit_with_connection_lost(s
         db.dispose()
 
 
-def assert_not_retried_as_lost(db: Database, errno: int | None) -> None:
+def assert_not_retried_as_lost(db: Database, errno: int | None) -> sa_exc.OperationalError:
     """The unit fails with the driver's own error, at once: a retry cannot fix a configuration."""
     models = define_models(db)
     calls: list[int] = []
@@ -267,6 +267,7 @@ def assert_not_retried_as_lost(db: Database, errno: int | None) -> None:
     assert calls == [1]
     if errno is not None:
         assert raised.value.orig is not None and raised.value.orig.args[0] == errno
+    return raised.value
 
 
 @pytest.mark.only("mariadb")
@@ -286,13 +287,73 @@ def test_a_sqlite_file_that_cannot_be_opened_is_not_disguised_as_a_lost_connecti
 
 
 @pytest.mark.only("postgresql")
-def test_a_postgresql_login_mistake_cannot_be_told_from_a_refused_connection_and_is_retried_as_one(
-    server_env: Env,
+@pytest.mark.parametrize("mistake", ["unknown role", "unknown database"])
+def test_a_postgresql_login_or_database_mistake_is_not_disguised_as_a_lost_connection(
+    server_env: Env, mistake: str
 ) -> None:
-    # libpq reports every failure to connect without a SQLSTATE, a FATAL from the
-    # server (unknown role or database) as much as a refused socket, and datalayer
-    # classifies by code only: a login mistake is retried, its message chained.
-    db = Database(make_url(server_env.url).set(username="dl_no_such_role"))
+    # libpq reports no SQLSTATE for a failure to connect: the server's answer, in its message, tells it.
+    url = make_url(server_env.url)
+    wrong = url.set(username="dl_no_such_role") if mistake == "unknown role" else url.set(database="dl_none")
+    error = assert_not_retried_as_lost(Database(wrong), None)
+    expected = 'role "dl_no_such_role" does not exist' if mistake == "unknown role" else '"dl_none" does not'
+    assert expected in str(error) and getattr(error.orig, "sqlstate", "") is None
+
+
+class StartingUpServer:
+    """A local socket that answers every PostgreSQL connection as a server still starting up does.
+
+    It speaks the protocol's first steps (declining SSL and GSS encryption, reading
+    the startup packet) and answers FATAL 57P03, "the database system is starting up".
+    """
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.answered = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            with client:
+                self._answer(client)
+
+    def _answer(self, client: socket.socket) -> None:
+        while True:
+            header = client.recv(8, socket.MSG_WAITALL)
+            if len(header) < 8:
+                return
+            length, code = int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
+            if code in (80877103, 80877104):  # SSLRequest, GSSENCRequest: "no"
+                client.sendall(b"N")
+                continue
+            client.recv(length - 8, socket.MSG_WAITALL)  # the rest of the startup packet
+            fields = b"".join(
+                kind + value.encode() + b"\0"
+                for kind, value in [
+                    (b"S", "FATAL"),
+                    (b"V", "FATAL"),
+                    (b"C", "57P03"),
+                    (b"M", "the database system is starting up"),
+                ]
+            )
+            body = fields + b"\0"
+            client.sendall(b"E" + (len(body) + 4).to_bytes(4, "big") + body)
+            self.answered += 1
+            return
+
+    def close(self) -> None:
+        self.listener.close()
+        self._thread.join(timeout=10)
+
+
+def test_a_postgresql_server_starting_up_fails_the_unit_with_connection_lost_and_is_retried() -> None:
+    server = StartingUpServer()
+    db = Database(f"postgresql+psycopg://scott@127.0.0.1:{server.port}/app?sslmode=disable")
     models = define_models(db)
     retries: list[str] = []
     try:
@@ -306,10 +367,10 @@ def test_a_postgresql_login_mistake_cannot_be_told_from_a_refused_connection_and
             )
     finally:
         db.dispose()
+        server.close()
     assert retries == ["ConnectionLostError"] * 2
-    cause = raised.value.__cause__
-    assert isinstance(cause, sa_exc.OperationalError) and getattr(cause.orig, "sqlstate", "") is None
-    assert 'role "dl_no_such_role" does not exist' in str(cause)
+    assert server.answered == 3
+    assert "the database system is starting up" in str(raised.value.__cause__)
 
 
 # --- The server restarted under a running application (opt-in: -m restart) -------------------------

@@ -34,7 +34,7 @@ def test_postgresql_repeatable_read_raises_a_retryable_error_and_keeps_the_trans
         assert mine in dbs
         dbs.commit()  # the rest of the transaction is intact
     with server_env.db.Session() as dbs:
-        assert sorted(u.email for u in dbs.all(User)) == ["mine@x.org", "taken@x.org"]
+        assert sorted(u.email for u in dbs.all(server_env.m.User)) == ["mine@x.org", "taken@x.org"]
 
 
 @pytest.mark.only("mariadb")

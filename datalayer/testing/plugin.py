@@ -18,10 +18,14 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Callable, Generator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 
 import pytest
+from sqlalchemy import URL
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine
 
+from .._urls import hide_credentials, shown
 from ..database import Database
 from ..errors import UsageError
 from ..session import Session
@@ -46,13 +50,49 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _load(spec: str) -> Database:
+    __tracebackhide__ = True  # its locals hold what was found, a URL with its password maybe
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise UsageError(f"datalayer_database = {spec!r}: expected module:attribute, e.g. myapp.db:db")
     found = getattr(importlib.import_module(module_name), attribute, None)
     if not isinstance(found, Database):
-        raise UsageError(f"datalayer_database = {spec!r} is {found!r}, not a datalayer Database")
+        raise UsageError(f"datalayer_database = {spec!r} is {_described(found)}, not a datalayer Database")
     return found
+
+
+def _described(found: object) -> str:
+    """What ``found`` is, for a message: never its value, which may be a URL with its password."""
+    if found is None:
+        return "None (or missing)"
+    if isinstance(found, Engine):
+        return f"an Engine on {shown(found.url)}: wrap its URL, Database(url)"
+    if isinstance(found, URL):
+        return f"the URL {shown(found)}: make it Database(url)"
+    if isinstance(found, str):
+        try:
+            return f"the URL string {shown(found)}: make it Database(url)"
+        except sa_exc.ArgumentError:
+            return "a string (not shown)"
+    return f"a {type(found).__module__}.{type(found).__qualname__} object"
+
+
+@contextmanager
+def _connecting(database: Database) -> Generator[None, None, None]:
+    """Report a failure to connect to ``database`` as one line: the driver's message, no password.
+
+    Left to propagate, the error's traceback would list the arguments of the
+    driver's connect function, the password among them.
+    """
+    __tracebackhide__ = True
+    try:
+        yield
+    except sa_exc.DBAPIError as exc:
+        if exc.statement is not None:  # a statement failed: not a failure to connect
+            raise
+        lines = str(exc.orig).strip().splitlines()
+        reason = hide_credentials(lines[0] if lines else "", database.url)
+        message = f"cannot connect to {database!r}: {type(exc.orig).__name__}: {reason}"
+        raise pytest.fail.Exception(message, pytrace=False) from None
 
 
 @pytest.fixture(scope="session")
@@ -66,14 +106,17 @@ def datalayer_database(pytestconfig: pytest.Config) -> Database:
         )
     database = _load(spec)
     if pytestconfig.getini("datalayer_create_all"):
-        database.create_all()
+        with _connecting(database):
+            database.create_all()
     return database
 
 
 @pytest.fixture
 def datalayer_db(datalayer_database: Database) -> Generator[Database, None, None]:
     """The Database with every session of this test on one connection, rolled back at the end."""
-    with isolated(datalayer_database):
+    with ExitStack() as stack:
+        with _connecting(datalayer_database):
+            stack.enter_context(isolated(datalayer_database))
         yield datalayer_database
 
 
@@ -107,7 +150,8 @@ def committing_db(
         with datalayer_database.Session() as session, use_session(session, commit=True):
             yield datalayer_database
     finally:
-        clean_tables(datalayer_database)
+        with _connecting(datalayer_database):
+            clean_tables(datalayer_database)
 
 
 @pytest.fixture

@@ -1,0 +1,64 @@
+"""Database URLs as datalayer shows them: never with a password.
+
+A password can sit in two places of a SQLAlchemy URL: after the user name, and
+in the query string, which SQLAlchemy hands to the driver as keyword arguments
+(``?password=`` for psycopg/libpq and PyMySQL, ``?passwd=`` for PyMySQL and
+mysqlclient, libpq's ``?sslpassword=``, PyMySQL's ``?ssl_key_password=``, a
+whole ODBC connection string with its ``PWD=`` in ``?odbc_connect=``...).
+SQLAlchemy's own rendering (``repr(url)``, ``repr(engine)``) hides only the
+first. :func:`shown` hides both, and is what every message of datalayer uses.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote_plus
+
+from sqlalchemy import URL, make_url
+
+__all__ = ["HIDDEN", "credentials_of", "hide_credentials", "is_secret_parameter", "shown"]
+
+HIDDEN = "***"
+
+# A query parameter whose lower-cased name contains one of these carries a secret.
+_SECRET_PARTS = ("pass", "pwd", "secret", "token", "credential")
+# Parameters whose value is a whole connection string, which may hold a password.
+_CONNECTION_STRINGS = frozenset({"odbc_connect", "dsn", "conninfo"})
+
+
+def is_secret_parameter(name: str) -> bool:
+    """Whether the query parameter ``name`` may carry a credential (masked when shown)."""
+    lowered = name.lower()
+    return lowered in _CONNECTION_STRINGS or any(part in lowered for part in _SECRET_PARTS)
+
+
+def shown(url: str | URL) -> str:
+    """``url`` rendered for a message or a log: its password and credential parameters are ``***``.
+
+    Every other part (driver, user, host, port, database, the other query
+    parameters) is kept, so the message still says where it was going. A string
+    that is not a URL raises SQLAlchemy's ``ArgumentError``, which does not repeat it.
+    """
+    parsed = make_url(url)
+    base = parsed.set(query={}).render_as_string(hide_password=True)
+    pairs = [
+        f"{quote_plus(name)}={HIDDEN if is_secret_parameter(name) else quote_plus(value)}"
+        for name, values in parsed.query.items()
+        for value in ((values,) if isinstance(values, str) else values)
+    ]
+    return f"{base}?{'&'.join(pairs)}" if pairs else base
+
+
+def credentials_of(url: URL) -> list[str]:
+    """The credentials in ``url``: its password and the values of its credential parameters."""
+    found = [str(url.password)] if url.password else []
+    for name, values in url.query.items():
+        if is_secret_parameter(name):
+            found += [value for value in ((values,) if isinstance(values, str) else values) if value]
+    return found
+
+
+def hide_credentials(text: str, url: URL) -> str:
+    """``text`` (a driver's message, say) with every credential of ``url`` replaced by ``***``."""
+    for credential in sorted(credentials_of(url), key=len, reverse=True):
+        text = text.replace(credential, HIDDEN)
+    return text
