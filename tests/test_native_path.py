@@ -1,0 +1,90 @@
+"""The one-round-trip create_or_first behaves as a flush would: SQL expressions, session events.
+
+Run on every backend and strategy: where the native path is not taken, the same
+promises hold on the SAVEPOINT path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import String, event, func, select
+from sqlalchemy.orm import Mapped, Session, column_property, mapped_column
+
+from datalayer import Database, UnitOfWork
+from datalayer._native import native_columns
+from tests.conftest import Env
+
+
+@pytest.fixture
+def labelled(env: Env) -> Iterator[tuple[Database, type[Any]]]:
+    """A model with a SQL expression loaded with its columns (not deferred), on ``env``'s database."""
+    db = Database(env.url, **env.engine_options)
+
+    class Label(db.Model):
+        __tablename__ = "t_labels"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        text: Mapped[str] = mapped_column(String(50), unique=True)
+
+    Label.size = column_property(func.length(Label.__table__.c.text))
+    db.metadata.drop_all(db.engine)
+    db.metadata.create_all(db.engine)
+    yield db, Label
+    db.metadata.drop_all(db.engine)
+    db.dispose()
+
+
+@pytest.mark.parametrize("helper", ["create_or_first", "first_or_create"])
+def test_a_model_with_a_sql_expression_is_created_and_its_expression_loads(
+    labelled: tuple[Database, type[Any]], helper: str
+) -> None:
+    db, Label = labelled
+    with UnitOfWork(db) as uow:
+        made = getattr(uow.session, helper)(Label, text="four")
+        assert made.size == 4
+        assert getattr(uow.session, helper)(Label, text="four") is made
+    with db.Session() as dbs:
+        assert [(label.text, label.size) for label in dbs.scalars(select(Label))] == [("four", 4)]
+
+
+def test_a_model_with_a_deferred_sql_expression_is_created_too(env: Env) -> None:
+    Seat = env.m.Seat
+    with UnitOfWork(env.db) as uow:
+        seat = uow.session.create_or_first(Seat, row="AB", number=7)
+        assert seat.row_length == 2
+        assert uow.session.create_or_first(Seat, row="AB", number=7) is seat
+
+
+def test_flush_listeners_see_what_create_or_first_makes(env: Env) -> None:
+    User = env.m.User
+    seen: list[tuple[str, str]] = []
+
+    def stamp(session: Session, _context: Any, _instances: Any) -> None:
+        for obj in session.new:
+            if isinstance(obj, User):
+                obj.name = "stamped"  # an audit column set by a before_flush hook
+                seen.append(("before_flush", obj.email))
+
+    def after(session: Session, _context: Any) -> None:
+        seen.extend(("after_flush", obj.email) for obj in session.new if isinstance(obj, User))
+
+    with UnitOfWork(env.db) as uow:
+        event.listen(uow.session, "before_flush", stamp)
+        event.listen(uow.session, "after_flush", after)
+        assert native_columns(uow.session, User.__mapper__, User(email="probe@x.org")) is None
+        made = uow.session.create_or_first(User, email="a@x.org")
+        found = uow.session.first_or_create(User, email="b@x.org")
+    assert ("before_flush", "a@x.org") in seen and ("after_flush", "a@x.org") in seen
+    assert ("before_flush", "b@x.org") in seen and ("after_flush", "b@x.org") in seen
+    with env.db.Session() as dbs:
+        assert {(u.email, u.name) for u in dbs.all(User)} == {("a@x.org", "stamped"), ("b@x.org", "stamped")}
+    assert made.email == "a@x.org" and found.email == "b@x.org"
+
+
+def test_the_native_path_is_kept_when_only_datalayers_own_listeners_are_there(env: Env) -> None:
+    native = env.backend in ("sqlite", "postgresql") and not env.engine_options
+    with env.db.Session() as dbs:
+        taken = native_columns(dbs, env.m.User.__mapper__, env.m.User(email="probe@x.org")) is not None
+    assert taken == native
