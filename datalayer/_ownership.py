@@ -17,11 +17,11 @@ check costs two dictionary lookups once a model has been used on an engine.
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import MetaData, Table
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Mapper
 
 from ._mapping import mapper_of
@@ -30,7 +30,14 @@ from .errors import ForeignModelError
 
 if TYPE_CHECKING:
     from ._types import SessionLike
-    from .database import Database
+
+
+class Database(Protocol):
+    """What this module needs of a :class:`~datalayer.Database` (which imports it)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
 
 __all__ = ["check_owner", "checked_mapper", "own"]
 

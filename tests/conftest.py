@@ -14,6 +14,7 @@ from datalayer import Database
 from datalayer._native import NATIVE_OPTION
 from datalayer.testing import clean_tables
 from tests._databases import create_run_database, drop_run_database
+from tests._outsider import Outsider
 from tests.factories import Factories, define_factories
 from tests.models import Models, define_models
 
@@ -165,3 +166,11 @@ def make_env(env: Env) -> Iterator[EnvFactory]:
 def make_server_env(server_env: Env) -> Iterator[EnvFactory]:
     """``make_env`` for ``server_env``."""
     yield from _env_factory(server_env)
+
+
+@pytest.fixture
+def outsider(server_env: Env) -> Iterator[Outsider]:
+    """A connection of its own to ``server_env``'s database, outside the pool under test."""
+    made = Outsider(server_env)
+    yield made
+    made.close()

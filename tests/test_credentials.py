@@ -30,9 +30,10 @@ from sqlalchemy.pool import NullPool
 from datalayer import Database, UnitOfWork, run
 from datalayer.cli import main
 from datalayer.errors import ConflictError, ConnectionLostError
+from tests._outsider import Outsider, backend_pid
 from tests.conftest import Env
 from tests.models import define_models
-from tests.test_faults import Outsider, backend_pid, closed_port
+from tests.test_faults import closed_port
 
 PASSWORD = "Cr3d:Zq9x@w/k%#?-leak-canary"
 FORMS = {PASSWORD, quote(PASSWORD, safe=""), quote_plus(PASSWORD), PASSWORD.replace("%", "%25")}
@@ -173,13 +174,6 @@ def test_a_refused_login_never_shows_the_password(
     about = everything_about(raised.value)
     assert re.search("Access denied|does not exist", about), about  # the driver's error, chained
     assert_no_password(everything_about(raised.value), "a refused login's error")
-
-
-@pytest.fixture
-def outsider(server_env: Env) -> Iterator[Outsider]:
-    made = Outsider(server_env)
-    yield made
-    made.close()
 
 
 @pytest.fixture

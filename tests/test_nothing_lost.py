@@ -28,8 +28,8 @@ from datalayer.errors import (
     UsageError,
 )
 from datalayer.testing import FakeDatabase, FakeUnitOfWork
+from tests._outsider import Outsider, backend_pid
 from tests.conftest import Env
-from tests.test_faults import Outsider, backend_pid
 
 # A statement that makes each database end the whole transaction, caught by the caller.
 ABORTING = {
@@ -82,13 +82,6 @@ def deadlock_as_victim(env: Env, uow: UnitOfWork) -> None:
             uow.session.execute(text("UPDATE t_tags SET label = 'two**' WHERE label LIKE 'two%'"))
     finally:
         thread.join(30)
-
-
-@pytest.fixture
-def outsider(server_env: Env) -> Iterator[Outsider]:
-    made = Outsider(server_env)
-    yield made
-    made.close()
 
 
 @pytest.fixture
