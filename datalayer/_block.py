@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
@@ -28,6 +29,7 @@ class TransactionBlock(Generic[S]):
 
     _session: S | None = None
     _commits: int = 0
+    _depth: int = 0
     read_only: bool = False
     """A read-only unit never commits: clean exit rolls back, and writes are refused."""
 
@@ -63,10 +65,15 @@ class TransactionBlock(Generic[S]):
         return self._session
 
     def __enter__(self) -> Self:
-        entry = object()
+        me = threading.get_ident()
         # dict.setdefault is atomic: of two threads entering at once, one gets the unit.
-        if self.__dict__.setdefault("_entry", entry) is not entry:
-            raise UsageError(f"{type(self).__name__} is already active; open a new unit of work instead")
+        if self.__dict__.setdefault("_entry", me) != me:
+            raise UsageError(
+                f"{type(self).__name__} is active in another thread; open a unit of work per thread instead"
+            )
+        if self._session is not None:  # entered again by the code running inside it: join its transaction
+            self._depth += 1
+            return self
         try:
             session = self._open()
             try:
@@ -79,6 +86,7 @@ class TransactionBlock(Generic[S]):
             raise
         self._session = session
         self._commits = 0
+        self._depth = 0
         return self
 
     def __exit__(
@@ -88,6 +96,9 @@ class TransactionBlock(Generic[S]):
         traceback: TracebackType | None,
     ) -> None:
         session = self.session
+        if self._depth:
+            self._leave_inner_block(exc)
+            return
         error, partly = exc, False
         try:
             partly = self._commits > 0 or self._ended_by_a_statement()
@@ -108,6 +119,20 @@ class TransactionBlock(Generic[S]):
             self.__dict__.pop("_entry", None)
         if error is not None:
             self._raise(error, exc, partly=partly)
+
+    def _leave_inner_block(self, exc: BaseException | None) -> None:
+        """End a ``with`` block entered inside the unit's own: the outermost block commits.
+
+        An exception leaving it rolls the transaction back at once (the outer block
+        could otherwise commit what the inner one left half done) and propagates.
+        """
+        self._depth -= 1
+        if exc is None:
+            return
+        try:
+            self.rollback()
+        except BaseException as failure:
+            exc.add_note(f"datalayer: rolling the unit of work back failed too: {failure!r}")
 
     def _raise(self, error: BaseException, exc: BaseException | None, *, partly: bool) -> None:
         translated = self._translate(error, committing=False) or error

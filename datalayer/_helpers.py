@@ -17,13 +17,14 @@ from sqlalchemy.orm import Mapper
 from . import _codes
 from ._attributes import check_attributes, require_attributes
 from ._conflicts import existing_row
-from ._mapping import canonical, check_lengths, memo, primary_key_attributes
+from ._mapping import canonical, check_lengths, mapper_of, memo, primary_key_attributes
 from ._native import insert_or_nothing, native_columns
 from ._ownership import checked_mapper
 from ._types import SessionLike
-from .errors import ConflictError
+from .errors import ConflictError, UsageError
 
 __all__ = [
+    "NO_IDENT",
     "SessionLike",
     "count",
     "create",
@@ -33,9 +34,13 @@ __all__ = [
     "first",
     "first_or_create",
     "flush",
+    "identity",
 ]
 
 M = TypeVar("M")
+
+NO_IDENT: Any = object()
+"""The default of a positional primary key, so that None can still be refused as one."""
 
 
 def find_all(session: SessionLike, model: type[M], /, **attrs: Any) -> list[M]:
@@ -102,6 +107,27 @@ def first_or_create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     if found is not None:
         return found
     return _create_or_first(session, model, mapper, attrs)
+
+
+def identity(model: type[Any], ident: Any, key: dict[str, Any]) -> Any:
+    """The primary key given positionally (``ident``) or by attribute name (``key``), for ``Session.get``.
+
+    ``get(5)``, ``get((1, "a"))`` and ``get(id=5)`` all name one row; naming any
+    attribute but the primary key's is a :class:`UsageError` (use ``first()``).
+    """
+    if not key:
+        if ident is NO_IDENT:
+            raise UsageError(f"get() needs {model.__name__}'s primary key")
+        return ident
+    if ident is not NO_IDENT:
+        raise UsageError("give the primary key either positionally or by name, not both")
+    names = primary_key_attributes(mapper_of(model))
+    if sorted(key) != sorted(names):
+        raise UsageError(
+            f"get() takes {model.__name__}'s primary key ({', '.join(f'{name}=' for name in names)}), "
+            f"not {', '.join(sorted(key))}: find rows by other attributes with first()"
+        )
+    return key
 
 
 def count(session: SessionLike, model: type[Any], /, **attrs: Any) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.pool import PoolResetState
 
 from .errors import ReadOnlyError
@@ -63,6 +63,15 @@ def _end_joined(session: Session, transaction: SessionTransaction) -> None:
         connection: Connection = session.info.pop(_JOINED)
         if not connection.closed:
             connection.exec_driver_sql("PRAGMA query_only = 0")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_write_statements(state: ORMExecuteState) -> None:
+    # INSERT, UPDATE and DELETE statements run through the session are refused before
+    # anything is sent, as flushes are: the same everywhere, in the testing plugin's
+    # isolation too, where MariaDB cannot switch a transaction already begun to read-only.
+    if (state.is_insert or state.is_update or state.is_delete) and state.session.info.get(READ_ONLY):
+        raise ReadOnlyError("a read-only unit of work cannot write: an INSERT, UPDATE or DELETE was refused")
 
 
 @event.listens_for(Session, "before_flush")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import exc as orm_exc
 
 from ._codes import Kind, constraint_name, error_kind
 from ._refusals import refused_for_good
 from .errors import (
     CommitUnknownError,
+    ConcurrentUpdateError,
     ConflictError,
     ConnectionLostError,
     DatalayerError,
@@ -36,6 +38,8 @@ def translate(error: BaseException, dialect: Dialect, *, committing: bool = Fals
     """
     if isinstance(error, sa_exc.TimeoutError):  # the pool, not the database
         return PoolTimeoutError(f"no database connection became free in time: {error}")
+    if isinstance(error, orm_exc.StaleDataError):  # a version counter did not match
+        return ConcurrentUpdateError(f"another transaction changed the row first ({error}): retry the unit")
     if not isinstance(error, sa_exc.DBAPIError):
         return None
     for cause in _chain(error):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 __all__ = [
     "CommitUnknownError",
+    "ConcurrentUpdateError",
     "ConflictError",
     "ConnectionLostError",
     "DataError",
@@ -129,6 +130,18 @@ class DeadlockError(RetryableError):
 
 class LockTimeoutError(RetryableError):
     """A lock was not granted in time (or SQLite's database stayed locked)."""
+
+
+class ConcurrentUpdateError(RetryableError):
+    """Another transaction changed or deleted the row since this one read it: the version check failed.
+
+    Raised for a model mapped with a version counter (``version_id_col``), whose
+    UPDATE or DELETE found the row's version changed, where SQLAlchemy raises
+    ``StaleDataError``. The loser of the race retries the whole unit of work,
+    reading the winner's row afresh (:func:`datalayer.run` does it).
+
+    .. versionadded:: 0.2
+    """
 
 
 class ConnectionLostError(RetryableError):

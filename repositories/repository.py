@@ -68,15 +68,19 @@ class Repository(Generic[M]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self.model.__name__})"
 
-    def get(self, ident: Any) -> M | None:
-        """The object with primary key ``ident`` (from the identity map when loaded), or None."""
-        return self.session.get(self.model, ident)
+    def get(self, ident: Any = _helpers.NO_IDENT, /, **key: Any) -> M | None:
+        """The object with this primary key (from the identity map when loaded), or None.
 
-    def get_one(self, ident: Any) -> M:
-        """The object with primary key ``ident``; :class:`~datalayer.errors.NotFoundError` if none."""
-        found = self.session.get(self.model, ident)
+        Give the key positionally, ``get(5)`` (a tuple for a composite key), or by
+        name, ``get(sku="RED-CHAIR")``.
+        """
+        return self.session.get(self.model, _helpers.identity(self.model, ident, key))
+
+    def get_one(self, ident: Any = _helpers.NO_IDENT, /, **key: Any) -> M:
+        """:meth:`get`, but :class:`~datalayer.errors.NotFoundError` when there is no such object."""
+        found = self.session.get(self.model, _helpers.identity(self.model, ident, key))
         if found is None:
-            raise NotFoundError(self.model, ident)
+            raise NotFoundError(self.model, key or ident)
         return found
 
     def all(self, **attrs: Any) -> list[M]:

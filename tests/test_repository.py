@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import orm
+from sqlalchemy.exc import IntegrityError
 
-from datalayer.errors import NotFoundError, UnknownAttributeError
+from datalayer import UnitOfWork
+from datalayer.errors import ConflictError, NotFoundError, UnknownAttributeError, UsageError
 from repositories import Repository
 from tests.conftest import Env
 
@@ -128,3 +130,32 @@ def test_attrs_init_arguments_without_a_column_are_accepted_to_build_but_not_to_
 def test_repr_names_the_repository_and_model(env: Env) -> None:
     with env.db.Session() as dbs:
         assert repr(user_repository(env)(dbs)) == "UserRepository(model=User)"
+
+
+def test_get_takes_the_primary_key_by_name_too(env: Env) -> None:
+    with env.db.Session() as dbs:
+        users = Repository(dbs, env.m.User)
+        user = users.create(email="a@x.org")
+        assert users.get(id=user.id) is user
+        assert users.get_one(id=user.id) is user
+        assert users.get(id=user.id + 1) is None
+        seats = Repository(dbs, env.m.Seat)
+        seat = seats.create(row="A", number=1)
+        assert seats.get(row="A", number=1) is seat is seats.get(("A", 1))
+        with pytest.raises(UsageError, match=r"takes User's primary key \(id=\), not email"):
+            users.get(email="a@x.org")
+        with pytest.raises(UsageError, match="either positionally or by name"):
+            users.get(user.id, id=user.id)
+        with pytest.raises(UsageError, match="needs User's primary key"):
+            users.get()
+        with pytest.raises(NotFoundError, match="'id': 0"):
+            users.get_one(id=0)
+
+
+def test_a_plain_flush_that_breaks_a_unique_key_leaves_the_unit_as_conflict_error(env: Env) -> None:
+    with UnitOfWork(env.db) as uow:
+        uow.repository(env.m.User).create(email="a@x.org")
+    with pytest.raises(ConflictError) as raised, UnitOfWork(env.db) as uow:
+        uow.session.add(env.m.User(email="a@x.org"))
+        uow.session.flush()  # SQLAlchemy's own flush: its IntegrityError is translated at the boundary
+    assert isinstance(raised.value.__cause__, IntegrityError)

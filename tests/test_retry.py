@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from datalayer import UnitOfWork, run, transactional
-from datalayer.errors import ConflictError, DeadlockError, UsageError
+from datalayer.errors import ConflictError, DeadlockError, PartiallyCommittedError, UsageError
 from datalayer.testing import FakeDatabase, FakeUnitOfWork
 from tests.conftest import Env
 
@@ -86,3 +86,41 @@ def test_transactional_works_with_fake_units() -> None:
 
     remember()
     assert seen[0].committed
+
+
+def test_run_wraps_a_service_that_opens_the_unit_it_is_handed(env: Env) -> None:
+    calls: list[int] = []
+    units: list[UnitOfWork] = []
+
+    def place_order(uow: UnitOfWork, email: str) -> int:
+        """A service in the book's style: handed a unit, it opens it itself and commits at the end."""
+        calls.append(1)
+        units.append(uow)
+        with uow:
+            user = uow.repository(env.m.User).create(email=email)
+            if len(calls) == 1:
+                raise DeadlockError("deadlock: retry the unit of work")
+            uow.commit()
+            return int(user.id)
+
+    user_id = run(lambda: UnitOfWork(env.db), lambda uow: place_order(uow, "a@x.org"), backoff=0)
+    assert len(calls) == 2 and units[0] is not units[1]  # a fresh unit per attempt
+    with env.db.Session() as dbs:
+        assert [(u.id, u.email) for u in dbs.all(env.m.User)] == [(user_id, "a@x.org")]
+
+
+def test_a_service_that_committed_is_never_run_again_by_run(env: Env) -> None:
+    calls: list[int] = []
+
+    def pay(uow: UnitOfWork) -> None:
+        calls.append(1)
+        with uow:
+            uow.repository(env.m.User).create(email="paid@x.org")
+            uow.commit()
+        raise DeadlockError("deadlock after the service committed")
+
+    with pytest.raises(PartiallyCommittedError):
+        run(lambda: UnitOfWork(env.db), pay, backoff=0)
+    assert calls == [1]
+    with env.db.Session() as dbs:
+        assert [u.email for u in dbs.all(env.m.User)] == ["paid@x.org"]

@@ -410,15 +410,29 @@ def test_uncommitted_work_is_invisible_to_another_unit(backend: Backend) -> None
     assert backend.committed(backend.m.User) == ["pending@x.org"]
 
 
-def test_an_active_unit_cannot_be_entered_again_but_an_ended_one_can(backend: Backend) -> None:
+def test_entering_an_active_unit_again_joins_it_and_the_outermost_block_commits(backend: Backend) -> None:
     unit = backend.unit()
     with unit:
-        with pytest.raises(UsageError, match="already active"), unit:
-            raise AssertionError("the block should not have been entered")
-        unit.repository(backend.m.User).create(email="first@x.org")
-    with unit:
+        with unit as inner:  # a service handed an open unit that opens it itself
+            assert inner is unit
+            unit.repository(backend.m.User).create(email="first@x.org")
+        assert backend.committed(backend.m.User) == []  # the inner block does not commit
         unit.repository(backend.m.User).create(email="second@x.org")
     assert backend.committed(backend.m.User) == ["first@x.org", "second@x.org"]
+    with unit:  # an ended unit can be entered again: a new session, a new transaction
+        unit.repository(backend.m.User).create(email="third@x.org")
+    assert backend.committed(backend.m.User) == ["first@x.org", "second@x.org", "third@x.org"]
+
+
+def test_an_error_leaving_an_inner_block_rolls_the_unit_back_at_once(backend: Backend) -> None:
+    unit = backend.unit()
+    with unit:
+        unit.repository(backend.m.User).create(email="undone@x.org")
+        with pytest.raises(KeyError), unit:
+            unit.repository(backend.m.User).create(email="half-done@x.org")
+            raise KeyError("the service failed")
+        unit.repository(backend.m.User).create(email="after@x.org")  # the caller handled it and went on
+    assert backend.committed(backend.m.User) == ["after@x.org"]
 
 
 def test_a_repository_used_after_its_unit_ended_raises(backend: Backend) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, text
 
 from datalayer import Database, Session, UnitOfWork
-from datalayer.errors import UsageError
+from datalayer.errors import ReadOnlyError, UsageError
 from datalayer.testing import isolated
 from repositories import Repository
 from tests.conftest import Env
@@ -126,3 +129,67 @@ def test_usage_error_names_a_bad_ini_value(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*expected module:attribute*"])
     assert issubclass(UsageError, TypeError)
+
+
+def test_read_only_units_inside_the_isolation_read_what_the_test_arranged_and_never_leak(
+    env: Env, datalayer_db: Database, db_session: Session
+) -> None:
+    env.f.User(email="arranged@x.org")  # the test's own transaction has begun and written
+    with UnitOfWork(datalayer_db, read_only=True) as uow:
+        assert uow.repository(env.m.User).exists(email="arranged@x.org")
+        with pytest.raises(ReadOnlyError):
+            uow.session.execute(insert(env.m.Tag).values(label="written"))
+    with UnitOfWork(datalayer_db) as uow:  # the read-only mode ended with its unit
+        uow.repository(env.m.Tag).create(label="writable")
+    with UnitOfWork(datalayer_db, read_only=True) as uow:
+        assert uow.repository(env.m.Tag).count() == 1
+    db_session.add(env.m.Tag(label="the test writes too"))
+    db_session.flush()
+
+
+def test_a_read_only_unit_first_in_a_test_does_not_leak_into_the_next_units(
+    env: Env, datalayer_db: Database
+) -> None:
+    with UnitOfWork(datalayer_db, read_only=True) as uow:
+        assert uow.repository(env.m.User).count() == 0
+    with UnitOfWork(datalayer_db) as uow:
+        uow.repository(env.m.User).create(email="after@x.org")
+    assert datalayer_db.s.first(env.m.User, email="after@x.org") is not None
+
+
+def test_the_database_refuses_raw_writes_of_a_read_only_unit_inside_the_isolation(
+    env: Env, datalayer_db: Database
+) -> None:
+    if env.backend == "mariadb":
+        pytest.skip("MariaDB cannot make a transaction already begun read-only: only statements are refused")
+    with pytest.raises(ReadOnlyError), UnitOfWork(datalayer_db, read_only=True) as uow:
+        uow.session.execute(text("INSERT INTO t_tags (label) VALUES ('raw')"))
+    with UnitOfWork(datalayer_db) as uow:
+        assert uow.repository(env.m.Tag).count() == 0
+        uow.repository(env.m.Tag).create(label="writable")
+
+
+def test_objects_made_under_committing_db_can_be_read_while_other_connections_commit(
+    env: Env, committing_db: Database
+) -> None:
+    user = env.f.User(email="shared@x.org")
+    assert user.email == "shared@x.org" and user.id is not None  # no read transaction left open
+    failures: list[BaseException] = []
+
+    def request(n: int) -> None:
+        try:
+            with UnitOfWork(committing_db) as uow:
+                uow.repository(env.m.Order).create(user_id=user.id, item=f"item {n}")
+        except Exception as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=request, args=(n,)) for n in range(4)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert time.monotonic() - started < 4  # no unit waited out a busy timeout
+    with UnitOfWork(committing_db) as uow:
+        assert uow.repository(env.m.Order).count(user_id=user.id) == 4

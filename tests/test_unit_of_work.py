@@ -123,17 +123,6 @@ def test_the_session_is_closed_for_good_after_the_block(env: Env) -> None:
     assert committed_emails(env) == []
 
 
-def test_a_unit_can_be_entered_again_after_it_ends_but_not_while_active(env: Env) -> None:
-    unit = UnitOfWork(env.db)
-    with unit:
-        with pytest.raises(UsageError, match="already active"), unit:
-            raise AssertionError("the block should not have been entered")
-        unit.repository(env.m.User).create(email="first@x.org")
-    with unit:
-        unit.repository(env.m.User).create(email="second@x.org")
-    assert committed_emails(env) == ["first@x.org", "second@x.org"]
-
-
 def test_a_unit_without_a_database_says_how_to_give_one() -> None:
     with pytest.raises(UsageError, match="has no database"):
         UnitOfWork()

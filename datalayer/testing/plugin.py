@@ -147,7 +147,9 @@ def committing_db(
     if "datalayer_db" in request.fixturenames:
         raise UsageError("committing_db cannot be combined with datalayer_db or db_session in one test")
     try:
-        with datalayer_database.Session() as session, use_session(session, commit=True):
+        # Objects stay loaded after their commit: reading one opens no transaction, which
+        # on SQLite would hold a read lock that every other connection's COMMIT waits on.
+        with datalayer_database.Session(expire_on_commit=False) as session, use_session(session, commit=True):
             yield datalayer_database
     finally:
         with _connecting(datalayer_database):
