@@ -175,6 +175,17 @@ def test_one_unit_per_request_whichever_parameters_ask_for_it(recipe: Recipe, re
     assert units[0] is not units[1]
 
 
+def test_a_service_that_opens_the_unit_it_is_handed_joins_the_requests_unit(
+    recipe: Recipe, request_and_check: Any
+) -> None:
+    user = request_and_check("post", "/users", json={"email": "a@x.org", "name": "A"}).json()
+    named = request_and_check("put", f"/users/{user['id']}/name", json={"name": "Ann"})
+    assert named.status_code == 200 and named.json()["name"] == "Ann"
+    with recipe.db.Session() as dbs:  # committed once, by the request's unit
+        assert [(u.email, u.name) for u in dbs.all(recipe.models.User)] == [("a@x.org", "Ann")]
+    assert request_and_check("put", "/users/999999/name", json={"name": "Nobody"}).status_code == 404
+
+
 @pytest.fixture
 def datalayer_database(recipe: Recipe) -> Database:
     """The pytest plugin's fixtures, on the recipe's Database."""
