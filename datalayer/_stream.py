@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, event, inspect, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import scoped_session
+from sqlalchemy.orm import Session, scoped_session
 
 from ._attributes import check_attributes
 from ._ownership import checked_mapper
@@ -41,7 +42,7 @@ def stream(session: SessionLike, model: type[M], /, batch_size: int = 1000, **at
 def _rows(session: SessionLike, model: type[M], statement: Select[M]) -> Iterator[M]:
     # The scoped proxy's current session, for good: remove() mid-loop closes that one.
     owner = session() if isinstance(session, scoped_session) else session
-    with owner.scalars(statement) as result:  # closed (cursor and all) however the loop ends
+    with owner.scalars(statement) as result, _sole_statement(owner, model):
         transaction = owner.get_transaction()
         yielded = 0
         while True:
@@ -59,6 +60,32 @@ def _rows(session: SessionLike, model: type[M], statement: Select[M]) -> Iterato
                 raise
             yielded += 1
             yield obj
+
+
+@contextmanager
+def _sole_statement(session: Session, model: type[Any]) -> Iterator[None]:
+    """On MariaDB/MySQL, refuse any other statement on the connection while the stream reads.
+
+    Their drivers read an unfinished result away before sending the next statement:
+    a lazy load or a write inside the loop would end the stream quietly, rows lost.
+    """
+    connection = session.connection(bind_arguments={"mapper": inspect(model)})
+    if connection.dialect.name not in ("mysql", "mariadb"):
+        yield
+        return
+
+    def refuse(*_args: Any) -> None:
+        raise UsageError(
+            f"stream() of {model.__name__} is still reading on this connection, and the MariaDB/MySQL "
+            "driver would drop its remaining rows to run another statement: finish the loop first "
+            "(collect what to write, or load relationships eagerly), or walk the rows with page()"
+        )
+
+    event.listen(connection, "before_cursor_execute", refuse)
+    try:
+        yield
+    finally:
+        event.remove(connection, "before_cursor_execute", refuse)
 
 
 def check_count(name: str, value: object) -> None:

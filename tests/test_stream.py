@@ -94,3 +94,20 @@ def test_stream_left_early_closes_its_cursor_for_the_next_statement(env: Env) ->
         del rows  # an abandoned loop
         assert len(dbs.all(env.m.Tag)) == 100  # MariaDB would warn of an unfinished result
         dbs.commit()
+
+
+def test_a_statement_inside_a_stream_loop_is_refused_where_it_would_drop_the_rest(env: Env) -> None:
+    add_tags(env, 30)
+    with env.db.Session() as dbs:
+        seen = 0
+        for tag in Repository(dbs, env.m.Tag).stream(batch_size=10):
+            seen += 1
+            if seen == 5:
+                if env.backend == "mariadb":  # the driver would read the other rows away, quietly
+                    with pytest.raises(UsageError, match="still reading on this connection"):
+                        dbs.execute(text("SELECT 1"))
+                else:  # a server-side cursor of its own: other statements are fine
+                    assert dbs.execute(text("SELECT 1")).scalar_one() == 1
+            assert tag.label
+        assert seen == 30  # every row, on every database
+        assert dbs.execute(text("SELECT 1")).scalar_one() == 1  # the loop is over: statements run again
