@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, bindparam, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
+from sqlalchemy.orm.attributes import instance_dict
 
 from . import _codes
 from ._attributes import check_attributes, require_attributes
@@ -188,11 +189,14 @@ def _create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], 
     # errors propagate and are never taken for this insert's conflict.
     flush(session, mapper)
     obj = model(**attrs)
+    # What the INSERT sends, by attribute: the values given, and what the constructor
+    # (a hybrid's setter, an attrs default) set. A conflicting key is read back by them.
+    sent = {**canonical(mapper, attrs), **_column_values(mapper, obj)}
     values = native_columns(session, mapper, obj)
     if values is not None:
         if insert_or_nothing(session, mapper, obj, values):
             return obj
-        return existing_row(session, model, mapper, attrs, None)
+        return existing_row(session, model, mapper, sent, None)
     try:
         # The object is added inside the savepoint: added before it, it would be
         # flushed outside it, and a conflict would then poison the whole session.
@@ -203,8 +207,13 @@ def _create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], 
         dialect = session.get_bind(mapper=mapper).dialect
         if not _codes.is_unique_violation(dialect, exc.orig):
             raise
-        return existing_row(session, model, mapper, attrs, exc)
+        return existing_row(session, model, mapper, sent, exc)
     return obj
+
+
+def _column_values(mapper: Mapper[Any], obj: object) -> dict[str, Any]:
+    state = instance_dict(obj)
+    return {prop.key: state[prop.key] for prop in mapper.column_attrs if prop.key in state}
 
 
 def _loaded_by_primary_key(session: SessionLike, mapper: Mapper[Any], attrs: dict[str, Any]) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import String, event, func, select
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, Session, column_property, mapped_column
 
 from datalayer import Database, UnitOfWork
@@ -88,3 +89,36 @@ def test_the_native_path_is_kept_when_only_datalayers_own_listeners_are_there(en
     with env.db.Session() as dbs:
         taken = native_columns(dbs, env.m.User.__mapper__, env.m.User(email="probe@x.org")) is not None
     assert taken == native
+
+
+def test_create_or_first_reads_back_a_key_set_by_the_constructor(env: Env) -> None:
+    db = Database(env.url, **env.engine_options)
+
+    class Handle(db.Model):
+        __tablename__ = "t_handles"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        handle: Mapped[str] = mapped_column(String(30), unique=True)
+
+        @hybrid_property
+        def at(self) -> str:
+            return "@" + self.handle
+
+        @at.inplace.setter
+        def _at_setter(self, value: str) -> None:
+            self.handle = value.removeprefix("@")
+
+        @at.inplace.expression
+        @classmethod
+        def _at_expression(cls) -> Any:
+            return "@" + cls.handle
+
+    db.metadata.drop_all(db.engine)
+    db.metadata.create_all(db.engine)
+    try:
+        with UnitOfWork(db) as uow:
+            ann = uow.session.create_or_first(Handle, at="@ann")
+        with UnitOfWork(db) as uow:  # the unique handle was set by the hybrid: read back by it
+            assert uow.session.create_or_first(Handle, at="@ann").id == ann.id
+    finally:
+        db.metadata.drop_all(db.engine)
+        db.dispose()
