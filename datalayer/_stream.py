@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -63,7 +63,7 @@ def _rows(session: SessionLike, model: type[M], statement: Select[M]) -> Iterato
 
 
 @contextmanager
-def _sole_statement(session: Session, model: type[Any]) -> Iterator[None]:
+def _sole_statement(session: Session, model: type[Any]) -> Generator[None, None, None]:
     """On MariaDB/MySQL, refuse any other statement on the connection while the stream reads.
 
     Their drivers read an unfinished result away before sending the next statement:
