@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from sqlalchemy import Column, Table
 from sqlalchemy.orm import RelationshipDirection
@@ -77,17 +77,20 @@ def _relation(prop: RelationshipProperty[Any]) -> Relation:
         source, destination = prop.mapper, prop.parent
     many_to_many = prop.direction is RelationshipDirection.MANYTOMANY
     pairs = tuple(
-        (_name(source, a), b.key if many_to_many else _name(destination, b))
+        (_name(source, a), b.name if many_to_many else _name(destination, b))
         for a, b in prop.synchronize_pairs
     )
     order_by = prop.order_by if isinstance(prop.order_by, Sequence) else ()
+    secondary: object = prop.secondary
     return Relation(
         key=prop.key,
         direction=prop.direction,
         target=prop.mapper,
         pairs=pairs,
-        target_pairs=tuple((_name(prop.mapper, a), b.key) for a, b in prop.secondary_synchronize_pairs or ()),
-        secondary=prop.secondary if isinstance(prop.secondary, Table) else None,
+        target_pairs=tuple(
+            (_name(prop.mapper, a), b.name) for a, b in prop.secondary_synchronize_pairs or ()
+        ),
+        secondary=cast("Table", secondary) if isinstance(secondary, Table) else None,
         many=bool(prop.uselist),
         cascades=prop.cascade.save_update,
         order_by=tuple(

@@ -39,7 +39,7 @@ from ._fake_rows import (
 __all__ = ["FakeDatabase", "FakeSession"]
 
 _Ident = tuple[Mapper[Any], Key]
-_Held = tuple[Any, ...]  # the objects a relationship holds
+_Held = tuple[object, ...]  # the objects a relationship holds
 
 
 class FakeDatabase:
@@ -212,10 +212,10 @@ class FakeSession:
 
     def _flush(self) -> None:
         """What a flush does before a read or a commit: cascade new objects in, write relationship keys."""
-        live = [obj for obj in self._loaded.values() if id(obj) not in self._deleted]
+        live: list[object] = [obj for obj in self._loaded.values() if id(obj) not in self._deleted]
         live += self._new.values()
         known = {id(obj) for obj in live} | self._deleted.keys()
-        reached: list[Any] = []
+        reached: list[object] = []
         walked = [*live]
         for obj in walked:  # walked grows as the loop goes: every object put in a relationship joins
             for relation in relations(mapper_of(type(obj))):
@@ -245,7 +245,7 @@ class FakeSession:
     def _associations(self) -> dict[Table, set[Link]]:
         """The association rows as this session sees them: committed ones, with its changes."""
         found = {table: set(rows) for table, rows in self.database.associations.items()}
-        changed = [obj for obj in self._loaded.values() if id(obj) not in self._deleted]
+        changed: list[object] = [obj for obj in self._loaded.values() if id(obj) not in self._deleted]
         for obj in [*changed, *self._new.values(), *self._deleted.values()]:
             for relation in relations(mapper_of(type(obj))):
                 if relation.secondary is not None:
