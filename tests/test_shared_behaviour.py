@@ -444,3 +444,131 @@ def test_a_repository_used_after_its_unit_ended_raises(backend: Backend) -> None
     with pytest.raises(InvalidRequestError, match="permanently closed"):
         users.create(email="late@x.org")
     assert backend.committed(backend.m.User) == []
+
+
+# Aggregates: object graphs through relationships (User.orders and Order.user, Account.owner).
+
+
+def test_a_child_appended_to_its_parent_in_one_unit_is_read_from_the_parent_in_the_next(
+    backend: Backend,
+) -> None:
+    User, Order = backend.m.User, backend.m.Order
+    with backend.unit() as uow:
+        ann = uow.repository(User).create(email="ann@x.org")
+    with backend.unit() as uow:
+        ann = uow.repository(User).get_one(ann.id)
+        ann.orders.append(Order(item="tea"))
+    with backend.unit() as uow:
+        ann = uow.repository(User).get_one(ann.id)
+        assert [order.item for order in ann.orders] == ["tea"]
+        assert ann.orders[0].user is ann and ann.orders[0].user_id == ann.id
+        ann.orders.append(Order(item="mug"))
+    with backend.unit() as uow:
+        assert [order.item for order in uow.repository(User).get_one(ann.id).orders] == ["tea", "mug"]
+
+
+def test_a_child_put_in_a_collection_joins_the_unit_with_a_key_and_its_parents_foreign_key(
+    backend: Backend,
+) -> None:
+    User, Order = backend.m.User, backend.m.Order
+    with backend.unit() as uow:
+        ann = uow.repository(User).create(email="ann@x.org")
+        tea = Order(item="tea")
+        ann.orders.append(tea)
+        assert uow.repository(Order).all() == [tea]
+        assert tea.id is not None and tea.user_id == ann.id
+    assert backend.committed(Order, "item") == ["tea"]
+
+
+def test_a_child_created_with_a_foreign_key_is_in_its_parents_collection_in_the_next_unit(
+    backend: Backend,
+) -> None:
+    with backend.unit() as uow:
+        ann = uow.repository(backend.m.User).create(email="ann@x.org")
+        uow.repository(backend.m.Order).create(user_id=ann.id, item="tea")
+    with backend.unit() as uow:
+        [tea] = uow.repository(backend.m.User).get_one(ann.id).orders
+        assert tea.item == "tea" and uow.repository(backend.m.Order).first() is tea
+
+
+def test_a_many_to_one_reference_set_in_one_unit_is_read_in_the_next(backend: Backend) -> None:
+    User, Account = backend.m.User, backend.m.Account
+    with backend.unit() as uow:
+        ann = uow.repository(User).create(email="ann@x.org")
+        account = uow.repository(Account).create(login="ann")
+        account.owner = ann
+    with backend.unit() as uow:
+        account = uow.repository(Account).get_one(account.id)
+        assert account.owner is uow.repository(User).get_one(ann.id) and account.owner_id == ann.id
+        account.owner = None
+    with backend.unit() as uow:
+        account = uow.repository(Account).get_one(account.id)
+        assert (account.owner, account.owner_id) == (None, None)
+
+
+def test_a_new_object_reached_by_a_many_to_one_reference_is_inserted_with_it(backend: Backend) -> None:
+    User, Account = backend.m.User, backend.m.Account
+    with backend.unit() as uow:
+        account = uow.repository(Account).create(login="bob")
+        account.owner = User(email="bob@x.org")
+    assert backend.committed(User) == ["bob@x.org"]
+    with backend.unit() as uow:
+        assert uow.repository(Account).get_one(account.id).owner.email == "bob@x.org"
+
+
+def test_a_child_moved_to_another_parent_is_in_that_parents_collection_in_the_next_unit(
+    backend: Backend,
+) -> None:
+    User, Order = backend.m.User, backend.m.Order
+    with backend.unit() as uow:
+        ann = uow.repository(User).create(email="ann@x.org")
+        bob = uow.repository(User).create(email="bob@x.org")
+        ann.orders.append(Order(item="tea"))
+    with backend.unit() as uow:
+        users = uow.repository(User)
+        ann, bob = users.get_one(ann.id), users.get_one(bob.id)
+        bob.orders.append(ann.orders[0])  # the backref takes it out of ann's orders
+        assert ann.orders == []
+    with backend.unit() as uow:
+        users = uow.repository(User)
+        assert users.get_one(ann.id).orders == []
+        assert [order.item for order in users.get_one(bob.id).orders] == ["tea"]
+
+
+def test_rollback_undoes_the_changes_to_collections_and_references(backend: Backend) -> None:
+    User, Order, Account = backend.m.User, backend.m.Order, backend.m.Account
+    with backend.unit() as uow:
+        ann = uow.repository(User).create(email="ann@x.org")
+        bob = uow.repository(User).create(email="bob@x.org")
+        ann.orders.append(Order(item="tea"))
+        uow.repository(Account).create(login="ann", owner=ann)
+    with backend.unit() as uow:
+        users = uow.repository(User)
+        ann, bob = users.get_one(ann.id), users.get_one(bob.id)
+        account = uow.repository(Account).first()
+        [tea] = ann.orders
+        bob.orders.append(tea)
+        ann.orders.append(Order(item="mug"))
+        account.owner = bob
+        uow.rollback()
+        assert ann.orders == [tea] and tea.user is ann and tea.user_id == ann.id
+        assert bob.orders == [] and account.owner is ann and account.owner_id == ann.id
+        assert uow.repository(Order).all() == [tea]
+    assert backend.committed(Order, "item") == ["tea"]
+
+
+def test_within_a_unit_a_row_reached_through_relationships_is_the_object_the_repositories_return(
+    backend: Backend,
+) -> None:
+    User, Order = backend.m.User, backend.m.Order
+    with backend.unit() as uow:
+        ann = uow.repository(User).create(email="ann@x.org")
+        ann.orders.extend([Order(item="tea"), Order(item="mug")])
+    with backend.unit() as uow:
+        tea, mug = uow.repository(Order).all()
+        ann = uow.repository(User).first()
+        assert ann.orders == [tea, mug] and ann.orders[0] is tea
+        assert tea.user is ann and mug.user is ann
+    with backend.unit() as uow:
+        again = uow.repository(User).first()
+        assert again is not ann and again.orders[0] is not tea

@@ -21,7 +21,19 @@ from ..errors import ConflictError, UsageError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Mapper
 
-__all__ = ["Key", "Row", "clashes", "conflict", "key_of", "load", "prepare", "restore", "row_of", "values_of"]
+__all__ = [
+    "Key",
+    "Row",
+    "clashes",
+    "conflict",
+    "key_of",
+    "load",
+    "prepare",
+    "require_key",
+    "restore",
+    "row_of",
+    "values_of",
+]
 
 Row: TypeAlias = "dict[str, Any]"
 Key: TypeAlias = "tuple[Any, ...]"
@@ -75,7 +87,8 @@ def prepare(mapper: Mapper[Any], obj: object, counters: dict[Mapper[Any], int]) 
 
     A default applies to an attribute never set on the object. An autoincrement
     key left None takes the next value of ``counters[mapper]``, which an explicit
-    key moves past, as SQLite's and MariaDB's counters do.
+    key moves past, as SQLite's and MariaDB's counters do. Check the key with
+    :func:`require_key` once relationships have filled in their foreign keys.
     """
     given = instance_dict(obj)
     for name, column in _columns(mapper):
@@ -91,6 +104,10 @@ def prepare(mapper: Mapper[Any], obj: object, counters: dict[Mapper[Any], int]) 
             setattr(obj, name, counters[mapper])
         elif isinstance(getattr(obj, name), int):
             counters[mapper] = max(counters.get(mapper, 0), getattr(obj, name))
+
+
+def require_key(mapper: Mapper[Any], obj: object) -> None:
+    """Raise UsageError when the object's primary key is incomplete after :func:`prepare`."""
     if None in key_of(mapper, values_of(mapper, obj)):
         raise UsageError(
             f"{mapper.class_.__name__} needs its primary key given: the fake assigns only "

@@ -12,12 +12,16 @@ the conflicting key, or ``ConflictError`` when the given attributes do not cover
 it; one object per row within a unit; commit writing only the changed columns;
 rollback dropping new objects, restoring deleted ones and resetting loaded
 objects to the committed values; a unit sees others' commits, never their
-uncommitted work.
+uncommitted work. Object graphs: relationships loaded from foreign keys and
+association rows (one object per row wherever it is reached), and a flush before
+each read and commit that brings objects put in relationships into the unit and
+writes their foreign keys and association rows; rollback restores relationships.
 
 Not emulated: SQL (no ``select``/``scalars``: write custom queries in Python on
 a :class:`FakeRepository` subclass), server and SQL-expression defaults, callable
-defaults and ``onupdate`` (the attribute stays None), relationships (not loaded,
-no cascades, no foreign key checks), NOT NULL and CHECK constraints, collations
+defaults and ``onupdate`` (the attribute stays None), viewonly relationships and
+joins on anything but foreign keys, delete cascades and delete-orphan, foreign
+key checks, NOT NULL and CHECK constraints, collations
 (MariaDB compares strings case-insensitively), type coercion, inheritance,
 changing a primary key, locking and isolation levels (the last commit wins);
 ``add`` of an object from another unit inserts it as new.
