@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
 
 from .._attributes import check_attributes, require_attributes
+from .._helpers import NO_IDENT, identity
 from .._mapping import mapper_of, primary_key_attributes
 from ..errors import ConflictError, NotFoundError, UsageError
 from ._fake_rows import key_of, values_of
@@ -58,19 +59,19 @@ class FakeRepository(Generic[M]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self.model.__name__})"
 
-    def get(self, ident: Any) -> M | None:
-        """The object with primary key ``ident`` (a value, a tuple or a dict of them), or None."""
-        wanted = _key(primary_key_attributes(self._mapper), ident)
+    def get(self, ident: Any = NO_IDENT, /, **key: Any) -> M | None:
+        """The object with this primary key (a value, a tuple or a dict of them, or by name), or None."""
+        wanted = _key(primary_key_attributes(self._mapper), identity(self.model, ident, key))
         for obj in self._objects():
             if key_of(self._mapper, values_of(self._mapper, obj)) == wanted:
                 return obj
         return None
 
-    def get_one(self, ident: Any) -> M:
-        """The object with primary key ``ident``; :class:`~datalayer.errors.NotFoundError` if none."""
-        found = self.get(ident)
+    def get_one(self, ident: Any = NO_IDENT, /, **key: Any) -> M:
+        """:meth:`get`, but :class:`~datalayer.errors.NotFoundError` when there is no such object."""
+        found = self.get(ident, **key)
         if found is None:
-            raise NotFoundError(self.model, ident)
+            raise NotFoundError(self.model, key or ident)
         return found
 
     def all(self, **attrs: Any) -> list[M]:

@@ -22,9 +22,6 @@ DATABASES = [name for name in BACKENDS if "/" not in name]  # create_or_first's 
 class FakeProducts(FakeRepository[Product]):
     """The products repository in memory, with the book's lookups written in Python."""
 
-    def get(self, sku: str) -> Product | None:  # type: ignore[override]
-        return self.first(sku=sku)
-
     def get_by_batchref(self, reference: str) -> Product | None:
         return next((p for p in self.all() if any(b.reference == reference for b in p.batches)), None)
 

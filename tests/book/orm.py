@@ -50,4 +50,11 @@ def start_mappers(db: Database) -> None:
         batches,
         properties={"_allocations": relationship(OrderLine, secondary=allocations, collection_class=set)},
     )
-    db.registry.map_imperatively(Product, products, properties={"batches": relationship(Batch)})
+    db.registry.map_imperatively(
+        Product,
+        products,
+        properties={"batches": relationship(Batch)},
+        # The aggregate counts its own changes: every UPDATE checks the version it read.
+        version_id_col=products.c.version_number,
+        version_id_generator=False,
+    )
