@@ -135,9 +135,9 @@ def _inserted_in_this_transaction(session: SessionLike, obj: object) -> None:
 
 def _execute_in_savepoint(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
     """``do_execute`` listener: SAVEPOINT, the statement and RELEASE in one round trip (psycopg)."""
-    if not context.execution_options.get(IN_SAVEPOINT):
-        return False
     connection = cursor.connection
+    if not context.execution_options.get(IN_SAVEPOINT) or connection.autocommit:
+        return False  # under AUTOCOMMIT the statement is a transaction of its own: nothing to protect
     with connection.cursor() as control:
         failure = _pipelined(connection, control, cursor, statement, parameters)
     if failure is None:
