@@ -95,4 +95,5 @@ def _fix_pysqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        if not _guard.autocommit(connection):  # AUTOCOMMIT: every statement commits at once
+            connection.exec_driver_sql("BEGIN")

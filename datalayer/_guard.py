@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from . import _codes
 from .errors import TransactionAbortedError
 
-__all__ = ["install", "statement_ended_transaction"]
+__all__ = ["autocommit", "install", "statement_ended_transaction"]
 
 _ABORTED = "datalayer_aborted"  # the failure that made the database roll the transaction back
 _ENDED = "datalayer_ended"  # a statement ended the transaction (an implicit or explicit COMMIT)
@@ -168,6 +168,10 @@ def _mysql_after(
 def _mysql_failed(connection: Connection, context: Any, info: dict[str, Any]) -> None:
     # InnoDB undoes only the failed statement, except on a deadlock (and on a lock
     # wait timeout with innodb_rollback_on_timeout), where the whole transaction goes.
+    # Under autocommit every statement is a transaction of its own: nothing more is undone.
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is None or dbapi_connection.server_status & _MYSQL_AUTOCOMMIT:
+        return
     failure = context.original_exception
     errno = _codes.mysql_errno(failure)
     timed_out = errno == _MYSQL_LOCK_WAIT_TIMEOUT
@@ -193,18 +197,24 @@ def _mysql_in_transaction(connection: Connection) -> bool:
 
 
 def _sqlite_after(
-    _connection: Connection, dbapi_connection: Any, _cursor: Any, _context: Any, info: dict[str, Any]
+    connection: Connection, dbapi_connection: Any, _cursor: Any, _context: Any, info: dict[str, Any]
 ) -> None:
-    if not dbapi_connection.in_transaction:
+    if not dbapi_connection.in_transaction and not autocommit(connection):
         info[_ENDED] = True
         _sqlite_begin_again(dbapi_connection)
 
 
 def _sqlite_failed(connection: Connection, context: Any, info: dict[str, Any]) -> None:
     dbapi_connection = connection.connection.dbapi_connection
-    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+    if dbapi_connection is not None and not dbapi_connection.in_transaction and not autocommit(connection):
         info[_ABORTED] = context.sqlalchemy_exception or context.original_exception
         _sqlite_begin_again(dbapi_connection)
+
+
+def autocommit(connection: Connection) -> bool:
+    """Whether ``connection`` runs at the AUTOCOMMIT isolation level (the engine's, or its own)."""
+    # SQLAlchemy's own test, as it makes before COMMIT and ROLLBACK; no public equivalent.
+    return connection._is_autocommit_isolation()  # pyright: ignore[reportPrivateUsage]
 
 
 def _sqlite_begin_again(dbapi_connection: Any) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapper, scoped_session
-from sqlalchemy.orm.attributes import instance_dict, set_committed_value
+from sqlalchemy.orm.attributes import instance_dict, instance_state, set_committed_value
 from sqlalchemy.orm.session import make_transient_to_detached
 from sqlalchemy.sql import Executable
 
@@ -114,14 +114,30 @@ def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, va
         set_committed_value(obj, key, returned[column])
     make_transient_to_detached(obj)
     session.add(obj)
+    _inserted_in_this_transaction(session, obj)
     return True
+
+
+def _inserted_in_this_transaction(session: SessionLike, obj: object) -> None:
+    """Have a rollback of the current transaction (or savepoint) forget ``obj``, as after a flushed INSERT.
+
+    Attached as detached-to-persistent, the object would stay in the identity map
+    after a rollback as a row that was never there: expired, failing when read, and
+    in the way of a new object that gets its primary key.
+    """
+    own = session() if isinstance(session, scoped_session) else session
+    transaction = own.get_nested_transaction() or own.get_transaction()
+    if transaction is not None:
+        # SessionTransaction._new: the objects a rollback of that transaction expunges,
+        # as Session._register_persistent records them for a flush; no public equivalent.
+        transaction._new[instance_state(obj)] = True  # pyright: ignore[reportPrivateUsage]
 
 
 def _execute_in_savepoint(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
     """``do_execute`` listener: SAVEPOINT, the statement and RELEASE in one round trip (psycopg)."""
-    if not context.execution_options.get(IN_SAVEPOINT):
-        return False
     connection = cursor.connection
+    if not context.execution_options.get(IN_SAVEPOINT) or connection.autocommit:
+        return False  # under AUTOCOMMIT the statement is a transaction of its own: nothing to protect
     with connection.cursor() as control:
         failure = _pipelined(connection, control, cursor, statement, parameters)
     if failure is None:
@@ -129,7 +145,10 @@ def _execute_in_savepoint(cursor: Any, statement: str, parameters: Any, context:
     # Straight to libpq: psycopg would first send the upkeep of its prepared statements,
     # which the aborted transaction refuses, and the rollback would never be sent. Should
     # it fail, the transaction stays aborted and its COMMIT is refused (see _guard).
-    connection.pgconn.exec_(_UNDO)
+    try:
+        connection.pgconn.exec_(_UNDO)
+    except Exception as undo_failure:  # a lost connection: the statement's own failure tells it best
+        failure.add_note(f"datalayer: rolling back to the savepoint failed too: {undo_failure!r}")
     raise failure
 
 

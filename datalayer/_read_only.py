@@ -27,6 +27,7 @@ READ_ONLY = "datalayer_read_only"
 """The ``Session.info`` key that marks a read-only session."""
 
 _MODE = "datalayer_read_only_mode"  # connection record info: the connection is in read-only mode
+_SESSION_DEFAULT = "session"  # _MODE's value when set as the PostgreSQL session's default
 _JOINED = "datalayer_read_only_joined"  # session info: the joined connection to make writable again
 
 
@@ -35,21 +36,26 @@ def _begin_read_only(session: Session, _transaction: SessionTransaction, connect
     if not session.info.get(READ_ONLY) or connection.info.get(_MODE):
         return
     name = connection.dialect.name
-    if connection.in_nested_transaction():  # joined someone else's transaction: change only our part
-        if name == "postgresql":
+    in_savepoint = connection.in_nested_transaction()
+    if in_savepoint or connection is session.bind:  # joined someone else's transaction: change only our part
+        if name == "postgresql" and in_savepoint:
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")  # undone with the savepoint
         elif name == "sqlite":
             connection.exec_driver_sql("PRAGMA query_only = 1")
             session.info[_JOINED] = connection
+        # Joined without a savepoint (join_transaction_mode="rollback_only"), PostgreSQL and
+        # MariaDB could only make the owner's whole transaction read-only: the ORM refuses alone.
         return
-    dbapi_connection = connection.connection.dbapi_connection
+    dbapi_connection: Any = connection.connection.dbapi_connection
     if name == "sqlite":
         connection.exec_driver_sql("PRAGMA query_only = 1")
-    elif name == "postgresql" and connection.dialect.driver == "psycopg":
+    elif name == "postgresql" and connection.dialect.driver == "psycopg" and not dbapi_connection.autocommit:
         # psycopg begins every transaction of the connection with BEGIN READ ONLY: no round trip.
-        dbapi_connection.read_only = True  # type: ignore[union-attr]
-    elif name == "postgresql":
+        dbapi_connection.read_only = True
+    elif name == "postgresql":  # AUTOCOMMIT: psycopg begins no transaction, the session's default counts
         connection.exec_driver_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        connection.info[_MODE] = _SESSION_DEFAULT
+        return
     elif name in ("mysql", "mariadb"):
         connection.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
     else:
@@ -88,20 +94,24 @@ def install(engine: Engine) -> None:
     """End the read-only mode of ``engine``'s connections as they go back to the pool."""
     name, driver = engine.dialect.name, engine.dialect.driver
     writable: Callable[[Any], None]
-    if name == "postgresql" and driver == "psycopg":
-        writable = _psycopg_writable
-    elif name == "sqlite":
+    if name == "sqlite":
         writable = _statement("PRAGMA query_only = 0")
     elif name in ("mysql", "mariadb"):
         writable = _statement("SET SESSION TRANSACTION READ WRITE")
     elif name == "postgresql":
-        writable = _statement("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE")
+        writable = _statement("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE", commit=True)
     else:
         return
+    psycopg = name == "postgresql" and driver == "psycopg"
 
     def reset(dbapi_connection: Any, connection_record: Any, state: PoolResetState) -> None:
         # Runs before the pool's own rollback; a failure makes the pool discard the connection.
-        if connection_record.info.pop(_MODE, False) and not state.terminate_only:
+        mode = connection_record.info.pop(_MODE, None)
+        if mode is None or state.terminate_only:
+            return
+        if psycopg and mode != _SESSION_DEFAULT:
+            _psycopg_writable(dbapi_connection)
+        else:
             writable(dbapi_connection)
 
     event.listen(engine.pool, "reset", reset)
@@ -112,12 +122,16 @@ def _psycopg_writable(dbapi_connection: Any) -> None:
     dbapi_connection.read_only = False
 
 
-def _statement(sql: str) -> Callable[[Any], None]:
+def _statement(sql: str, *, commit: bool = False) -> Callable[[Any], None]:
     def run(dbapi_connection: Any) -> None:
+        if commit:  # PostgreSQL: a SET inside a transaction would go with the pool's rollback
+            dbapi_connection.rollback()
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(sql)
         finally:
             cursor.close()
+        if commit:
+            dbapi_connection.commit()
 
     return run
