@@ -24,15 +24,14 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, ExceptionContext
-from sqlalchemy.orm import Session
 
 from . import _codes
 from .errors import TransactionAbortedError
 
-__all__ = ["autocommit", "install", "statement_ended_transaction"]
+__all__ = ["autocommit", "ends", "install"]
 
 _ABORTED = "datalayer_aborted"  # the failure that made the database roll the transaction back
-_ENDED = "datalayer_ended"  # a statement ended the transaction (an implicit or explicit COMMIT)
+_ENDS = "datalayer_ends"  # how many transactions statements have ended on this connection, ever
 _WROTE = "datalayer_wrote"  # MariaDB: the server reported a transaction with changes
 _FAILURE = "datalayer_failure"  # the last statement failure, to chain to TransactionAbortedError
 
@@ -66,11 +65,17 @@ def install(engine: Engine) -> None:
     event.listen(engine, "rollback", _rollback)
 
 
-def statement_ended_transaction(session: Session) -> bool:
-    """Whether a statement ended the session's current transaction by itself (see the module)."""
-    if not session.in_transaction():
-        return False
-    return bool(session.connection().info.get(_ENDED))
+def ends(info: dict[str, Any]) -> int:
+    """How many transactions statements have ended by themselves on the connection of ``info``.
+
+    A count that only grows, kept with the pooled connection: compare it before and
+    after a piece of work to tell whether a statement committed part of it.
+    """
+    return int(info.get(_ENDS, 0))
+
+
+def _ended(info: dict[str, Any]) -> None:
+    info[_ENDS] = info.get(_ENDS, 0) + 1
 
 
 def _rollback(connection: Connection) -> None:
@@ -80,7 +85,7 @@ def _rollback(connection: Connection) -> None:
 
 def _begin(connection: Connection) -> None:
     info = connection.info
-    for key in (_ABORTED, _ENDED, _WROTE, _FAILURE):
+    for key in (_ABORTED, _WROTE, _FAILURE):
         info.pop(key, None)
 
 
@@ -145,7 +150,7 @@ def _pg_after(
     _connection: Connection, dbapi_connection: Any, _cursor: Any, _context: Any, info: dict[str, Any]
 ) -> None:
     if dbapi_connection.pgconn.transaction_status == _PG_IDLE and not dbapi_connection.autocommit:
-        info[_ENDED] = True
+        _ended(info)
 
 
 def _mysql_after(
@@ -162,7 +167,7 @@ def _mysql_after(
     if status & _MYSQL_IN_TRANS:
         info[_WROTE] = True
     elif info.pop(_WROTE, False) and not status & _MYSQL_AUTOCOMMIT:
-        info[_ENDED] = True
+        _ended(info)
 
 
 def _mysql_failed(connection: Connection, context: Any, info: dict[str, Any]) -> None:
@@ -200,7 +205,7 @@ def _sqlite_after(
     connection: Connection, dbapi_connection: Any, _cursor: Any, _context: Any, info: dict[str, Any]
 ) -> None:
     if not dbapi_connection.in_transaction and not autocommit(connection):
-        info[_ENDED] = True
+        _ended(info)
         _sqlite_begin_again(dbapi_connection)
 
 

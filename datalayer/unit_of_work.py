@@ -7,8 +7,12 @@ import typing
 import weakref
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import SessionTransaction
+
 from ._block import TransactionBlock
-from ._guard import statement_ended_transaction
+from ._guard import ends
 from ._read_only import READ_ONLY
 from ._translate import translate
 from .errors import UsageError
@@ -64,7 +68,10 @@ class UnitOfWork(TransactionBlock[Session]):
             )
 
     def _open(self) -> Session:
-        info = {READ_ONLY: True} if self.read_only else {}
+        info: dict[str, Any] = {_UNIT: self}
+        if self.read_only:
+            info[READ_ONLY] = True
+        self._connections: list[tuple[dict[str, Any], int]] = []
         return self.database.Session(expire_on_commit=False, close_resets_only=False, info=info)
 
     def _flush(self) -> None:
@@ -74,7 +81,7 @@ class UnitOfWork(TransactionBlock[Session]):
         return translate(error, self.database.engine.dialect, committing=committing)
 
     def _ended_by_a_statement(self) -> bool:
-        return statement_ended_transaction(self.session)
+        return any(ends(info) > seen for info, seen in self._connections)
 
     def _build_repositories(self, session: Session) -> dict[str, Any]:
         return {name: cls(session, model) for name, cls, model in _declared_repositories(type(self))}
@@ -87,6 +94,28 @@ class UnitOfWork(TransactionBlock[Session]):
         from repositories import Repository  # repositories imports datalayer: import on use
 
         return Repository(self.session, model)
+
+
+_UNIT = "datalayer_unit"
+"""The ``Session.info`` key of the unit that owns a session."""
+
+
+@event.listens_for(Session, "after_begin")
+def _watch_connection(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
+    # Each transaction of the unit may run on another pooled connection: remember how many
+    # transactions statements had ended on it, to tell later whether one ended ours.
+    unit = session.info.get(_UNIT)
+    if unit is not None:
+        info = connection.info
+        unit._connections.append((info, ends(info)))
+
+
+@event.listens_for(Session, "after_commit")
+def _count_commit(session: Session) -> None:
+    # uow.commit(), uow.session.commit() and the exit's commit alike: the work is in.
+    unit = session.info.get(_UNIT)
+    if unit is not None:
+        unit._commits += 1
 
 
 def _declared_repositories(cls: type[UnitOfWork]) -> _Declared:

@@ -21,7 +21,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
 from datalayer import Database, UnitOfWork, run
-from datalayer._guard import statement_ended_transaction
 from datalayer.errors import (
     ConnectionLostError,
     DeadlockError,
@@ -115,9 +114,9 @@ def test_an_update_that_changes_no_row_is_not_taken_for_a_statement_that_ended_t
 ) -> None:
     with UnitOfWork(env.db) as uow:
         uow.session.execute(update(env.m.User).where(env.m.User.id == -1).values(name="nobody"))
-        assert not statement_ended_transaction(uow.session)
+        assert not uow._ended_by_a_statement()
         uow.session.execute(text("UPDATE t_users SET name = 'nobody' WHERE id = -1"))
-        assert not statement_ended_transaction(uow.session)
+        assert not uow._ended_by_a_statement()
 
 
 def test_a_unit_whose_only_write_changed_nothing_is_retried_after_a_transient_failure(env: Env) -> None:
@@ -174,14 +173,6 @@ def test_a_lock_wait_timeout_on_an_autocommit_connection_never_refuses_the_block
 # --- the record of a statement that ended the transaction, across a rollback ------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the guard's record of a statement that ended the transaction lives in the connection's "
-    "info and is cleared by the next ROLLBACK; UnitOfWork asks only at exit whether the current "
-    "transaction was ended by a statement, so uow.rollback() (or session.rollback()) after a COMMIT "
-    "sent as SQL forgets it and run() repeats the committed part (unit_of_work.py/_block.py must "
-    "keep the record across the unit's transactions)",
-)
 def test_a_unit_that_rolled_back_after_a_commit_sent_as_sql_is_never_retried(env: Env) -> None:
     calls: list[int] = []
 
@@ -344,13 +335,6 @@ def test_an_object_create_or_first_made_inside_a_released_savepoint_is_kept_by_t
     assert emails(env) == {"released@x.org"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TransactionBlock counts only uow.commit() (_commits); uow.session.commit() commits "
-    "without being counted, so a later retryable failure is retried by run() and the committed "
-    "part is repeated (_block.py/unit_of_work.py should count the session's own commits, e.g. "
-    "from its after_commit event)",
-)
 def test_a_unit_that_committed_through_its_session_is_never_retried(env: Env) -> None:
     calls: list[int] = []
 
@@ -528,7 +512,7 @@ def test_an_insert_returning_sent_as_sql_then_ddl_on_mariadb_counts_as_committed
         with UnitOfWork(server_env.db) as uow:
             uow.session.execute(text("INSERT INTO t_users (email) VALUES ('early@x.org') RETURNING id")).all()
             uow.session.execute(text("CREATE TABLE t_side_effect (id INT)"))
-            assert statement_ended_transaction(uow.session)
+            assert uow._ended_by_a_statement()
     finally:
         with server_env.db.engine.begin() as connection:
             connection.exec_driver_sql("DROP TABLE IF EXISTS t_side_effect")
