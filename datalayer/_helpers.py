@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import instance_dict
 from . import _codes
 from ._attributes import check_attributes, require_attributes
 from ._conflicts import existing_row
+from ._guard import autocommit
 from ._mapping import canonical, check_lengths, mapper_of, memo, primary_key_attributes
 from ._native import insert_or_nothing, native_columns
 from ._ownership import checked_mapper
@@ -197,13 +198,22 @@ def _create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], 
         if insert_or_nothing(session, mapper, obj, values):
             return obj
         return existing_row(session, model, mapper, sent, None)
+    each_statement_commits = autocommit(session.connection(bind_arguments={"mapper": mapper}))
     try:
-        # The object is added inside the savepoint: added before it, it would be
-        # flushed outside it, and a conflict would then poison the whole session.
-        with session.begin_nested():
+        if each_statement_commits:
+            # A failure cannot cost earlier work, and there is no transaction to hold a
+            # savepoint: the session is rolled back after a conflict (it undoes nothing).
             session.add(obj)
             session.flush()
+        else:
+            # The object is added inside the savepoint: added before it, it would be
+            # flushed outside it, and a conflict would then poison the whole session.
+            with session.begin_nested():
+                session.add(obj)
+                session.flush()
     except IntegrityError as exc:
+        if each_statement_commits:
+            session.rollback()
         dialect = session.get_bind(mapper=mapper).dialect
         if not _codes.is_unique_violation(dialect, exc.orig):
             raise

@@ -541,17 +541,8 @@ def test_a_connection_whose_commit_was_refused_is_usable_again(env: Env) -> None
 
 
 def test_create_or_first_on_an_autocommit_engine_creates_and_then_finds_the_row(
-    env: Env, make_env: EnvFactory, request: pytest.FixtureRequest
+    env: Env, make_env: EnvFactory
 ) -> None:
-    if env.backend == "mariadb" or (env.backend == "postgresql" and env.engine_options):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="the SAVEPOINT path (_helpers._create_or_first) wraps the INSERT in "
-                "session.begin_nested() even under AUTOCOMMIT, where there is no transaction to hold "
-                "a savepoint: PostgreSQL refuses the SAVEPOINT, MariaDB its RELEASE (1305)",
-            )
-        )
     auto = make_env(isolation_level="AUTOCOMMIT")
     with UnitOfWork(auto.db) as uow:
         made = uow.session.create_or_first(auto.m.User, email="auto@x.org")
