@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from . import _codes
 from .errors import TransactionAbortedError
 
-__all__ = ["autocommit", "ends", "install"]
+__all__ = ["autocommit", "ends", "install", "refusal"]
 
 _ABORTED = "datalayer_aborted"  # the failure that made the database roll the transaction back
 _ENDS = "datalayer_ends"  # how many transactions statements have ended on this connection, ever
@@ -110,30 +110,41 @@ def _after_failure(check: _Check) -> Callable[[ExceptionContext], None]:
     return handle_error
 
 
-def _commit(connection: Connection) -> None:
-    if connection.invalidated:
-        return  # the COMMIT fails on its own
+def refusal(connection: Connection) -> TransactionAbortedError | None:
+    """The error that refuses a COMMIT of ``connection``'s transaction, or None when it may commit."""
+    if connection.invalidated or connection.connection.dbapi_connection is None:
+        return None  # the COMMIT fails on its own
     info = connection.info
     aborted = info.get(_ABORTED)
-    dbapi_connection = connection.connection.dbapi_connection
     if aborted is None and connection.dialect.name == "postgresql":
-        status = dbapi_connection.pgconn.transaction_status if dbapi_connection is not None else None
+        status = connection.connection.dbapi_connection.pgconn.transaction_status
         if status == _PG_INERROR:
             aborted = info.get(_FAILURE) or True
     if aborted is None:
-        info.pop(_FAILURE, None)
+        return None
+    cause = aborted if isinstance(aborted, BaseException) else None
+    error = TransactionAbortedError(
+        "the database rolled this transaction back after a statement failed inside it "
+        f"({_describe(cause)}); the failure was caught and the code went on, but nothing of the "
+        "transaction can be committed, and none of it was saved"
+    )
+    error.__cause__ = cause
+    return error
+
+
+def _commit(connection: Connection) -> None:
+    error = refusal(connection)
+    if error is None:
+        if not connection.invalidated:
+            connection.info.pop(_FAILURE, None)
         return
     _begin(connection)
     # SQLAlchemy counts the transaction ended once its COMMIT is refused, and returns the
     # connection to the pool without a rollback: end the transaction here.
+    dbapi_connection = connection.connection.dbapi_connection
     if dbapi_connection is not None:
         dbapi_connection.rollback()
-    cause = aborted if isinstance(aborted, BaseException) else None
-    raise TransactionAbortedError(
-        "the database rolled this transaction back after a statement failed inside it "
-        f"({_describe(cause)}); the failure was caught and the code went on, but nothing of the "
-        "transaction can be committed, and none of it was saved"
-    ) from cause
+    raise error
 
 
 def _describe(cause: BaseException | None) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import SessionTransaction
 
 from ._block import TransactionBlock
-from ._guard import ends
+from ._guard import ends, refusal
 from ._read_only import READ_ONLY
 from ._translate import translate
 from .errors import UsageError
@@ -79,6 +79,20 @@ class UnitOfWork(TransactionBlock[Session]):
 
     def _translate(self, error: BaseException, *, committing: bool) -> BaseException | None:
         return translate(error, self.database.engine.dialect, committing=committing)
+
+    def _commit_session(self) -> None:
+        session = self.session
+        error = refusal(session.connection()) if session.in_transaction() else None
+        if error is None:
+            session.commit()
+            return
+        # Refused before SQLAlchemy's COMMIT (or RELEASE, inside the testing plugin's
+        # isolation), so that the rollback ends the unit's part cleanly in both.
+        try:
+            session.rollback()
+        except Exception as failure:
+            error.add_note(f"datalayer: rolling the unit of work back failed too: {failure!r}")
+        raise error
 
     def _ended_by_a_statement(self) -> bool:
         return any(ends(info) > seen for info, seen in self._connections)

@@ -450,13 +450,6 @@ def test_a_read_only_unit_joining_an_outer_transaction_without_a_savepoint_reads
     assert emails(env) == {"after@x.org"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inside the testing isolation the unit's COMMIT is a RELEASE SAVEPOINT, which the guard "
-    "does not watch: PostgreSQL refuses it with InFailedSqlTransaction (InternalError) and SQLite with "
-    "'no such savepoint' (the INSERT OR ROLLBACK ended the test's outer transaction), where production "
-    "raises TransactionAbortedError; code that handles TransactionAbortedError cannot be tested",
-)
 def test_a_caught_failure_inside_a_unit_in_isolation_is_refused_as_in_production(
     env: Env, datalayer_db: Database
 ) -> None:
@@ -477,14 +470,6 @@ def test_a_caught_failure_inside_a_unit_in_isolation_is_refused_as_in_production
         assert datalayer_db.s.scalar(text("SELECT email FROM t_users")) == "before@x.org"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the failed RELEASE SAVEPOINT leaves the unit's NestedTransaction inactive but still "
-    "attached to the isolated connection (SQLAlchemy deactivates it only when the RELEASE succeeds, "
-    "and Session.close() skips inactive transactions), and the PostgreSQL transaction stays aborted: "
-    "every later statement of the test raises PendingRollbackError, even after db.s.rollback(); "
-    "datalayer/testing/isolation.py (or the guard at RELEASE) must roll that savepoint back",
-)
 def test_a_caught_failure_inside_a_unit_in_isolation_leaves_the_tests_connection_usable(
     env: Env, datalayer_db: Database
 ) -> None:
