@@ -169,10 +169,12 @@ def _mysql_after(
 ) -> None:
     # InnoDB reports a transaction only once it has changed something; when a
     # statement leaves none behind it, the statement ended it (DDL commits implicitly).
-    # The driver reads the server's status from statements without a result set only.
-    if context.isinsert or context.isupdate or context.isdelete:
-        info[_WROTE] = True
+    # The driver reads the server's status from statements without a result set only,
+    # so a statement that returns rows counts as a write when it may be one: an INSERT,
+    # UPDATE or DELETE, or SQL text (an INSERT .. RETURNING sent as text is one).
     if cursor.description is not None:
+        if context.isinsert or context.isupdate or context.isdelete or context.is_text:
+            info[_WROTE] = True
         return
     status = dbapi_connection.server_status
     if status & _MYSQL_IN_TRANS:

@@ -484,13 +484,6 @@ def test_a_caught_failure_inside_a_unit_in_isolation_leaves_the_tests_connection
     assert datalayer_db.s.scalar(text("SELECT email FROM t_users")) == "before@x.org"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PyMySQL keeps the server status only from OK packets, not from the EOF packet that ends "
-    "a result set, so the guard reads no status after INSERT .. RETURNING; sent as SQL text, SQLAlchemy "
-    "does not flag it an insert either, so the write is not recorded and the DDL's implicit COMMIT goes "
-    "unnoticed: run() may repeat the committed INSERT",
-)
 def test_an_insert_returning_sent_as_sql_then_ddl_on_mariadb_counts_as_committed(server_env: Env) -> None:
     mariadb_only(server_env)
     try:
