@@ -12,8 +12,7 @@ from collections.abc import Callable
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from repositories import Repository
-
+from ._repository import Repository
 from .database import Database
 from .errors import DatalayerError
 from .unit_of_work import UnitOfWork

@@ -14,13 +14,12 @@ from sqlalchemy.orm import SessionTransaction
 from ._block import TransactionBlock
 from ._guard import ends, refusal
 from ._read_only import READ_ONLY
+from ._repository import Repository
 from ._translate import translate
 from .errors import UsageError
 from .session import Session
 
 if TYPE_CHECKING:
-    from repositories import Repository
-
     from .database import Database
 
 __all__ = ["UnitOfWork"]
@@ -105,8 +104,6 @@ class UnitOfWork(TransactionBlock[Session]):
 
     def repository(self, model: type[M]) -> Repository[M]:
         """A :class:`~repositories.Repository` of ``model`` on this unit's session."""
-        from repositories import Repository  # repositories imports datalayer: import on use
-
         return Repository(self.session, model)
 
 
@@ -137,8 +134,6 @@ def _declared_repositories(cls: type[UnitOfWork]) -> _Declared:
     cached = _declared_cache.get(cls)
     if cached is not None:
         return cached
-    from repositories import Repository  # repositories imports datalayer: import on use
-
     found: list[tuple[str, type[Repository[Any]], type[Any] | None]] = []
     for klass in reversed(cls.__mro__):
         if klass is UnitOfWork or not issubclass(klass, UnitOfWork):

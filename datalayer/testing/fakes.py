@@ -31,10 +31,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from repositories import Repository
-
 from .._block import TransactionBlock
 from .._mapping import mapper_of
+from .._repository import Repository
 from ..errors import UsageError
 from ._fake_repository import FakeRepository
 from ._fake_store import FakeDatabase, FakeSession

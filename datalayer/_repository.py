@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast, get_arg
 
 from sqlalchemy import select
 
-from datalayer import _bulk, _helpers
-from datalayer._mapping import mapper_of
-from datalayer._ownership import checked_mapper
-from datalayer.errors import NotFoundError, UsageError
+from . import _bulk, _helpers
+from ._mapping import mapper_of
+from ._ownership import checked_mapper
+from .errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
 
-    from datalayer._types import SessionLike
+    from ._types import SessionLike
 
 __all__ = ["Repository"]
 
