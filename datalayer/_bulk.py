@@ -9,14 +9,13 @@ from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
-from . import _codes
 from ._attributes import check_attributes, check_insertable
 from ._keyset import keyset_values
 from ._mapping import canonical, check_lengths, primary_key_attributes
 from ._ownership import checked_mapper
 from ._stream import check_count, stream
+from ._translate import unique_conflict
 from ._types import SessionLike
-from .errors import ConflictError
 
 __all__ = ["create_many", "page", "stream"]
 
@@ -46,14 +45,11 @@ def create_many(session: SessionLike, model: type[M], rows: Iterable[Mapping[str
     try:
         created = list(session.scalars(statement, batch))
     except IntegrityError as exc:
-        if not _codes.is_unique_violation(session.get_bind(mapper=mapper).dialect, exc.orig):
+        what = "a row of create_many: roll the session back before using it again"
+        translated = unique_conflict(session.get_bind(mapper=mapper).dialect, exc, what)
+        if translated is None:
             raise
-        name = _codes.constraint_name(exc.orig)
-        raise ConflictError(
-            f"a unique constraint{f' ({name})' if name else ''} rejected a row of create_many: "
-            "roll the session back before using it again",
-            constraint=name,
-        ) from exc
+        raise translated from exc
     if sortable:
         created.sort(key=mapper.primary_key_from_instance)
     return created

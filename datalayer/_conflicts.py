@@ -15,7 +15,7 @@ from ._native import IN_SAVEPOINT
 from ._types import SessionLike
 from .errors import ConflictError, StaleConflictError
 
-__all__ = ["existing_row"]
+__all__ = ["existing_row", "uncovered"]
 
 M = TypeVar("M")
 
@@ -56,11 +56,16 @@ def existing_row(
             "cannot see it (snapshot isolation or a concurrent delete): retry the unit of work",
             constraint=name,
         ) from exc
-    raise ConflictError(
+    raise uncovered(model, attrs, name) from exc
+
+
+def uncovered(model: type[Any], attrs: dict[str, Any], constraint: str | None) -> ConflictError:
+    """The error of a create_or_first whose conflicting key ``attrs`` do not cover."""
+    return ConflictError(
         f"{model.__name__} conflicts on a unique key that the given attributes "
         f"({', '.join(sorted(attrs))}) do not cover, so the existing row cannot be read back",
-        constraint=name,
-    ) from exc
+        constraint=constraint,
+    )
 
 
 def _names(dialect: Dialect, key: UniqueKey) -> tuple[str, ...]:

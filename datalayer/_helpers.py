@@ -22,8 +22,9 @@ from ._guard import autocommit
 from ._mapping import canonical, check_lengths, mapper_of, memo, primary_key_attributes
 from ._native import insert_or_nothing, native_columns
 from ._ownership import checked_mapper
+from ._translate import unique_conflict
 from ._types import SessionLike
-from .errors import ConflictError, UsageError
+from .errors import UsageError
 
 __all__ = [
     "NO_IDENT",
@@ -76,15 +77,11 @@ def flush(session: SessionLike, mapper: Mapper[Any]) -> None:
     try:
         session.flush()
     except IntegrityError as exc:
-        dialect = session.get_bind(mapper=mapper).dialect
-        if not _codes.is_unique_violation(dialect, exc.orig):
+        what = "the flush: roll the session back before using it again"
+        translated = unique_conflict(session.get_bind(mapper=mapper).dialect, exc, what)
+        if translated is None:
             raise
-        name = _codes.constraint_name(exc.orig)
-        where = f" ({name})" if name else ""
-        raise ConflictError(
-            f"a unique constraint{where} rejected the flush: roll the session back before using it again",
-            constraint=name,
-        ) from exc
+        raise translated from exc
 
 
 def create_or_first(session: SessionLike, model: type[M], /, **attrs: Any) -> M:

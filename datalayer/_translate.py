@@ -21,13 +21,26 @@ from .errors import (
     SerializationError,
 )
 
-__all__ = ["translate"]
+__all__ = ["conflict", "translate", "unique_conflict"]
 
 _RETRYABLE = {
     Kind.SERIALIZATION: SerializationError,
     Kind.DEADLOCK: DeadlockError,
     Kind.LOCK_TIMEOUT: LockTimeoutError,
 }
+
+
+def conflict(constraint: str | None, what: str) -> ConflictError:
+    """The one wording of a unique key's refusal of ``what`` (the flush, a row of create_many...)."""
+    where = f" ({constraint})" if constraint else ""
+    return ConflictError(f"a unique constraint{where} rejected {what}", constraint=constraint)
+
+
+def unique_conflict(dialect: Dialect, error: sa_exc.DBAPIError, what: str) -> ConflictError | None:
+    """:func:`conflict` when ``error`` is a unique violation (by its driver code), else None."""
+    if error_kind(dialect, error.orig) is not Kind.UNIQUE:
+        return None
+    return conflict(constraint_name(error.orig), what)
 
 
 def translate(error: BaseException, dialect: Dialect, *, committing: bool = False) -> DatalayerError | None:
@@ -92,9 +105,7 @@ def _translate_one(error: sa_exc.DBAPIError, dialect: Dialect, *, committing: bo
     if kind is None:
         return None
     if kind is Kind.UNIQUE:
-        name = constraint_name(error.orig)
-        where = f" ({name})" if name else ""
-        return ConflictError(f"a unique constraint{where} rejected the write", constraint=name)
+        return conflict(constraint_name(error.orig), "the write")
     if kind is Kind.READ_ONLY:
         return ReadOnlyError("a read-only unit of work tried to write")
     return _RETRYABLE[kind](f"{kind.value}: retry the unit of work")

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from typing import Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
 
 from .._attributes import check_attributes, require_attributes
+from .._conflicts import uncovered
 from .._helpers import NO_IDENT, identity
 from .._mapping import mapper_of, primary_key_attributes
-from ..errors import ConflictError, NotFoundError, UsageError
+from ..errors import NotFoundError, UsageError
 from ._fake_rows import key_of, values_of
 from ._fake_store import FakeDatabase, FakeSession
 
@@ -138,11 +139,7 @@ class FakeRepository(Generic[M]):
         for key, holder in clashes:
             if set(key.attributes) <= attrs.keys():
                 return cast("M", holder)
-        raise ConflictError(
-            f"{self.model.__name__} conflicts on a unique key that the given attributes "
-            f"({', '.join(sorted(attrs))}) do not cover, so the existing row cannot be read back",
-            constraint=clashes[0][0].name,
-        )
+        raise uncovered(self.model, attrs, clashes[0][0].name)
 
 
 def _key(names: tuple[str, ...], ident: object) -> tuple[Any, ...]:

@@ -15,6 +15,7 @@ from sqlalchemy import Column, Table
 from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.schema import ColumnDefault
 
+from .. import _translate
 from .._mapping import UniqueKey, memo, primary_key_attributes, unique_keys
 from ..errors import ConflictError, UsageError
 
@@ -135,9 +136,5 @@ def clashes(mapper: Mapper[Any], values: Row, others: Iterable[tuple[T, Row]]) -
 
 def conflict(mapper: Mapper[Any], key: UniqueKey) -> ConflictError:
     """The error for a write that the unique ``key`` rejected."""
-    where = f" ({key.name})" if key.name else ""
-    return ConflictError(
-        f"{mapper.class_.__name__}: a unique key{where} on {', '.join(key.attributes)} rejected the "
-        "write: roll the unit back before using it again",
-        constraint=key.name,
-    )
+    what = f"the write of {mapper.class_.__name__} on {', '.join(key.attributes)}: roll the unit back first"
+    return _translate.conflict(key.name, what)
