@@ -6,7 +6,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, insert, select, tuple_
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
 from ._attributes import check_attributes, check_insertable
@@ -14,7 +13,7 @@ from ._keyset import keyset_values
 from ._mapping import canonical, check_lengths, primary_key_attributes
 from ._ownership import checked_mapper
 from ._stream import check_count, stream
-from ._translate import unique_conflict
+from ._translate import conflicts_raised
 from ._types import SessionLike
 
 __all__ = ["create_many", "page", "stream"]
@@ -42,14 +41,10 @@ def create_many(session: SessionLike, model: type[M], rows: Iterable[Mapping[str
     # whose integer key the database assigns in order can be sorted back instead.
     sortable = dialect.name == "sqlite" and _assigned_in_order(mapper, batch)
     statement = insert(model).returning(model, sort_by_parameter_order=not sortable)
-    try:
+    with conflicts_raised(
+        session, mapper, "a row of create_many: roll the session back before using it again"
+    ):
         created = list(session.scalars(statement, batch))
-    except IntegrityError as exc:
-        what = "a row of create_many: roll the session back before using it again"
-        translated = unique_conflict(session.get_bind(mapper=mapper).dialect, exc, what)
-        if translated is None:
-            raise
-        raise translated from exc
     if sortable:
         created.sort(key=mapper.primary_key_from_instance)
     return created

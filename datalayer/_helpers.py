@@ -22,7 +22,7 @@ from ._guard import autocommit
 from ._mapping import canonical, check_lengths, mapper_of, memo, primary_key_attributes
 from ._native import insert_or_nothing, native_columns
 from ._ownership import checked_mapper
-from ._translate import unique_conflict
+from ._translate import conflicts_raised
 from ._types import SessionLike
 from .errors import UsageError
 
@@ -74,14 +74,8 @@ def create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
 
 def flush(session: SessionLike, mapper: Mapper[Any]) -> None:
     """Flush ``session``, turning a unique violation into :class:`ConflictError` (chained)."""
-    try:
+    with conflicts_raised(session, mapper, "the flush: roll the session back before using it again"):
         session.flush()
-    except IntegrityError as exc:
-        what = "the flush: roll the session back before using it again"
-        translated = unique_conflict(session.get_bind(mapper=mapper).dialect, exc, what)
-        if translated is None:
-            raise
-        raise translated from exc
 
 
 def create_or_first(session: SessionLike, model: type[M], /, **attrs: Any) -> M:

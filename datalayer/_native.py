@@ -37,6 +37,7 @@ NATIVE_OPTION = "datalayer_native_inserts"
 IN_SAVEPOINT = "datalayer_in_savepoint"  # execution option: send the statement inside a pipelined SAVEPOINT
 _SAVEPOINT = "SAVEPOINT datalayer_insert"
 _RELEASE = "RELEASE SAVEPOINT datalayer_insert"
+_PREPARED_STATEMENT_GONE = "26000"  # invalid_sql_statement_name
 _UNDO = b"ROLLBACK TO SAVEPOINT datalayer_insert; RELEASE SAVEPOINT datalayer_insert"
 _SQLITE_RETURNING = sqlite3.sqlite_version_info >= (3, 35)
 # Session events the native path would skip or see differently from a flush.
@@ -139,30 +140,42 @@ def _execute_in_savepoint(cursor: Any, statement: str, parameters: Any, context:
     if not context.execution_options.get(IN_SAVEPOINT) or connection.autocommit:
         return False  # under AUTOCOMMIT the statement is a transaction of its own: nothing to protect
     with connection.cursor() as control:
-        failure = _pipelined(connection, control, cursor, statement, parameters)
+        failure = _pipelined(connection, control, cursor, statement, parameters, prepare=None)
+        if failure is not None and getattr(failure, "sqlstate", None) == _PREPARED_STATEMENT_GONE:
+            # psycopg believed the statement prepared on the server, which no longer has it:
+            # undo the savepoint and send it once more, unprepared.
+            _undo(connection, failure)
+            failure = _pipelined(connection, control, cursor, statement, parameters, prepare=False)
     if failure is None:
         return True
-    # Straight to libpq: psycopg would first send the upkeep of its prepared statements,
-    # which the aborted transaction refuses, and the rollback would never be sent. Should
-    # it fail, the transaction stays aborted and its COMMIT is refused (see _guard).
+    _undo(connection, failure)
+    raise failure
+
+
+def _undo(connection: Any, failure: Exception) -> None:
+    """Roll back to the pipelined savepoint, straight through libpq.
+
+    psycopg would first send the upkeep of its prepared statements, which the
+    aborted transaction refuses, and the rollback would never be sent. Should it
+    fail, the transaction stays aborted and its COMMIT is refused (see _guard).
+    """
     try:
         connection.pgconn.exec_(_UNDO)
     except Exception as undo_failure:  # a lost connection: the statement's own failure tells it best
         failure.add_note(f"datalayer: rolling back to the savepoint failed too: {undo_failure!r}")
-    raise failure
 
 
 def _pipelined(
-    connection: Any, control: Any, cursor: Any, statement: str, parameters: Any
+    connection: Any, control: Any, cursor: Any, statement: str, parameters: Any, *, prepare: bool | None
 ) -> Exception | None:
     """Send SAVEPOINT, the statement and RELEASE in one pipeline; the statement's failure, if any."""
     failure: Exception | None = None
     try:
         with connection.pipeline():
             try:
-                control.execute(_SAVEPOINT)
-                cursor.execute(statement, parameters)
-                control.execute(_RELEASE)
+                control.execute(_SAVEPOINT, prepare=False)  # nothing to gain from preparing these
+                cursor.execute(statement, parameters, prepare=prepare)
+                control.execute(_RELEASE, prepare=False)
             except Exception as error:  # from the server, or a value the driver cannot send
                 failure = error
     except Exception as error:  # the statement's failure, or the pipeline aborted after it

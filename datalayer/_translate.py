@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from contextlib import contextmanager
+from typing import Any
+
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapper
 from sqlalchemy.orm import exc as orm_exc
 
 from ._codes import Kind, constraint_name, error_kind
 from ._refusals import refused_for_good
+from ._types import SessionLike
 from .errors import (
     CommitUnknownError,
     ConcurrentUpdateError,
@@ -21,7 +27,7 @@ from .errors import (
     SerializationError,
 )
 
-__all__ = ["conflict", "translate", "unique_conflict"]
+__all__ = ["conflict", "conflicts_raised", "translate", "unique_conflict"]
 
 _RETRYABLE = {
     Kind.SERIALIZATION: SerializationError,
@@ -41,6 +47,18 @@ def unique_conflict(dialect: Dialect, error: sa_exc.DBAPIError, what: str) -> Co
     if error_kind(dialect, error.orig) is not Kind.UNIQUE:
         return None
     return conflict(constraint_name(error.orig), what)
+
+
+@contextmanager
+def conflicts_raised(session: SessionLike, mapper: Mapper[Any], what: str) -> Generator[None, None, None]:
+    """Raise a unique violation in the block as :func:`conflict` (chained); anything else as it is."""
+    try:
+        yield
+    except sa_exc.IntegrityError as exc:
+        translated = unique_conflict(session.get_bind(mapper=mapper).dialect, exc, what)
+        if translated is None:
+            raise
+        raise translated from exc
 
 
 def translate(error: BaseException, dialect: Dialect, *, committing: bool = False) -> DatalayerError | None:

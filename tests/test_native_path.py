@@ -122,3 +122,21 @@ def test_create_or_first_reads_back_a_key_set_by_the_constructor(env: Env) -> No
     finally:
         db.metadata.drop_all(db.engine)
         db.dispose()
+
+
+@pytest.mark.only("postgresql")
+def test_create_or_first_recovers_when_the_server_lost_a_statement_psycopg_prepared(env: Env) -> None:
+    if env.engine_options:
+        pytest.skip("the pipelined savepoint belongs to the one-round-trip path, off in this variant")
+    User = env.m.User
+    with UnitOfWork(env.db) as uow:
+        for n in range(8):  # psycopg prepares a statement from its fifth run on
+            uow.session.create_or_first(User, email=f"warm{n}@x.org")
+        uow.session.create(User, email="kept@x.org")
+        dbapi_connection = uow.session.connection().connection.dbapi_connection
+        assert dbapi_connection is not None
+        dbapi_connection.pgconn.exec_(b"DEALLOCATE ALL")  # behind psycopg's back
+        made = uow.session.create_or_first(User, email="after@x.org")
+        assert uow.session.create_or_first(User, email="after@x.org") is made
+    with env.db.Session() as dbs:
+        assert {"kept@x.org", "after@x.org"} <= {u.email for u in dbs.all(User)}
