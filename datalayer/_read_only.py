@@ -21,7 +21,7 @@ from sqlalchemy.pool import PoolResetState
 
 from .errors import ReadOnlyError
 
-__all__ = ["READ_ONLY", "install", "refuse_changes"]
+__all__ = ["READ_ONLY", "install", "listen", "refuse_changes"]
 
 READ_ONLY = "datalayer_read_only"
 """The ``Session.info`` key that marks a read-only session."""
@@ -31,7 +31,6 @@ _SESSION_DEFAULT = "session"  # _MODE's value when set as the PostgreSQL session
 _JOINED = "datalayer_read_only_joined"  # session info: the joined connection to make writable again
 
 
-@event.listens_for(Session, "after_begin")
 def _begin_read_only(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
     if not session.info.get(READ_ONLY) or connection.info.get(_MODE):
         return
@@ -63,7 +62,6 @@ def _begin_read_only(session: Session, _transaction: SessionTransaction, connect
     connection.info[_MODE] = True
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _end_joined(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None and _JOINED in session.info:
         connection: Connection = session.info.pop(_JOINED)
@@ -71,7 +69,6 @@ def _end_joined(session: Session, transaction: SessionTransaction) -> None:
             connection.exec_driver_sql("PRAGMA query_only = 0")
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _refuse_write_statements(state: ORMExecuteState) -> None:
     # INSERT, UPDATE and DELETE statements run through the session are refused before
     # anything is sent, as flushes are: the same everywhere, in the testing plugin's
@@ -80,7 +77,6 @@ def _refuse_write_statements(state: ORMExecuteState) -> None:
         raise ReadOnlyError("a read-only unit of work cannot write: an INSERT, UPDATE or DELETE was refused")
 
 
-@event.listens_for(Session, "before_flush")
 def refuse_changes(session: Session, _context: Any, _instances: Any) -> None:
     """``before_flush`` listener: a read-only session refuses to flush changes, before anything is sent."""
     if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
@@ -88,6 +84,14 @@ def refuse_changes(session: Session, _context: Any, _instances: Any) -> None:
             f"a read-only unit of work cannot write: {len(session.new)} new, "
             f"{len(session.dirty)} changed and {len(session.deleted)} deleted objects"
         )
+
+
+def listen(session_class: type[Session]) -> None:
+    """Make read-only sessions of ``session_class`` refuse writes (datalayer's class, not all sessions)."""
+    event.listen(session_class, "after_begin", _begin_read_only)
+    event.listen(session_class, "after_transaction_end", _end_joined)
+    event.listen(session_class, "do_orm_execute", _refuse_write_statements)
+    event.listen(session_class, "before_flush", refuse_changes)
 
 
 def install(engine: Engine) -> None:

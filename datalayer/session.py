@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event, orm
 
-from . import _bulk, _flush_checks, _helpers
+from . import _bulk, _flush_checks, _helpers, _read_only
 
 __all__ = ["ScopedSession", "Session"]
 
@@ -60,7 +60,9 @@ class Session(orm.Session):
         return _bulk.create_many(self, model, rows)
 
 
+# On datalayer's Session only: other SQLAlchemy sessions in the process are left alone.
 event.listen(Session, "before_flush", _flush_checks.refuse_over_long_strings)
+_read_only.listen(Session)
 
 
 class ScopedSession(orm.scoped_session[Session]):

@@ -30,3 +30,19 @@ def test_the_check_sees_an_import_hidden_in_a_function(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("def late():\n    from repositories import Repository\n    return Repository\n")
     assert "repositories" in imported_modules(sample)
+
+
+def test_datalayer_listens_on_its_own_session_class_and_leaves_sqlalchemys_alone() -> None:
+    from sqlalchemy import event, orm
+
+    from datalayer import Session, _flush_checks, _read_only
+
+    for name, listener in [
+        ("before_flush", _read_only.refuse_changes),
+        ("before_flush", _flush_checks.refuse_over_long_strings),
+    ]:
+        assert event.contains(Session, name, listener)
+        assert not event.contains(orm.Session, name, listener)
+    plain = orm.Session()  # a session of another library: no listener of datalayer's on it
+    for name in ("after_begin", "after_commit", "do_orm_execute", "before_flush", "after_transaction_end"):
+        assert list(getattr(plain.dispatch, name)) == [], name
