@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from datalayer import Database
-from datalayer._native import NATIVE_OPTION
 from datalayer.testing import clean_tables
 from tests._databases import create_run_database, drop_run_database
 from tests._outsider import Outsider
@@ -64,7 +63,7 @@ def _open_env(variant: str, tmp_path_factory: pytest.TempPathFactory) -> Env:
     backend, _, strategy = variant.partition("/")
     options: dict[str, Any] = {}
     if strategy == "savepoint":
-        options["execution_options"] = {NATIVE_OPTION: False}
+        options["execution_options"] = {"datalayer_native_inserts": False}  # as the docs tell users
     url = backend_url(backend, tmp_path_factory)
     db = Database(url, **options)
     models = define_models(db)
