@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from datalayer._urls import shown
+from datalayer.testing import create_scratch_database, drop_scratch_database
 
 __all__ = ["SERVER_VARIABLES", "Target", "close_target", "default_urls", "open_target"]
 
@@ -54,15 +54,13 @@ def open_target(url: str, taken: set[str]) -> Target:
         temp_dir = tempfile.mkdtemp(prefix="datalayer-bench-")
         return Target(name, f"sqlite:///{temp_dir}/bench.db", temp_dir=temp_dir)
     name = _unique(_server_name(url), taken)
-    database = f"{PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
-        _drop_abandoned(url)
-        _admin(url, f"CREATE DATABASE {database}")
+        run_url = create_scratch_database(url, prefix=PREFIX)
     except SQLAlchemyError as exc:
         failure = type(exc).__name__
         note = f"could not create a database of its own ({failure}); bench_* tables in {shown(url)}"
         return Target(name, url, notes=[note])
-    return Target(name, parsed.set(database=database).render_as_string(hide_password=False), server_url=url)
+    return Target(name, run_url, server_url=url)
 
 
 def close_target(target: Target) -> None:
@@ -70,9 +68,7 @@ def close_target(target: Target) -> None:
     if target.temp_dir is not None:
         shutil.rmtree(target.temp_dir, ignore_errors=True)
     if target.server_url is not None:
-        database = make_url(target.url).database
-        assert database is not None and database.startswith(PREFIX)
-        _admin(target.server_url, _drop_statement(target.server_url, database))
+        drop_scratch_database(target.url, target.server_url)
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -91,47 +87,3 @@ def _server_name(url: str) -> str:
             return "mariadb" if getattr(dialect, "is_mariadb", False) else dialect.name
     finally:
         engine.dispose()
-
-
-def _drop_statement(server_url: str, database: str) -> str:
-    force = " WITH (FORCE)" if make_url(server_url).get_backend_name() == "postgresql" else ""
-    return f"DROP DATABASE IF EXISTS {database}{force}"
-
-
-def _admin(server_url: str, statement: str) -> None:
-    # Identifiers cannot be bound parameters: ``statement`` names only databases this module made.
-    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
-def _drop_abandoned(server_url: str) -> None:
-    """Drop run databases left behind by benchmark processes that no longer exist."""
-    query = (
-        "SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_%'"
-        if make_url(server_url).get_backend_name() == "postgresql"
-        else "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'bench\\_%'"
-    )
-    engine = create_engine(server_url)
-    try:
-        with engine.connect() as connection:
-            names = [str(row[0]) for row in connection.execute(text(query))]
-    finally:
-        engine.dispose()
-    for name in names:
-        pid = name.removeprefix(PREFIX).split("_")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            _admin(server_url, _drop_statement(server_url, name))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

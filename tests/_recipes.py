@@ -17,7 +17,7 @@ from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from datalayer import Database
-from tests._databases import create_run_database, drop_run_database
+from datalayer.testing import create_scratch_database, drop_scratch_database
 from tests.conftest import SERVER_URL_VARIABLES
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "recipes.md"
@@ -69,11 +69,11 @@ def recipe_database(
         yield backend, f"sqlite:///{tmp_path_factory.mktemp('recipes') / 'app.db'}"
         return
     server = os.environ[SERVER_URL_VARIABLES[backend]]
-    url = create_run_database(server)
+    url = create_scratch_database(server)
     try:
         yield backend, url
     finally:
-        drop_run_database(url, server)
+        drop_scratch_database(url, server)
 
 
 @contextmanager

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from datalayer import Database
-from datalayer.testing import clean_tables
-from tests._databases import create_run_database, drop_run_database
+from datalayer.testing import clean_tables, create_scratch_database, drop_scratch_database
 from tests._outsider import Outsider
 from tests.factories import Factories, define_factories
 from tests.models import Models, define_models
@@ -39,7 +38,7 @@ def backend_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
     if backend not in _run_databases:
-        _run_databases[backend] = create_run_database(os.environ[SERVER_URL_VARIABLES[backend]])
+        _run_databases[backend] = create_scratch_database(os.environ[SERVER_URL_VARIABLES[backend]])
     return _run_databases[backend]
 
 
@@ -98,7 +97,7 @@ def _env_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, E
     for env in cache.values():
         env.db.dispose()
     for backend, url in _run_databases.items():
-        drop_run_database(url, os.environ[SERVER_URL_VARIABLES[backend]])
+        drop_scratch_database(url, os.environ[SERVER_URL_VARIABLES[backend]])
 
 
 def _cached_env(backend: str, cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory) -> Env:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import MetaData, Table
 
 from datalayer import Database
-from tests._databases import create_run_database, drop_run_database
+from datalayer.testing import create_scratch_database, drop_scratch_database
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "testing.md"
 # A file of the example: ```python title="myapp/models.py"``` (test_docs.py runs only bare ```python).
@@ -55,12 +55,12 @@ def url(request: pytest.FixtureRequest, pytester: pytest.Pytester) -> Iterator[s
         drop_example_tables(url)
         return
     base_url = os.environ[SERVERS[name]]
-    url = create_run_database(base_url)  # concurrent runs of the suite never share the example's tables
+    url = create_scratch_database(base_url)  # concurrent runs of the suite never share the example's tables
     try:
         yield url
         drop_example_tables(url)
     finally:
-        drop_run_database(url, base_url)
+        drop_scratch_database(url, base_url)
 
 
 def test_the_page_has_the_whole_example() -> None:

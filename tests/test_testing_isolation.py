@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import create_engine, func, insert, make_url, select, text
 
 from datalayer import Database, Session, UnitOfWork
 from datalayer.errors import ReadOnlyError, UsageError
-from datalayer.testing import isolated
+from datalayer.testing import create_scratch_database, drop_scratch_database, isolated, scratch
 from repositories import Repository
-from tests.conftest import Env
+from tests.conftest import SERVER_URL_VARIABLES, Env
 
 PROBE = "isolation-probe@x.org"
 
@@ -193,3 +196,38 @@ def test_objects_made_under_committing_db_can_be_read_while_other_connections_co
     assert time.monotonic() - started < 4  # no unit waited out a busy timeout
     with UnitOfWork(committing_db) as uow:
         assert uow.repository(env.m.Order).count(user_id=user.id) == 4
+
+
+def names_on_the_server(server: str) -> set[str]:
+    engine = create_engine(server)
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                return set(connection.execute(text("SELECT datname FROM pg_database")).scalars())
+            return set(
+                connection.execute(text("SELECT schema_name FROM information_schema.schemata")).scalars()
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.only("postgresql", "mariadb")
+def test_a_scratch_database_is_made_and_dropped_and_a_dead_runs_is_cleaned_up(server_env: Env) -> None:
+    server = os.environ[SERVER_URL_VARIABLES[server_env.backend]]
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    dead = f"dl_scratch_{int(finished.stdout)}_0123abcd"  # a run whose process is gone
+    scratch._admin(make_url(server), scratch._CreateDatabase(dead))
+    url = create_scratch_database(server, prefix="dl_scratch_")
+    assert dead not in names_on_the_server(server)  # the dead run's database was dropped
+    db = Database(url)
+    try:
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        db.dispose()
+    drop_scratch_database(url, server)
+    assert str(make_url(url).database) not in names_on_the_server(server)
+    with pytest.raises(UsageError, match="not a scratch database"):
+        drop_scratch_database(server, server)
+    with pytest.raises(UsageError, match="prefix"):
+        create_scratch_database(server, prefix="Bad-")

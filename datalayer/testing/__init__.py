@@ -11,6 +11,7 @@ from .factories import ModelFactory
 from .fakes import FakeDatabase, FakeRepository, FakeSession, FakeUnitOfWork
 from .isolation import clean_tables, isolated
 from .queries import QueryLog, assert_queries, count_queries
+from .scratch import create_scratch_database, drop_scratch_database
 
 __all__ = [
     "FakeDatabase",
@@ -22,7 +23,9 @@ __all__ = [
     "assert_queries",
     "clean_tables",
     "count_queries",
+    "create_scratch_database",
     "current_session",
+    "drop_scratch_database",
     "isolated",
     "use_session",
 ]
