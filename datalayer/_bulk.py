@@ -9,6 +9,7 @@ from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.orm import Mapper
 
 from ._attributes import check_attributes, check_insertable
+from ._backends import backend
 from ._keyset import keyset_values
 from ._mapping import canonical, check_lengths, primary_key_attributes
 from ._ownership import checked_mapper
@@ -39,7 +40,7 @@ def create_many(session: SessionLike, model: type[M], rows: Iterable[Mapping[str
     dialect = session.get_bind(mapper=mapper).dialect
     # SQLAlchemy keeps the rows' order by sending SQLite one INSERT per row; a batch
     # whose integer key the database assigns in order can be sorted back instead.
-    sortable = dialect.name == "sqlite" and _assigned_in_order(mapper, batch)
+    sortable = backend(dialect).inserts_one_row_at_a_time and _assigned_in_order(mapper, batch)
     statement = insert(model).returning(model, sort_by_parameter_order=not sortable)
     with conflicts_raised(
         session, mapper, "a row of create_many: roll the session back before using it again"

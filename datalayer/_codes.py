@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy.engine import Dialect
-
-__all__ = ["Kind", "constraint_name", "error_kind", "is_unique_violation", "mysql_errno"]
+__all__ = ["Kind", "constraint_name", "mysql_errno", "mysql_kind", "postgresql_kind", "sqlite_kind"]
 
 
 class Kind(enum.Enum):
@@ -54,30 +52,26 @@ _MYSQL = {
 }
 
 
-def error_kind(dialect: Dialect, orig: BaseException | None) -> Kind | None:
-    """What the driver exception ``orig`` means, or None for anything else."""
-    if orig is None:
+def postgresql_kind(orig: BaseException) -> Kind | None:
+    """What a PostgreSQL driver exception means, by its SQLSTATE."""
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if not isinstance(code, str):
         return None
-    name = dialect.name
-    if name == "postgresql":
-        code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-        if not isinstance(code, str):
-            return None
-        return _POSTGRESQL.get(code) or _POSTGRESQL_CLASSES.get(code[:2])
-    if name == "sqlite":
-        code = getattr(orig, "sqlite_errorcode", None)
-        if not isinstance(code, int):
-            return None
-        return _SQLITE_EXTENDED.get(code) or _SQLITE_PRIMARY.get(code & 0xFF)
-    if name in ("mysql", "mariadb"):
-        errno = mysql_errno(orig)
-        return _MYSQL.get(errno) if errno is not None else None
-    return None
+    return _POSTGRESQL.get(code) or _POSTGRESQL_CLASSES.get(code[:2])
 
 
-def is_unique_violation(dialect: Dialect, orig: BaseException | None) -> bool:
-    """Whether the driver exception ``orig`` is a unique (or primary key) violation."""
-    return error_kind(dialect, orig) is Kind.UNIQUE
+def sqlite_kind(orig: BaseException) -> Kind | None:
+    """What a SQLite driver exception means, by its extended result code."""
+    code = getattr(orig, "sqlite_errorcode", None)
+    if not isinstance(code, int):
+        return None
+    return _SQLITE_EXTENDED.get(code) or _SQLITE_PRIMARY.get(code & 0xFF)
+
+
+def mysql_kind(orig: BaseException) -> Kind | None:
+    """What a MariaDB/MySQL driver exception means, by its error number."""
+    errno = mysql_errno(orig)
+    return _MYSQL.get(errno) if errno is not None else None
 
 
 def constraint_name(orig: BaseException | None) -> str | None:

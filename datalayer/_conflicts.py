@@ -9,7 +9,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
-from . import _codes, _dialects
+from . import _codes
+from ._backends import backend
 from ._mapping import UniqueKey, canonical, unique_keys
 from ._native import IN_SAVEPOINT
 from ._types import SessionLike
@@ -41,7 +42,7 @@ def existing_row(
     covered = [key for key in identified or keys if set(key.attributes) <= attrs.keys()]
     for key in covered:
         stmt = select(model).filter_by(**{attr: attrs[attr] for attr in key.attributes})
-        if _dialects.needs_locking_reread(dialect):
+        if backend(dialect).locking_reread:
             stmt = stmt.with_for_update(read=True)
         # Where the driver can, the re-read runs inside a SAVEPOINT sent in the same round
         # trip: a value the INSERT took may still fail the comparison (PostgreSQL would
@@ -69,7 +70,7 @@ def uncovered(model: type[Any], attrs: dict[str, Any], constraint: str | None) -
 
 
 def _names(dialect: Dialect, key: UniqueKey) -> tuple[str, ...]:
-    implicit = _dialects.implicit_constraint_name(dialect, key.table, key.columns, key.primary)
+    implicit = backend(dialect).implicit_constraint_name(dialect, key.table, key.columns, key.primary)
     return tuple(name for name in (key.name, implicit) if name is not None)
 
 
@@ -77,7 +78,7 @@ def _may_be_hidden(
     dialect: Dialect, identified: list[UniqueKey], keys: list[UniqueKey], attrs: dict[str, Any]
 ) -> bool:
     """Whether a missed re-read can mean a hidden row rather than a key ``attrs`` do not hold."""
-    if _dialects.reread_sees_latest(dialect):
+    if backend(dialect).reread_sees_latest:
         return False  # the row is visible and locked: the conflict was on another key
     if identified:
         return True

@@ -1,63 +1,18 @@
-"""What differs between databases: engine set-up, constraint names, re-reads after a conflict."""
+"""Setting up each engine a Database makes: the guard, the native path, read-only mode, SQLite's fixes.
+
+The facts that differ between databases are records in ``_backends``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine import Connection, Engine
 
 from . import _guard, _native, _read_only
 
-__all__ = [
-    "configure_engine",
-    "engine_defaults",
-    "implicit_constraint_name",
-    "needs_locking_reread",
-    "reread_sees_latest",
-]
-
-
-def needs_locking_reread(dialect: Dialect) -> bool:
-    """Whether re-reading a conflicting row must be a locking read to see it.
-
-    InnoDB's plain reads under REPEATABLE READ come from the transaction's
-    snapshot, which misses a row committed by a concurrent winner; a locking read
-    (``LOCK IN SHARE MODE``) always reads the latest committed version.
-    """
-    return dialect.name in ("mysql", "mariadb")
-
-
-def reread_sees_latest(dialect: Dialect) -> bool:
-    """Whether the re-read after a unique violation always sees the conflicting row.
-
-    True where the row can neither be hidden by a snapshot nor deleted meanwhile:
-    InnoDB's locking read sees the latest committed row, and the duplicate-key
-    error left a shared lock on it; SQLite has one writer at a time, and the
-    failed insert already made this transaction that writer.
-    """
-    return dialect.name in ("mysql", "mariadb", "sqlite")
-
-
-def implicit_constraint_name(
-    dialect: Dialect, table: str, columns: tuple[str, ...], primary: bool
-) -> str | None:
-    """The name the server gives an unnamed unique or primary key constraint, where known."""
-    if dialect.name != "postgresql":
-        return None
-    name = f"{table}_pkey" if primary else f"{table}_{'_'.join(columns)}_key"
-    return name if len(name) <= dialect.max_identifier_length else None
-
-
-def engine_defaults(drivername: str, options: dict[str, Any]) -> dict[str, Any]:
-    """Engine options datalayer sets unless the caller chose otherwise."""
-    backend = drivername.partition("+")[0]
-    defaults: dict[str, Any] = {}
-    if backend in ("mysql", "mariadb"):
-        # InnoDB defaults to REPEATABLE READ, where get-or-create re-reads miss
-        # concurrent winners; READ COMMITTED is what web applications expect.
-        defaults["isolation_level"] = "READ COMMITTED"
-    return {**defaults, **options}
+__all__ = ["configure_engine"]
 
 
 def configure_engine(engine: Engine) -> None:

@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.attributes import instance_dict
 
-from . import _codes
 from ._attributes import check_attributes, require_attributes
+from ._backends import is_unique_violation
 from ._conflicts import existing_row
 from ._guard import autocommit
 from ._mapping import canonical, check_lengths, mapper_of, memo, primary_key_attributes
@@ -206,7 +206,7 @@ def _create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], 
         if each_statement_commits:
             session.rollback()
         dialect = session.get_bind(mapper=mapper).dialect
-        if not _codes.is_unique_violation(dialect, exc.orig):
+        if not is_unique_violation(dialect, exc.orig):
             raise
         return existing_row(session, model, mapper, sent, exc)
     return obj

@@ -15,12 +15,9 @@ then attached to the session as persistent with every column the database return
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any, cast
 
 from sqlalchemy import Table, event
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapper, scoped_session
 from sqlalchemy.orm.attributes import instance_dict, instance_state, set_committed_value
@@ -28,6 +25,7 @@ from sqlalchemy.orm.session import make_transient_to_detached
 from sqlalchemy.sql import Executable
 
 from . import _flush_checks, _read_only
+from ._backends import backend
 from ._types import SessionLike
 from .errors import ReadOnlyError
 
@@ -39,7 +37,6 @@ _SAVEPOINT = "SAVEPOINT datalayer_insert"
 _RELEASE = "RELEASE SAVEPOINT datalayer_insert"
 _PREPARED_STATEMENT_GONE = "26000"  # invalid_sql_statement_name
 _UNDO = b"ROLLBACK TO SAVEPOINT datalayer_insert; RELEASE SAVEPOINT datalayer_insert"
-_SQLITE_RETURNING = sqlite3.sqlite_version_info >= (3, 35)
 # Session events the native path would skip or see differently from a flush.
 _SESSION_EVENTS = (
     "before_flush",
@@ -54,7 +51,8 @@ _OWN_LISTENERS = frozenset({_flush_checks.refuse_over_long_strings, _read_only.r
 
 def install(engine: Engine) -> None:
     """Make ``engine`` able to run the native path (PostgreSQL on psycopg: the pipelined SAVEPOINT)."""
-    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+    facts = backend(engine.dialect)
+    if facts.native_in_savepoint and engine.dialect.driver in facts.native_drivers:
         event.listen(engine, "do_execute", _execute_in_savepoint)
 
 
@@ -65,17 +63,14 @@ def native_columns(session: SessionLike, mapper: Mapper[Any], obj: object) -> di
     turns the native path off.
     """
     bind = session.get_bind(mapper=mapper)
-    dialect = bind.dialect
-    if not (
-        (dialect.name == "postgresql" and dialect.driver == "psycopg")
-        or (dialect.name == "sqlite" and _SQLITE_RETURNING)
-    ):
+    facts = backend(bind.dialect)
+    if facts.native_insert is None or bind.dialect.driver not in facts.native_drivers:
         return None
     if not bind.get_execution_options().get(NATIVE_OPTION, True) or not _ormless(mapper):
         return None
     if _has_flush_listeners(session):
         return None  # the flush events must see the object, as on the SAVEPOINT path
-    if dialect.name == "postgresql" and _isolation(session, mapper) != "READ COMMITTED":
+    if facts.native_only_at_read_committed and _isolation(session, mapper) != "READ COMMITTED":
         # Under snapshot isolation a conflict with an invisible row is a serialization
         # failure; the SAVEPOINT path tells it as StaleConflictError.
         return None
@@ -103,11 +98,12 @@ def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, va
     # The table's own columns, read back into the attributes that map them; SQL
     # expressions (column_property) stay unloaded and load when first used.
     loaded = [(prop.key, prop.columns[0]) for prop in mapper.column_attrs if prop.columns[0].table is table]
-    dialect = session.get_bind(mapper=mapper).dialect
-    upsert = postgresql_insert(table) if dialect.name == "postgresql" else sqlite_insert(table)
+    facts = backend(session.get_bind(mapper=mapper).dialect)
+    assert facts.native_insert is not None  # checked by native_columns
+    upsert = facts.native_insert(table)
     # The dialects' Insert.returning() is untyped: say what it is.
     statement = cast("Executable", upsert.values(values).on_conflict_do_nothing().returning(*table.columns))
-    options = {IN_SAVEPOINT: True} if dialect.name == "postgresql" else {}
+    options = {IN_SAVEPOINT: True} if facts.native_in_savepoint else {}
     returned = session.execute(statement, execution_options=options).mappings().first()
     if returned is None:
         return False

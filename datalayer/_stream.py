@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
 
 from ._attributes import check_attributes
+from ._backends import backend
 from ._ownership import checked_mapper
 from ._types import SessionLike
 from .errors import StreamInterruptedError, UsageError
@@ -70,7 +71,7 @@ def _sole_statement(session: Session, model: type[Any]) -> Generator[None, None,
     a lazy load or a write inside the loop would end the stream quietly, rows lost.
     """
     connection = session.connection(bind_arguments={"mapper": inspect(model)})
-    if connection.dialect.name not in ("mysql", "mariadb"):
+    if not backend(connection.dialect).stream_owns_connection:
         yield
         return
 

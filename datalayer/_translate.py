@@ -11,7 +11,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm import exc as orm_exc
 
-from ._codes import Kind, constraint_name, error_kind
+from ._backends import backend
+from ._codes import Kind, constraint_name
 from ._refusals import refused_for_good
 from ._types import SessionLike
 from .errors import (
@@ -44,7 +45,7 @@ def conflict(constraint: str | None, what: str) -> ConflictError:
 
 def unique_conflict(dialect: Dialect, error: sa_exc.DBAPIError, what: str) -> ConflictError | None:
     """:func:`conflict` when ``error`` is a unique violation (by its driver code), else None."""
-    if error_kind(dialect, error.orig) is not Kind.UNIQUE:
+    if error.orig is None or backend(dialect).error_kind(error.orig) is not Kind.UNIQUE:
         return None
     return conflict(constraint_name(error.orig), what)
 
@@ -98,7 +99,7 @@ def _chain(error: sa_exc.DBAPIError) -> list[sa_exc.DBAPIError]:
 
 
 def _translate_one(error: sa_exc.DBAPIError, dialect: Dialect, *, committing: bool) -> DatalayerError | None:
-    kind = error_kind(dialect, error.orig)
+    kind = backend(dialect).error_kind(error.orig) if error.orig is not None else None
     # SQLAlchemy flags a connection it saw drop. One that could not be opened at
     # all fails outside any statement: MariaDB says so by its error number (2003,
     # while a bad login or database are 1045/1049, not transient). libpq gives no
@@ -110,7 +111,7 @@ def _translate_one(error: sa_exc.DBAPIError, dialect: Dialect, *, committing: bo
         and not committing
         and error.statement is None
         and isinstance(error, sa_exc.OperationalError)
-        and dialect.name == "postgresql"
+        and not backend(dialect).connect_failures_coded
         and getattr(error.orig, "sqlstate", None) is None
         and not refused_for_good(error.orig)
     )

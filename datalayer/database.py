@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import URL, create_engine, make_url, select
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
-from . import _dialects, _ownership, _urls
+from . import _backends, _dialects, _ownership, _urls
 from .session import ScopedSession, Session
 
 __all__ = ["Database"]
@@ -52,7 +52,7 @@ class Database:
         **engine_options: Any,
     ) -> None:
         self.url = make_url(url)
-        options = _dialects.engine_defaults(self.url.drivername, engine_options)
+        options = _backends.engine_defaults(self.url.drivername, engine_options)
         self.engine = create_engine(self.url, **options)
         _dialects.configure_engine(self.engine)
         self.Model = model_class if model_class is not None else _new_model_class()

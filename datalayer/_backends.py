@@ -1,0 +1,112 @@
+"""What differs between the databases: one record per backend, looked up by the dialect's name.
+
+Adding a backend means adding a record here; a new driver of a known backend
+may also need its probes of the transaction's state (``_guard``) and of its
+read-only mode (``_read_only``), which read driver objects.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
+
+from . import _codes
+from ._codes import Kind
+
+__all__ = ["Backend", "backend", "engine_defaults", "is_unique_violation"]
+
+
+@attrs.frozen
+class Backend:
+    """The facts datalayer needs about one database."""
+
+    name: str
+    error_kind: Callable[[BaseException], Kind | None]
+    """What a driver exception means, by its code (SQLSTATE, result code, error number)."""
+    native_insert: Callable[[Table[Any]], Any] | None = None
+    """``INSERT .. ON CONFLICT DO NOTHING .. RETURNING`` for create_or_first's one round trip, if any."""
+    native_drivers: frozenset[str] = frozenset()
+    """The drivers the one-round-trip path runs on."""
+    native_in_savepoint: bool = False
+    """A failed statement aborts the whole transaction: the native INSERT goes in a pipelined SAVEPOINT."""
+    native_only_at_read_committed: bool = False
+    """Under snapshot isolation, a conflict with an invisible row is a serialization failure."""
+    locking_reread: bool = False
+    """A plain re-read comes from the snapshot and misses a concurrent winner: read with a shared lock."""
+    reread_sees_latest: bool = False
+    """The re-read after a unique violation always sees the conflicting row (locked, or one writer)."""
+    names_implicit_constraints: bool = False
+    """Unnamed unique and primary keys get ``<table>_<columns>_key`` / ``<table>_pkey`` names."""
+    defaults: Mapping[str, Any] = attrs.field(factory=dict[str, Any])
+    """Engine options datalayer sets unless the caller chose otherwise."""
+    stream_owns_connection: bool = False
+    """The driver reads an unfinished server-side result away before the next statement."""
+    inserts_one_row_at_a_time: bool = False
+    """SQLAlchemy keeps a bulk INSERT's order by sending one row per statement."""
+    connect_failures_coded: bool = True
+    """A failure to connect carries the server's error code (psycopg's do not)."""
+
+    def implicit_constraint_name(
+        self, dialect: Dialect, table: str, columns: tuple[str, ...], primary: bool
+    ) -> str | None:
+        """The name the server gives an unnamed unique or primary key constraint, where known."""
+        if not self.names_implicit_constraints:
+            return None
+        name = f"{table}_pkey" if primary else f"{table}_{'_'.join(columns)}_key"
+        return name if len(name) <= dialect.max_identifier_length else None
+
+
+SQLITE = Backend(
+    "sqlite",
+    _codes.sqlite_kind,
+    native_insert=sqlite_insert if sqlite3.sqlite_version_info >= (3, 35) else None,
+    native_drivers=frozenset({"pysqlite"}),
+    reread_sees_latest=True,
+    inserts_one_row_at_a_time=True,
+)
+POSTGRESQL = Backend(
+    "postgresql",
+    _codes.postgresql_kind,
+    native_insert=postgresql_insert,
+    native_drivers=frozenset({"psycopg"}),
+    native_in_savepoint=True,
+    native_only_at_read_committed=True,
+    names_implicit_constraints=True,
+    connect_failures_coded=False,
+)
+MYSQL = Backend(
+    "mysql",
+    _codes.mysql_kind,
+    locking_reread=True,
+    reread_sees_latest=True,
+    # InnoDB defaults to REPEATABLE READ, where get-or-create re-reads miss
+    # concurrent winners; READ COMMITTED is what web applications expect.
+    defaults={"isolation_level": "READ COMMITTED"},
+    stream_owns_connection=True,
+)
+OTHER = Backend("other", lambda _orig: None)
+"""Any other database: no native path, nothing assumed."""
+
+_BY_NAME = {"sqlite": SQLITE, "postgresql": POSTGRESQL, "mysql": MYSQL, "mariadb": MYSQL}
+
+
+def backend(dialect: Dialect) -> Backend:
+    """The record of ``dialect``'s database."""
+    return _BY_NAME.get(dialect.name, OTHER)
+
+
+def engine_defaults(drivername: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` over the defaults of the backend named in ``drivername`` (``postgresql+psycopg``)."""
+    return {**_BY_NAME.get(drivername.partition("+")[0], OTHER).defaults, **options}
+
+
+def is_unique_violation(dialect: Dialect, orig: BaseException | None) -> bool:
+    """Whether the driver exception ``orig`` is a unique (or primary key) violation."""
+    return orig is not None and backend(dialect).error_kind(orig) is Kind.UNIQUE
