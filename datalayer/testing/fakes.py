@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .._block import TransactionBlock
+from .._declared import Declared, declared_repositories
 from .._mapping import mapper_of
 from .._repository import Repository
 from ..errors import UsageError
@@ -51,17 +52,22 @@ class FakeUnitOfWork(TransactionBlock[FakeSession]):
     ``rollback()`` work mid-block. ``commits`` and ``rollbacks`` count them; a
     commit that finds a unique conflict raises ConflictError and counts nothing.
     Objects stay readable after the block, but never reach the database again.
-    Each keyword names a repository built on entry and removed on exit: give a
-    model, or a :class:`FakeRepository` subclass.
+    Repositories are declared as on :class:`~datalayer.UnitOfWork`, by annotations
+    on a subclass (``users: FakeRepository[User]`` or ``users: FakeUsers``), or
+    by keywords (a model, or a :class:`FakeRepository` subclass), which take
+    precedence; each is built on entry and removed on exit.
 
     Example::
 
+        class FakeShop(FakeUnitOfWork):
+            users: FakeRepository[User]
+
         database = FakeDatabase()
-        with FakeUnitOfWork(database, users=User) as uow:
+        with FakeShop(database) as uow:
             uow.users.create(email="a@x.org")
         assert uow.committed
-        with FakeUnitOfWork(database) as uow:
-            assert uow.repository(User).count() == 1
+        with FakeUnitOfWork(database, users=User) as uow:
+            assert uow.users.count() == 1
     """
 
     def __init__(self, database: FakeDatabase | None = None, **repositories: type[Any]) -> None:
@@ -96,10 +102,12 @@ class FakeUnitOfWork(TransactionBlock[FakeSession]):
         return FakeSession(self.database)
 
     def _build_repositories(self, session: FakeSession) -> dict[str, Any]:
-        return {name: _repository(given, session) for name, given in self._repositories.items()}
+        built = {name: cls(model, session=session) for name, cls, model in _declared(type(self))}
+        return built | {name: _repository(given, session) for name, given in self._repositories.items()}
 
     def _repository_names(self) -> tuple[str, ...]:
-        return tuple(self.__dict__.get("_repositories", ()))
+        declared = tuple(name for name, _, _ in _declared(type(self)))
+        return tuple(dict.fromkeys((*declared, *self.__dict__.get("_repositories", ()))))
 
     def commit(self) -> None:
         """Commit the work so far to the fake database; the unit stays usable."""
@@ -118,6 +126,14 @@ class FakeUnitOfWork(TransactionBlock[FakeSession]):
     def repository(self, model: type[M]) -> FakeRepository[M]:
         """A :class:`FakeRepository` of ``model`` on this unit's session."""
         return FakeRepository(model, session=self.session)
+
+
+def _declared(cls: type[FakeUnitOfWork]) -> Declared[FakeRepository[Any]]:
+    """The repositories ``cls`` declares as annotations, read as the real unit reads its own."""
+    return declared_repositories(cls, FakeUnitOfWork, _FAKE_REPOSITORY)
+
+
+_FAKE_REPOSITORY: type[FakeRepository[Any]] = FakeRepository
 
 
 def _repository(given: type[Any], session: FakeSession) -> FakeRepository[Any]:
