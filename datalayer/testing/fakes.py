@@ -6,8 +6,10 @@ models checked by the real helpers' own checks (``UnknownAttributeError``,
 ``UnmappedClassError``); single-column integer autoincrement keys assigned from
 a counter (never reused, moved past explicit keys); scalar Python-side column
 defaults; every unique key (primary key, unique constraints, unique indexes)
-checked on ``create``/``add`` and again on commit (``ConflictError``, after which
-the unit must be rolled back); ``create_or_first`` returning the row that holds
+checked on ``create``/``add``/``create_many`` and again on commit (``ConflictError``,
+after which the unit must be rolled back); ``create_many`` refusing the rows the
+real one refuses, by the same checks; ``stream`` and ``page`` checking their
+arguments and cursor as the real ones do; ``create_or_first`` returning the row that holds
 the conflicting key, or ``ConflictError`` when the given attributes do not cover
 it; one object per row within a unit; commit writing only the changed columns;
 rollback dropping new objects, restoring deleted ones and resetting loaded
@@ -18,7 +20,9 @@ each read and commit that brings objects put in relationships into the unit and
 writes their foreign keys and association rows; rollback restores relationships.
 
 Not emulated: SQL (no ``select``/``scalars``: write custom queries in Python on
-a :class:`FakeRepository` subclass), server and SQL-expression defaults, callable
+a :class:`FakeRepository` subclass), a stream's server-side cursor (the matches
+are read when the loop starts; a commit mid-loop raises no ``StreamInterruptedError``),
+server and SQL-expression defaults, callable
 defaults and ``onupdate`` (the attribute stays None), viewonly relationships and
 joins on anything but foreign keys, delete cascades and delete-orphan, foreign
 key checks, NOT NULL and CHECK constraints, collations
