@@ -1,15 +1,26 @@
 """datalayer: a repository-pattern data access layer on SQLAlchemy 2.x.
 
 ``Database`` holds the engine, the ``Model`` base and the sessions; ``Session``
-adds sqla-wrapper's helpers to SQLAlchemy's; ``UnitOfWork`` owns a transaction.
+adds sqla-wrapper's helpers to SQLAlchemy's; ``UnitOfWork`` owns a transaction;
+``RepositoryContract`` types a service's repositories, real or fake.
 """
 
 from __future__ import annotations
 
 from . import errors
+from ._contract import RepositoryContract
 from .database import Database
 from .retry import run, transactional
 from .session import ScopedSession, Session
 from .unit_of_work import UnitOfWork
 
-__all__ = ["Database", "ScopedSession", "Session", "UnitOfWork", "errors", "run", "transactional"]
+__all__ = [
+    "Database",
+    "RepositoryContract",
+    "ScopedSession",
+    "Session",
+    "UnitOfWork",
+    "errors",
+    "run",
+    "transactional",
+]

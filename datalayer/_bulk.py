@@ -17,7 +17,7 @@ from ._stream import check_count, stream
 from ._translate import conflicts_raised
 from ._types import SessionLike
 
-__all__ = ["create_many", "page", "stream"]
+__all__ = ["create_many", "insert_rows", "page", "page_cursor", "stream"]
 
 M = TypeVar("M")
 
@@ -30,13 +30,9 @@ def create_many(session: SessionLike, model: type[M], rows: Iterable[Mapping[str
     (roll the session back, as after any failed flush).
     """
     mapper = checked_mapper(session, model)
-    given = [dict(row) for row in rows]
-    if not given:
+    batch = insert_rows(mapper, rows)
+    if not batch:
         return []
-    check_insertable(mapper, {key for row in given for key in row})
-    for row in given:
-        check_lengths(mapper, row)
-    batch = [canonical(mapper, row) for row in given]  # synonyms become their columns' attributes
     dialect = session.get_bind(mapper=mapper).dialect
     # SQLAlchemy keeps the rows' order by sending SQLite one INSERT per row; a batch
     # whose integer key the database assigns in order can be sorted back instead.
@@ -49,6 +45,32 @@ def create_many(session: SessionLike, model: type[M], rows: Iterable[Mapping[str
     if sortable:
         created.sort(key=mapper.primary_key_from_instance)
     return created
+
+
+def insert_rows(mapper: Mapper[Any], rows: Iterable[Mapping[str, Any]], /) -> list[dict[str, Any]]:
+    """The rows of a ``create_many``, checked before anything is written, synonyms made their columns.
+
+    Every name must be insertable (:func:`check_insertable`) and every string
+    fit its column (:func:`check_lengths`); shared by the in-memory fake.
+    """
+    given = [dict(row) for row in rows]
+    if given:
+        check_insertable(mapper, {key for row in given for key in row})
+    for row in given:
+        check_lengths(mapper, row)
+    return [canonical(mapper, row) for row in given]
+
+
+def page_cursor(
+    mapper: Mapper[Any], size: object, after: object, attrs: Mapping[str, Any]
+) -> tuple[Any, ...] | None:
+    """Check the arguments of a ``page``; the primary key values it starts after (None: the beginning).
+
+    Shared by the in-memory fake, so that both refuse the same arguments the same way.
+    """
+    check_count("size", size)
+    check_attributes(mapper, attrs)
+    return None if after is None else keyset_values(mapper, after)
 
 
 def _assigned_in_order(mapper: Mapper[Any], batch: list[dict[str, Any]]) -> bool:
@@ -73,12 +95,10 @@ def page(session: SessionLike, model: type[M], /, size: int, after: Any = None, 
     wrong type for its key is refused before anything is sent, so the
     transaction stays usable. Never commits.
     """
-    check_count("size", size)
     mapper = checked_mapper(session, model)
-    check_attributes(mapper, attrs)
+    values = page_cursor(mapper, size, after, attrs)
     key = mapper.primary_key
     statement = select(model).filter_by(**attrs).order_by(*key).limit(size)
-    if after is not None:
-        values = keyset_values(mapper, after)
+    if values is not None:
         statement = statement.where(key[0] > values[0] if len(key) == 1 else tuple_(*key) > tuple_(*values))
     return list(session.scalars(statement))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, event, inspect, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Mapper, Session, scoped_session
 
 from ._attributes import check_attributes
 from ._backends import backend
@@ -16,7 +16,7 @@ from ._ownership import checked_mapper
 from ._types import SessionLike
 from .errors import StreamInterruptedError, UsageError
 
-__all__ = ["check_count", "stream"]
+__all__ = ["check_count", "check_stream", "stream"]
 
 M = TypeVar("M")
 
@@ -33,9 +33,8 @@ def stream(session: SessionLike, model: type[M], /, batch_size: int = 1000, **at
     raises :class:`StreamInterruptedError` at the next row (never an early,
     quiet end). Never commits.
     """
-    check_count("batch_size", batch_size)
     mapper = checked_mapper(session, model)
-    check_attributes(mapper, attrs)
+    check_stream(mapper, batch_size, attrs)
     statement = select(model).filter_by(**attrs).order_by(*mapper.primary_key)
     return _rows(session, model, statement.execution_options(yield_per=batch_size))
 
@@ -87,6 +86,12 @@ def _sole_statement(session: Session, model: type[Any]) -> Generator[None, None,
         yield
     finally:
         event.remove(connection, "before_cursor_execute", refuse)
+
+
+def check_stream(mapper: Mapper[Any], batch_size: object, attrs: Mapping[str, Any]) -> None:
+    """Check the arguments of a ``stream``, when it is called; shared by the in-memory fake."""
+    check_count("batch_size", batch_size)
+    check_attributes(mapper, attrs)
 
 
 def check_count(name: str, value: object) -> None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
-import typing
-import weakref
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import SessionTransaction
 
 from ._block import TransactionBlock
+from ._declared import Declared, declared_repositories
 from ._guard import ends, refusal
 from ._read_only import READ_ONLY
 from ._repository import Repository
@@ -25,8 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["UnitOfWork"]
 
 M = TypeVar("M")
-_Declared = tuple[tuple[str, "type[Repository[Any]]", "type[Any] | None"], ...]
-_declared_cache: weakref.WeakKeyDictionary[type[UnitOfWork], _Declared] = weakref.WeakKeyDictionary()
 
 
 class UnitOfWork(TransactionBlock[Session]):
@@ -129,26 +125,9 @@ def _count_commit(session: Session) -> None:
         unit._commits += 1
 
 
-def _declared_repositories(cls: type[UnitOfWork]) -> _Declared:
+def _declared_repositories(cls: type[UnitOfWork]) -> Declared[Repository[Any]]:
     """``(name, repository class, model or None)`` for each repository annotation of ``cls``."""
-    cached = _declared_cache.get(cls)
-    if cached is not None:
-        return cached
-    found: list[tuple[str, type[Repository[Any]], type[Any] | None]] = []
-    for klass in reversed(cls.__mro__):
-        if klass is UnitOfWork or not issubclass(klass, UnitOfWork):
-            continue
-        try:
-            hints = inspect.get_annotations(klass, eval_str=True)
-        except NameError as exc:
-            raise UsageError(f"cannot resolve the annotations of {klass.__name__}: {exc}") from exc
-        for name, hint in hints.items():
-            origin = typing.get_origin(hint) or hint
-            if isinstance(origin, type) and issubclass(origin, Repository):
-                args = typing.get_args(hint)
-                model = args[0] if args and isinstance(args[0], type) else None
-                found = [entry for entry in found if entry[0] != name]
-                found.append((name, cast("type[Repository[Any]]", origin), model))
-    result = tuple(found)
-    _declared_cache[cls] = result
-    return result
+    return declared_repositories(cls, UnitOfWork, _REPOSITORY)
+
+
+_REPOSITORY: type[Repository[Any]] = Repository

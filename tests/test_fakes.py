@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import String
+from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from datalayer import Database
@@ -198,3 +199,24 @@ def test_relationships_are_not_loaded(m: Models) -> None:
         user = uow.users.create(email="a@x.org")
         uow.orders.create(user_id=user.id, item="book")
         assert user.orders == []  # the real unit would load the order
+
+
+def test_a_create_many_conflict_fails_the_fake_unit_until_a_rollback_drops_every_row_of_the_call(
+    m: Models,
+) -> None:
+    with FakeUnitOfWork(users=m.User) as uow:
+        uow.users.create(email="kept@x.org")
+        uow.commit()
+        with pytest.raises(ConflictError, match="email"):
+            uow.users.create_many([{"email": "new@x.org"}, {"email": "kept@x.org"}])
+        with pytest.raises(PendingRollbackError):
+            uow.users.count()
+        uow.rollback()
+        assert [u.email for u in uow.users.all()] == ["kept@x.org"]
+
+
+def test_create_many_builds_objects_as_loaded_rows_without_calling_init(m: Models) -> None:
+    tags = FakeRepository(m.Tag)
+    (tag,) = tags.create_many([{"label": "python"}])
+    assert isinstance(tag, m.Tag) and tag.id == 1 and tags.first(label="python") is tag
+    assert not hasattr(tag, "note")  # an attrs __init__ argument the real create_many never sets either

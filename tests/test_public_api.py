@@ -37,7 +37,7 @@ def test_all_lists_every_public_class_and_function_defined_in_the_package(module
 
 
 def test_the_pinned_names_are_there() -> None:
-    assert {"Database", "Session", "UnitOfWork"} <= set(datalayer.__all__)
+    assert {"Database", "RepositoryContract", "Session", "UnitOfWork"} <= set(datalayer.__all__)
     assert repositories.__all__ == ["Repository"]
     for method in ("all", "create", "first", "first_or_create", "create_or_first", "get"):
         assert callable(getattr(datalayer.Session, method))
@@ -46,6 +46,14 @@ def test_the_pinned_names_are_there() -> None:
         "add", "delete", "count", "exists", "select", "scalars",
     ):  # fmt: skip
         assert callable(getattr(repositories.Repository, method))
+
+
+@pytest.mark.parametrize("cls", [repositories.Repository, datalayer.testing.FakeRepository])
+def test_both_repositories_have_every_method_of_the_contract(cls: type[object]) -> None:
+    members = {name for name in vars(datalayer.RepositoryContract) if not name.startswith("_")}
+    assert members >= {"create_many", "model", "page", "stream"}
+    for name in members - {"model"}:
+        assert callable(getattr(cls, name)), name
 
 
 @pytest.mark.parametrize("first", ["repositories", "datalayer", "datalayer.testing"])

@@ -22,7 +22,9 @@ from datalayer.errors import (
     RetryableError,
     UnknownAttributeError,
     UnmappedClassError,
+    UnsupportedAttributeError,
     UsageError,
+    ValueTooLongError,
 )
 from datalayer.testing.fakes import FakeDatabase, FakeUnitOfWork
 from tests.conftest import BACKENDS, Env, _env_for_test
@@ -572,3 +574,142 @@ def test_within_a_unit_a_row_reached_through_relationships_is_the_object_the_rep
     with backend.unit() as uow:
         again = uow.repository(User).first()
         assert again is not ann and again.orders[0] is not tea
+
+
+def test_create_many_inserts_every_row_and_returns_the_objects_in_the_rows_order(backend: Backend) -> None:
+    with backend.unit() as uow:
+        users = uow.repository(backend.m.User)
+        created = users.create_many(
+            [{"email": "c@x.org", "name": "C"}, {"email": "a@x.org"}, {"email": "b@x.org"}]
+        )
+        assert [(u.email, u.name) for u in created] == [
+            ("c@x.org", "C"),
+            ("a@x.org", None),
+            ("b@x.org", None),
+        ]
+        assert None not in {u.id for u in created} and len({u.id for u in created}) == 3
+        assert users.all() == sorted(created, key=lambda u: u.id)
+        assert users.get(created[0].id) is created[0]
+        assert users.create_many([]) == []
+    assert sorted(backend.committed(backend.m.User)) == ["a@x.org", "b@x.org", "c@x.org"]
+
+
+def test_create_many_applies_python_side_defaults_and_accepts_synonyms(backend: Backend) -> None:
+    with backend.unit() as uow:
+        (ticket,) = uow.repository(backend.m.Ticket).create_many([{"title": "defaulted"}])
+        assert ticket.code == "FIXED"
+        (account,) = uow.repository(backend.m.Account).create_many([{"login": "ann"}])
+        assert account.login == "ann"
+    assert backend.committed(backend.m.Account, "login") == ["ann"]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [{"email": "new@x.org"}, {"email": "taken@x.org"}],
+        [{"email": "new@x.org"}, {"email": "twice@x.org"}, {"email": "twice@x.org"}],
+    ],
+    ids=["a committed row", "another row of the call"],
+)
+def test_create_many_with_a_taken_unique_key_raises_a_conflict_and_commits_none_of_its_rows(
+    backend: Backend, rows: list[dict[str, Any]]
+) -> None:
+    User = backend.m.User
+    with backend.unit() as uow:
+        uow.repository(User).create(email="taken@x.org")
+    with pytest.raises(ConflictError), backend.unit() as uow:
+        uow.repository(User).create_many(rows)
+    assert backend.committed(User) == ["taken@x.org"]
+    with backend.unit() as uow:
+        users = uow.repository(User)
+        with pytest.raises(ConflictError):
+            users.create_many(rows)
+        uow.rollback()
+        assert [u.email for u in users.all()] == ["taken@x.org"]
+        users.create_many([{"email": "after@x.org"}])
+    assert backend.committed(User) == ["taken@x.org", "after@x.org"]
+
+
+@pytest.mark.parametrize(
+    ("row", "error", "message"),
+    [
+        ({"owner": None}, UnsupportedAttributeError, "owner is a relationship"),
+        ({"full_name": "Ann Lee"}, UnsupportedAttributeError, "full_name is not a column"),
+        ({"loginn": "ann"}, UnknownAttributeError, "did you mean 'login'"),
+        ({"login": "x" * 31}, ValueTooLongError, "login"),
+    ],
+    ids=["relationship", "hybrid", "unknown name", "too long"],
+)
+def test_create_many_refuses_a_row_it_cannot_insert_before_writing_any(
+    backend: Backend, row: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with backend.unit() as uow:
+        accounts = uow.repository(backend.m.Account)
+        with pytest.raises(error, match=message):
+            accounts.create_many([{"login": "first"}, row])
+        assert accounts.count() == 0
+    assert backend.committed(backend.m.Account, "login") == []
+
+
+def test_stream_yields_the_matching_objects_by_primary_key(backend: Backend) -> None:
+    with backend.unit() as uow:
+        users = uow.repository(backend.m.User)
+        for id_, name in [(30, "a"), (10, "a"), (20, "b"), (40, "a")]:
+            users.create(id=id_, email=f"u{id_}@x.org", name=name)
+    with backend.unit() as uow:
+        users = uow.repository(backend.m.User)
+        assert [u.id for u in users.stream(batch_size=2, name="a")] == [10, 30, 40]
+        assert [u.id for u in users.stream()] == [10, 20, 30, 40]
+        assert list(users.stream(name="z")) == []
+        streamed = next(users.stream())
+        assert users.get(10) is streamed
+
+
+def test_stream_checks_its_arguments_when_called_before_any_iteration(backend: Backend) -> None:
+    with backend.unit() as uow:
+        users = uow.repository(backend.m.User)
+        for batch_size in (0, True, "10"):
+            with pytest.raises(UsageError, match="batch_size must be an int of at least 1"):
+                users.stream(batch_size=batch_size)
+        with pytest.raises(UnknownAttributeError, match="did you mean 'email'"):
+            users.stream(emial="a@x.org")
+
+
+def test_page_walks_the_matching_objects_by_primary_key_after_the_cursor(backend: Backend) -> None:
+    with backend.unit() as uow:
+        users = uow.repository(backend.m.User)
+        for id_ in (50, 10, 40, 20, 30):
+            users.create(id=id_, email=f"u{id_}@x.org", name="odd" if id_ in (10, 30, 50) else "even")
+    with backend.unit() as uow:
+        users = uow.repository(backend.m.User)
+        first = users.page(2)
+        assert [u.id for u in first] == [10, 20]
+        assert [u.id for u in users.page(2, after=first[-1].id)] == [30, 40]
+        assert [u.id for u in users.page(2, after=40)] == [50]
+        assert users.page(2, after=50) == []
+        assert [u.id for u in users.page(5, after=10, name="odd")] == [30, 50]
+
+
+def test_page_after_a_composite_primary_key_orders_by_each_column_in_turn(backend: Backend) -> None:
+    with backend.unit() as uow:
+        seats = uow.repository(backend.m.Seat)
+        for row, number in [("B", 1), ("A", 2), ("A", 10), ("B", 0)]:
+            seats.create(row=row, number=number)
+        assert [(s.row, s.number) for s in seats.page(2, after=("A", 2))] == [("A", 10), ("B", 0)]
+        assert [(s.row, s.number) for s in seats.page(10, after=("B", 0))] == [("B", 1)]
+
+
+def test_page_refuses_a_size_below_one_and_a_cursor_that_does_not_fit_the_key(backend: Backend) -> None:
+    with backend.unit() as uow:
+        users = uow.repository(backend.m.User)
+        users.create(email="kept@x.org")
+        for size in (0, -1, 2.0):
+            with pytest.raises(UsageError, match="size must be an int of at least 1"):
+                users.page(size)
+        for after in ("5abc", 1.5, (1, 2)):
+            with pytest.raises(UsageError, match="after="):
+                users.page(2, after=after)
+        with pytest.raises(UsageError, match=r"after= has 'A' for Seat\.number"):
+            uow.repository(backend.m.Seat).page(2, after=("A", "A"))
+        assert [u.email for u in users.page(2)] == ["kept@x.org"]
+    assert backend.committed(backend.m.User) == ["kept@x.org"]

@@ -10,6 +10,7 @@ from .._conflicts import uncovered
 from .._helpers import NO_IDENT, identity
 from .._mapping import mapper_of, primary_key_attributes
 from ..errors import NotFoundError, UsageError
+from ._fake_bulk import FakeBulkMethods
 from ._fake_rows import key_of, values_of
 from ._fake_store import FakeDatabase, FakeSession
 
@@ -18,7 +19,7 @@ __all__ = ["FakeRepository"]
 M = TypeVar("M")
 
 
-class FakeRepository(Generic[M]):
+class FakeRepository(FakeBulkMethods[M], Generic[M]):
     """An in-memory :class:`~repositories.Repository`: the same methods, on a :class:`FakeSession`.
 
     Writes go to the session's fake transaction, which its :class:`FakeUnitOfWork`

@@ -6,8 +6,10 @@ models checked by the real helpers' own checks (``UnknownAttributeError``,
 ``UnmappedClassError``); single-column integer autoincrement keys assigned from
 a counter (never reused, moved past explicit keys); scalar Python-side column
 defaults; every unique key (primary key, unique constraints, unique indexes)
-checked on ``create``/``add`` and again on commit (``ConflictError``, after which
-the unit must be rolled back); ``create_or_first`` returning the row that holds
+checked on ``create``/``add``/``create_many`` and again on commit (``ConflictError``,
+after which the unit must be rolled back); ``create_many`` refusing the rows the
+real one refuses, by the same checks; ``stream`` and ``page`` checking their
+arguments and cursor as the real ones do; ``create_or_first`` returning the row that holds
 the conflicting key, or ``ConflictError`` when the given attributes do not cover
 it; one object per row within a unit; commit writing only the changed columns;
 rollback dropping new objects, restoring deleted ones and resetting loaded
@@ -18,7 +20,9 @@ each read and commit that brings objects put in relationships into the unit and
 writes their foreign keys and association rows; rollback restores relationships.
 
 Not emulated: SQL (no ``select``/``scalars``: write custom queries in Python on
-a :class:`FakeRepository` subclass), server and SQL-expression defaults, callable
+a :class:`FakeRepository` subclass), a stream's server-side cursor (the matches
+are read when the loop starts; a commit mid-loop raises no ``StreamInterruptedError``),
+server and SQL-expression defaults, callable
 defaults and ``onupdate`` (the attribute stays None), viewonly relationships and
 joins on anything but foreign keys, delete cascades and delete-orphan, foreign
 key checks, NOT NULL and CHECK constraints, collations
@@ -32,6 +36,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .._block import TransactionBlock
+from .._declared import Declared, declared_repositories
 from .._mapping import mapper_of
 from .._repository import Repository
 from ..errors import UsageError
@@ -51,17 +56,22 @@ class FakeUnitOfWork(TransactionBlock[FakeSession]):
     ``rollback()`` work mid-block. ``commits`` and ``rollbacks`` count them; a
     commit that finds a unique conflict raises ConflictError and counts nothing.
     Objects stay readable after the block, but never reach the database again.
-    Each keyword names a repository built on entry and removed on exit: give a
-    model, or a :class:`FakeRepository` subclass.
+    Repositories are declared as on :class:`~datalayer.UnitOfWork`, by annotations
+    on a subclass (``users: FakeRepository[User]`` or ``users: FakeUsers``), or
+    by keywords (a model, or a :class:`FakeRepository` subclass), which take
+    precedence; each is built on entry and removed on exit.
 
     Example::
 
+        class FakeShop(FakeUnitOfWork):
+            users: FakeRepository[User]
+
         database = FakeDatabase()
-        with FakeUnitOfWork(database, users=User) as uow:
+        with FakeShop(database) as uow:
             uow.users.create(email="a@x.org")
         assert uow.committed
-        with FakeUnitOfWork(database) as uow:
-            assert uow.repository(User).count() == 1
+        with FakeUnitOfWork(database, users=User) as uow:
+            assert uow.users.count() == 1
     """
 
     def __init__(self, database: FakeDatabase | None = None, **repositories: type[Any]) -> None:
@@ -96,10 +106,12 @@ class FakeUnitOfWork(TransactionBlock[FakeSession]):
         return FakeSession(self.database)
 
     def _build_repositories(self, session: FakeSession) -> dict[str, Any]:
-        return {name: _repository(given, session) for name, given in self._repositories.items()}
+        built = {name: cls(model, session=session) for name, cls, model in _declared(type(self))}
+        return built | {name: _repository(given, session) for name, given in self._repositories.items()}
 
     def _repository_names(self) -> tuple[str, ...]:
-        return tuple(self.__dict__.get("_repositories", ()))
+        declared = tuple(name for name, _, _ in _declared(type(self)))
+        return tuple(dict.fromkeys((*declared, *self.__dict__.get("_repositories", ()))))
 
     def commit(self) -> None:
         """Commit the work so far to the fake database; the unit stays usable."""
@@ -118,6 +130,14 @@ class FakeUnitOfWork(TransactionBlock[FakeSession]):
     def repository(self, model: type[M]) -> FakeRepository[M]:
         """A :class:`FakeRepository` of ``model`` on this unit's session."""
         return FakeRepository(model, session=self.session)
+
+
+def _declared(cls: type[FakeUnitOfWork]) -> Declared[FakeRepository[Any]]:
+    """The repositories ``cls`` declares as annotations, read as the real unit reads its own."""
+    return declared_repositories(cls, FakeUnitOfWork, _FAKE_REPOSITORY)
+
+
+_FAKE_REPOSITORY: type[FakeRepository[Any]] = FakeRepository
 
 
 def _repository(given: type[Any], session: FakeSession) -> FakeRepository[Any]:

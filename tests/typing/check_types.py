@@ -11,7 +11,8 @@ from typing import assert_type
 from sqlalchemy import Select, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from datalayer import Database, ScopedSession, Session, UnitOfWork, run, transactional
+from datalayer import Database, RepositoryContract, ScopedSession, Session, UnitOfWork, run, transactional
+from datalayer.testing import FakeDatabase, FakeRepository, FakeUnitOfWork
 from repositories import Repository
 
 
@@ -96,3 +97,52 @@ def check_retry() -> None:
         return uow.users.count()
 
     assert_type(run(AppUnitOfWork, count_users), int)
+
+
+class FakeUserRepository(FakeRepository[User]):
+    def by_email(self, email: str) -> User | None:
+        return self.first(email=email)
+
+
+class FakeAppUnitOfWork(FakeUnitOfWork):
+    users: FakeUserRepository
+    accounts: FakeRepository[User]
+
+
+def rename(users: RepositoryContract[User], user_id: int, email: str) -> User:
+    """A service typed with the contract: it takes the real repository and the fake alike."""
+    user = users.get_one(user_id)
+    user.email = email
+    return user
+
+
+def check_contract(session: Session) -> None:
+    real: RepositoryContract[User] = Repository(session, User)
+    subclass: RepositoryContract[User] = UserRepository(session)
+    fake: RepositoryContract[User] = FakeRepository(User)
+    fake_subclass: RepositoryContract[User] = FakeUserRepository()
+    for users in (real, subclass, fake, fake_subclass):
+        assert_type(users.model, type[User])
+        assert_type(users.get(1), User | None)
+        assert_type(users.all(email="x"), list[User])
+        assert_type(users.create_or_first(email="x"), User)
+        assert_type(users.create_many([{"email": "x"}]), list[User])
+        assert_type(users.stream(batch_size=10, email="x"), Iterator[User])
+        assert_type(users.page(10, after=5), list[User])
+    assert_type(rename(Repository(session, User), 1, "x"), User)
+    assert_type(rename(FakeUserRepository(), 1, "x"), User)
+
+
+def check_fakes() -> None:
+    users = FakeUserRepository()
+    assert_type(users.model, type[User])
+    assert_type(users.by_email("x"), User | None)
+    assert_type(users.create_many([{"email": "x"}]), list[User])
+    assert_type(users.stream(email="x"), Iterator[User])
+    assert_type(users.page(10, after=5), list[User])
+    assert_type(FakeRepository(User), FakeRepository[User])
+    with FakeAppUnitOfWork(FakeDatabase()) as uow:
+        assert_type(uow, FakeAppUnitOfWork)
+        assert_type(uow.users, FakeUserRepository)
+        assert_type(uow.accounts, FakeRepository[User])
+        assert_type(uow.repository(User), FakeRepository[User])

@@ -1,0 +1,70 @@
+"""create_many, stream and page of the fake repository: the real ones' checks, run in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from .._bulk import insert_rows, page_cursor
+from .._stream import check_stream
+from ._fake_rows import key_of, load, values_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Mapper
+
+    from ._fake_store import FakeSession
+
+__all__ = ["FakeBulkMethods"]
+
+M = TypeVar("M")
+
+
+class FakeBulkMethods(Generic[M]):
+    """The many-rows methods of :class:`FakeRepository`, checked by the real ones' own checks."""
+
+    session: FakeSession
+    _mapper: Mapper[Any]
+
+    def _matching(self, attrs: dict[str, Any]) -> list[M]:
+        raise NotImplementedError
+
+    def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[M]:
+        """Insert every row, in the rows' order, or none; never commits.
+
+        The rows are checked as the real ``create_many`` checks them (columns
+        only: a relationship or a hybrid raises ``UnsupportedAttributeError``)
+        before any is added, and the objects are built as loaded rows are, without
+        ``__init__``. A duplicate unique key raises ``ConflictError``: the unit
+        must then be rolled back, which drops every row of the call.
+        """
+        created: list[M] = []
+        for row in insert_rows(self._mapper, rows):
+            obj = cast("M", load(self._mapper, row))
+            self.session.add(obj)
+            created.append(obj)
+        return created
+
+    def stream(self, batch_size: int = 1000, **attrs: Any) -> Iterator[M]:
+        """Every matching object, by primary key; the arguments are checked when called.
+
+        The objects are read when iteration starts (``batch_size`` changes nothing in memory).
+        """
+        check_stream(self._mapper, batch_size, attrs)
+        return _lazily(lambda: self._matching(attrs))
+
+    def page(self, size: int, after: Any = None, **attrs: Any) -> list[M]:
+        """Up to ``size`` matching objects whose primary key follows ``after`` (keyset pagination).
+
+        ``after`` is the primary key of the last object of the previous page (a
+        tuple for a composite key), checked against the key's column types as the
+        real ``page`` checks it; None starts at the beginning.
+        """
+        cursor = page_cursor(self._mapper, size, after, attrs)
+        found = self._matching(attrs)
+        if cursor is not None:
+            found = [obj for obj in found if key_of(self._mapper, values_of(self._mapper, obj)) > cursor]
+        return found[:size]
+
+
+def _lazily(read: Callable[[], list[M]]) -> Iterator[M]:
+    yield from read()
