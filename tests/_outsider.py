@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from datalayer import UnitOfWork
     from tests.conftest import Env
 
-__all__ = ["Outsider", "backend_pid"]
+__all__ = ["Outsider", "backend_pid", "committed_emails"]
 
 PID_QUERY = {"postgresql": "SELECT pg_backend_pid()", "mariadb": "SELECT CONNECTION_ID()"}
 
@@ -52,3 +52,13 @@ class Outsider:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def committed_emails(env: Env) -> set[str]:
+    """The committed users, read over a connection outside the Database's pool."""
+    engine: Engine = create_engine(env.url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return {str(email) for email in connection.execute(text("SELECT email FROM t_users")).scalars()}
+    finally:
+        engine.dispose()

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
 from datalayer import Database, UnitOfWork, run
@@ -29,17 +28,8 @@ from datalayer.errors import (
     TransactionAbortedError,
 )
 from tests._outsider import Outsider, backend_pid
+from tests._outsider import committed_emails as emails
 from tests.conftest import Env, EnvFactory
-
-
-def emails(env: Env) -> set[str]:
-    """The committed users, read over a connection outside the Database's pool."""
-    engine: Engine = create_engine(env.url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            return {str(email) for email in connection.execute(text("SELECT email FROM t_users")).scalars()}
-    finally:
-        engine.dispose()
 
 
 def mariadb_only(env: Env) -> None:

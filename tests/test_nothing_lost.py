@@ -13,10 +13,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
 
 from datalayer import UnitOfWork, run
 from datalayer.errors import (
@@ -29,6 +27,7 @@ from datalayer.errors import (
 )
 from datalayer.testing import FakeDatabase, FakeUnitOfWork
 from tests._outsider import Outsider, backend_pid
+from tests._outsider import committed_emails as emails
 from tests.conftest import Env
 
 # A statement that makes each database end the whole transaction, caught by the caller.
@@ -36,16 +35,6 @@ ABORTING = {
     "postgresql": "SELECT 1/0",  # PostgreSQL aborts the transaction on any failure
     "sqlite": "INSERT OR ROLLBACK INTO t_users (email) VALUES ('before@x.org')",  # the duplicate rolls back
 }
-
-
-def emails(env: Env) -> set[str]:
-    """The committed users, read over a connection outside the Database's pool."""
-    engine: Engine = create_engine(env.url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            return {str(email) for email in connection.execute(text("SELECT email FROM t_users")).scalars()}
-    finally:
-        engine.dispose()
 
 
 def abort_transaction(env: Env, uow: UnitOfWork) -> None:
