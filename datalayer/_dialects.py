@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from . import _guard, _native, _read_only
+from . import _guard, _read_only
+from ._create_or_first import native
 
 __all__ = ["configure_engine"]
 
@@ -18,7 +19,7 @@ __all__ = ["configure_engine"]
 def configure_engine(engine: Engine) -> None:
     """Per-dialect fixes applied to every engine a Database creates."""
     _guard.install(engine)
-    _native.install(engine)
+    native.install(engine)
     _read_only.install(engine)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "checkin", _sqlite_checkin)

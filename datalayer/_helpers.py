@@ -11,18 +11,13 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, bindparam, func, literal, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
-from sqlalchemy.orm.attributes import instance_dict
 
 from ._attributes import check_attributes, require_attributes
-from ._backends import is_unique_violation
-from ._conflicts import existing_row
-from ._guard import autocommit
-from ._mapping import canonical, check_lengths, mapper_of, memo, primary_key_attributes
-from ._native import insert_or_nothing, native_columns
+from ._create_or_first import create_or_first as create_or_first_path
+from ._mapping import check_lengths, mapper_of, memo, primary_key_attributes
 from ._ownership import checked_mapper
-from ._translate import conflicts_raised
+from ._translate import flush
 from ._types import SessionLike
 from .errors import UsageError
 
@@ -72,12 +67,6 @@ def create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     return obj
 
 
-def flush(session: SessionLike, mapper: Mapper[Any]) -> None:
-    """Flush ``session``, turning a unique violation into :class:`ConflictError` (chained)."""
-    with conflicts_raised(session, mapper, "the flush: roll the session back before using it again"):
-        session.flush()
-
-
 def create_or_first(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     """Insert ``model(**attrs)``; on a unique violation return the row that holds the key.
 
@@ -88,7 +77,7 @@ def create_or_first(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     """
     mapper = _checked(session, model, attrs, filters=False, builds=True)
     require_attributes("create_or_first", mapper, attrs)
-    return _create_or_first(session, model, mapper, attrs)
+    return create_or_first_path(session, model, mapper, attrs)
 
 
 def first_or_create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
@@ -99,7 +88,7 @@ def first_or_create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     found = _first(session, model, mapper, attrs)
     if found is not None:
         return found
-    return _create_or_first(session, model, mapper, attrs)
+    return create_or_first_path(session, model, mapper, attrs)
 
 
 def identity(model: type[Any], ident: Any, key: dict[str, Any]) -> Any:
@@ -170,61 +159,3 @@ def _first_by_columns(mapper: Mapper[Any], shape: tuple[tuple[str, bool], ...]) 
         for column, (name, is_null) in zip(columns, shape, strict=True)
     ]
     return select(mapper).where(*criteria).order_by(*mapper.primary_key).limit(1)
-
-
-def _create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], attrs: dict[str, Any]) -> M:
-    check_lengths(mapper, attrs)
-    loaded: M | None = _loaded_by_primary_key(session, mapper, attrs)
-    if loaded is not None:
-        return loaded
-    # The caller's pending work is flushed first, outside the savepoint: its own
-    # errors propagate and are never taken for this insert's conflict.
-    flush(session, mapper)
-    obj = model(**attrs)
-    # What the INSERT sends, by attribute: the values given, and what the constructor
-    # (a hybrid's setter, an attrs default) set. A conflicting key is read back by them.
-    sent = {**canonical(mapper, attrs), **_column_values(mapper, obj)}
-    values = native_columns(session, mapper, obj)
-    if values is not None:
-        if insert_or_nothing(session, mapper, obj, values):
-            return obj
-        return existing_row(session, model, mapper, sent, None)
-    each_statement_commits = autocommit(session.connection(bind_arguments={"mapper": mapper}))
-    try:
-        if each_statement_commits:
-            # A failure cannot cost earlier work, and there is no transaction to hold a
-            # savepoint: the session is rolled back after a conflict (it undoes nothing).
-            session.add(obj)
-            session.flush()
-        else:
-            # The object is added inside the savepoint: added before it, it would be
-            # flushed outside it, and a conflict would then poison the whole session.
-            with session.begin_nested():
-                session.add(obj)
-                session.flush()
-    except IntegrityError as exc:
-        if each_statement_commits:
-            session.rollback()
-        dialect = session.get_bind(mapper=mapper).dialect
-        if not is_unique_violation(dialect, exc.orig):
-            raise
-        return existing_row(session, model, mapper, sent, exc)
-    return obj
-
-
-def _column_values(mapper: Mapper[Any], obj: object) -> dict[str, Any]:
-    state = instance_dict(obj)
-    return {prop.key: state[prop.key] for prop in mapper.column_attrs if prop.key in state}
-
-
-def _loaded_by_primary_key(session: SessionLike, mapper: Mapper[Any], attrs: dict[str, Any]) -> Any:
-    """The persistent object already in the identity map under the primary key in ``attrs``, or None."""
-    names = primary_key_attributes(mapper)
-    attrs = canonical(mapper, attrs)
-    if not all(name in attrs for name in names):
-        return None
-    key = mapper.identity_key_from_primary_key(tuple(attrs[name] for name in names))
-    loaded = session.identity_map.get(key)
-    if loaded is None or loaded in session.deleted:
-        return None
-    return loaded

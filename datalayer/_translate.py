@@ -28,7 +28,7 @@ from .errors import (
     SerializationError,
 )
 
-__all__ = ["conflict", "conflicts_raised", "translate", "unique_conflict"]
+__all__ = ["conflict", "conflicts_raised", "flush", "translate", "unique_conflict"]
 
 _RETRYABLE = {
     Kind.SERIALIZATION: SerializationError,
@@ -60,6 +60,12 @@ def conflicts_raised(session: SessionLike, mapper: Mapper[Any], what: str) -> Ge
         if translated is None:
             raise
         raise translated from exc
+
+
+def flush(session: SessionLike, mapper: Mapper[Any]) -> None:
+    """Flush ``session``, turning a unique violation into :class:`ConflictError` (chained)."""
+    with conflicts_raised(session, mapper, "the flush: roll the session back before using it again"):
+        session.flush()
 
 
 def translate(error: BaseException, dialect: Dialect, *, committing: bool = False) -> DatalayerError | None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, Session, column_property, mapped_column
 
 from datalayer import Database, UnitOfWork
-from datalayer._native import native_columns
+from datalayer._create_or_first.native import native_columns
 from tests.conftest import Env
 
 

@@ -47,7 +47,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.pool import NullPool
 
 from datalayer import Database, UnitOfWork
-from datalayer._native import native_columns
+from datalayer._create_or_first.native import native_columns
 from tests.conftest import Env
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
 
 from .._attributes import check_attributes, require_attributes
-from .._conflicts import uncovered
+from .._create_or_first.reread import uncovered
 from .._helpers import NO_IDENT, identity
 from .._mapping import mapper_of, primary_key_attributes
 from ..errors import NotFoundError, UsageError

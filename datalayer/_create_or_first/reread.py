@@ -9,12 +9,12 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
-from . import _codes
-from ._backends import backend
-from ._mapping import UniqueKey, canonical, unique_keys
-from ._native import IN_SAVEPOINT
-from ._types import SessionLike
-from .errors import ConflictError, StaleConflictError
+from .. import _codes
+from .._backends import backend
+from .._mapping import UniqueKey, canonical, unique_keys
+from .._types import SessionLike
+from ..errors import ConflictError, StaleConflictError
+from .native import IN_SAVEPOINT
 
 __all__ = ["existing_row", "uncovered"]
 

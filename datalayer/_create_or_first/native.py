@@ -24,10 +24,10 @@ from sqlalchemy.orm.attributes import instance_dict, instance_state, set_committ
 from sqlalchemy.orm.session import make_transient_to_detached
 from sqlalchemy.sql import Executable
 
-from . import _flush_checks, _read_only
-from ._backends import backend
-from ._types import SessionLike
-from .errors import ReadOnlyError
+from .. import _flush_checks, _read_only
+from .._backends import backend
+from .._types import SessionLike
+from ..errors import ReadOnlyError
 
 __all__ = ["IN_SAVEPOINT", "NATIVE_OPTION", "insert_or_nothing", "install", "native_columns"]
 

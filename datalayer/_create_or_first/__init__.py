@@ -1,0 +1,94 @@
+"""create_or_first, top-down: insert, or read back the row that holds the key; never lose the caller's work.
+
+The INSERT takes one of two paths: ``native`` sends ``INSERT .. ON CONFLICT DO
+NOTHING .. RETURNING`` in one round trip (inside a pipelined SAVEPOINT on
+PostgreSQL), where the model and the session allow it; otherwise the object is
+flushed inside a SAVEPOINT. Either way a failure undoes that INSERT alone. On a
+conflict, ``reread`` reads the row back by the key that conflicted, or says why it
+cannot be had.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapper
+from sqlalchemy.orm.attributes import instance_dict
+
+from .._backends import is_unique_violation
+from .._guard import autocommit
+from .._mapping import canonical, check_lengths, primary_key_attributes
+from .._translate import flush
+from .._types import SessionLike
+from .native import insert_or_nothing, native_columns
+from .reread import existing_row
+
+__all__ = ["create_or_first"]
+
+M = TypeVar("M")
+
+
+def create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], attrs: dict[str, Any]) -> M:
+    """Insert ``model(**attrs)``; on a unique violation, the row that holds the key. Flushes, never commits.
+
+    ``attrs`` are checked by the caller. Top-down: the identity map, the caller's
+    pending work flushed, then the one-round-trip INSERT (``native``) or an INSERT
+    in a SAVEPOINT, and on a conflict the re-read by the key that conflicted
+    (``reread``).
+    """
+    check_lengths(mapper, attrs)
+    loaded: M | None = _loaded_by_primary_key(session, mapper, attrs)
+    if loaded is not None:
+        return loaded
+    # The caller's pending work is flushed first, outside the savepoint: its own
+    # errors propagate and are never taken for this insert's conflict.
+    flush(session, mapper)
+    obj = model(**attrs)
+    # What the INSERT sends, by attribute: the values given, and what the constructor
+    # (a hybrid's setter, an attrs default) set. A conflicting key is read back by them.
+    sent = {**canonical(mapper, attrs), **_column_values(mapper, obj)}
+    values = native_columns(session, mapper, obj)
+    if values is not None:
+        if insert_or_nothing(session, mapper, obj, values):
+            return obj
+        return existing_row(session, model, mapper, sent, None)
+    each_statement_commits = autocommit(session.connection(bind_arguments={"mapper": mapper}))
+    try:
+        if each_statement_commits:
+            # A failure cannot cost earlier work, and there is no transaction to hold a
+            # savepoint: the session is rolled back after a conflict (it undoes nothing).
+            session.add(obj)
+            session.flush()
+        else:
+            # The object is added inside the savepoint: added before it, it would be
+            # flushed outside it, and a conflict would then poison the whole session.
+            with session.begin_nested():
+                session.add(obj)
+                session.flush()
+    except IntegrityError as exc:
+        if each_statement_commits:
+            session.rollback()
+        dialect = session.get_bind(mapper=mapper).dialect
+        if not is_unique_violation(dialect, exc.orig):
+            raise
+        return existing_row(session, model, mapper, sent, exc)
+    return obj
+
+
+def _column_values(mapper: Mapper[Any], obj: object) -> dict[str, Any]:
+    state = instance_dict(obj)
+    return {prop.key: state[prop.key] for prop in mapper.column_attrs if prop.key in state}
+
+
+def _loaded_by_primary_key(session: SessionLike, mapper: Mapper[Any], attrs: dict[str, Any]) -> Any:
+    """The persistent object already in the identity map under the primary key in ``attrs``, or None."""
+    names = primary_key_attributes(mapper)
+    attrs = canonical(mapper, attrs)
+    if not all(name in attrs for name in names):
+        return None
+    key = mapper.identity_key_from_primary_key(tuple(attrs[name] for name in names))
+    loaded = session.identity_map.get(key)
+    if loaded is None or loaded in session.deleted:
+        return None
+    return loaded
