@@ -17,8 +17,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 
-from . import _codes
-from ._codes import Kind
+from . import _error_codes as _codes
+from ._error_codes import Kind
 
 __all__ = ["Backend", "backend", "engine_defaults", "is_unique_violation"]
 

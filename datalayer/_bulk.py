@@ -13,9 +13,9 @@ from ._backends import backend
 from ._keyset import keyset_values
 from ._mapping import canonical, check_lengths, primary_key_attributes
 from ._ownership import checked_mapper
+from ._session_like import SessionLike
 from ._stream import check_count, stream
 from ._translate import conflicts_raised
-from ._types import SessionLike
 
 __all__ = ["create_many", "insert_rows", "page", "page_cursor", "stream"]
 

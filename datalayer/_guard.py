@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, ExceptionContext
 
-from . import _codes
+from . import _error_codes as _codes
 from .errors import TransactionAbortedError
 
 __all__ = ["autocommit", "ends", "install", "refusal"]

@@ -29,7 +29,7 @@ from ._urls import shown
 from .errors import ForeignModelError
 
 if TYPE_CHECKING:
-    from ._types import SessionLike
+    from ._session_like import SessionLike
 
 
 class Database(Protocol):

@@ -15,7 +15,7 @@ from .errors import NotFoundError, UsageError
 if TYPE_CHECKING:
     from sqlalchemy import Select
 
-    from ._types import SessionLike
+    from ._session_like import SessionLike
 
 __all__ = ["Repository"]
 

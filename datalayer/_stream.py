@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapper, Session, scoped_session
 from ._attributes import check_attributes
 from ._backends import backend
 from ._ownership import checked_mapper
-from ._types import SessionLike
+from ._session_like import SessionLike
 from .errors import StreamInterruptedError, UsageError
 
 __all__ = ["check_count", "check_stream", "stream"]

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Mapper
 from sqlalchemy.orm import exc as orm_exc
 
 from ._backends import backend
-from ._codes import Kind, constraint_name
+from ._error_codes import Kind, constraint_name
 from ._refusals import refused_for_good
-from ._types import SessionLike
+from ._session_like import SessionLike
 from .errors import (
     CommitUnknownError,
     ConcurrentUpdateError,

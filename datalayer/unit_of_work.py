@@ -8,12 +8,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import SessionTransaction
 
-from ._block import TransactionBlock
 from ._declared import Declared, declared_repositories
 from ._guard import ends, refusal
 from ._read_only import READ_ONLY
 from ._repository import Repository
 from ._translate import translate
+from ._unit_block import TransactionBlock
 from .errors import UsageError
 from .session import Session
 

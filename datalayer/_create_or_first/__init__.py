@@ -19,8 +19,8 @@ from sqlalchemy.orm.attributes import instance_dict
 from .._backends import is_unique_violation
 from .._guard import autocommit
 from .._mapping import canonical, check_lengths, primary_key_attributes
+from .._session_like import SessionLike
 from .._translate import flush
-from .._types import SessionLike
 from .native import insert_or_nothing, native_columns
 from .reread import existing_row
 

@@ -26,7 +26,7 @@ from sqlalchemy.sql import Executable
 
 from .. import _flush_checks, _read_only
 from .._backends import backend
-from .._types import SessionLike
+from .._session_like import SessionLike
 from ..errors import ReadOnlyError
 
 __all__ = ["IN_SAVEPOINT", "NATIVE_OPTION", "insert_or_nothing", "install", "native_columns"]

@@ -9,10 +9,10 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
-from .. import _codes
+from .. import _error_codes as _codes
 from .._backends import backend
 from .._mapping import UniqueKey, canonical, unique_keys
-from .._types import SessionLike
+from .._session_like import SessionLike
 from ..errors import ConflictError, StaleConflictError
 from .native import IN_SAVEPOINT
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from .._bulk import insert_rows, page_cursor
-from .._stream import check_stream
-from ._fake_rows import key_of, load, values_of
+from ..._bulk import insert_rows, page_cursor
+from ..._stream import check_stream
+from ._rows import key_of, load, values_of
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Mapper
 
-    from ._fake_store import FakeSession
+    from ._store import FakeSession
 
 __all__ = ["FakeBulkMethods"]
 

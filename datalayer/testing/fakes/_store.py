@@ -9,8 +9,8 @@ from sqlalchemy import Table
 from sqlalchemy.exc import InvalidRequestError, PendingRollbackError
 from sqlalchemy.orm import Mapper
 
-from .._mapping import UniqueKey, mapper_of
-from ._fake_graph import (
+from ..._mapping import UniqueKey, mapper_of
+from ._graph import (
     Link,
     Relation,
     associations,
@@ -22,7 +22,7 @@ from ._fake_graph import (
     release,
     write_keys,
 )
-from ._fake_rows import (
+from ._rows import (
     Key,
     Row,
     clashes,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
 
-from .._attributes import check_attributes, require_attributes
-from .._create_or_first.reread import uncovered
-from .._helpers import NO_IDENT, identity
-from .._mapping import mapper_of, primary_key_attributes
-from ..errors import NotFoundError, UsageError
-from ._fake_bulk import FakeBulkMethods
-from ._fake_rows import key_of, values_of
-from ._fake_store import FakeDatabase, FakeSession
+from ..._attributes import check_attributes, require_attributes
+from ..._create_or_first.reread import uncovered
+from ..._helpers import NO_IDENT, identity
+from ..._mapping import mapper_of, primary_key_attributes
+from ...errors import NotFoundError, UsageError
+from ._bulk import FakeBulkMethods
+from ._rows import key_of, values_of
+from ._store import FakeDatabase, FakeSession
 
 __all__ = ["FakeRepository"]
 

@@ -15,9 +15,9 @@ from sqlalchemy import Column, Table
 from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.schema import ColumnDefault
 
-from .. import _translate
-from .._mapping import UniqueKey, memo, primary_key_attributes, unique_keys
-from ..errors import ConflictError, UsageError
+from ... import _translate
+from ..._mapping import UniqueKey, memo, primary_key_attributes, unique_keys
+from ...errors import ConflictError, UsageError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Mapper

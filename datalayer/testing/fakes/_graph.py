@@ -17,7 +17,7 @@ from sqlalchemy import Column, Table
 from sqlalchemy.orm import RelationshipDirection
 from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
-from .._mapping import memo
+from ..._mapping import memo
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Mapper, RelationshipProperty

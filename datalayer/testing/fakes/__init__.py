@@ -35,13 +35,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from .._block import TransactionBlock
-from .._declared import Declared, declared_repositories
-from .._mapping import mapper_of
-from .._repository import Repository
-from ..errors import UsageError
-from ._fake_repository import FakeRepository
-from ._fake_store import FakeDatabase, FakeSession
+from ..._declared import Declared, declared_repositories
+from ..._mapping import mapper_of
+from ..._repository import Repository
+from ..._unit_block import TransactionBlock
+from ...errors import UsageError
+from ._repository import FakeRepository
+from ._store import FakeDatabase, FakeSession
 
 __all__ = ["FakeDatabase", "FakeRepository", "FakeSession", "FakeUnitOfWork"]
 
