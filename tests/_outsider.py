@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from datalayer import UnitOfWork
     from tests.conftest import Env
 
-__all__ = ["Outsider", "backend_pid", "committed_emails"]
+__all__ = ["Outsider", "backend_pid", "closed_port", "committed_emails"]
 
 PID_QUERY = {"postgresql": "SELECT pg_backend_pid()", "mariadb": "SELECT CONNECTION_ID()"}
 
@@ -62,3 +63,10 @@ def committed_emails(env: Env) -> set[str]:
             return {str(email) for email in connection.execute(text("SELECT email FROM t_users")).scalars()}
     finally:
         engine.dispose()
+
+
+def closed_port() -> int:
+    """A local TCP port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -30,10 +30,9 @@ from sqlalchemy.pool import NullPool
 from datalayer import Database, UnitOfWork, run
 from datalayer.cli import main
 from datalayer.errors import ConflictError, ConnectionLostError
-from tests._outsider import Outsider, backend_pid
+from tests._outsider import Outsider, backend_pid, closed_port
 from tests.conftest import Env
 from tests.models import define_models
-from tests.test_faults import closed_port
 
 PASSWORD = "Cr3d:Zq9x@w/k%#?-leak-canary"
 FORMS = {PASSWORD, quote(PASSWORD, safe=""), quote_plus(PASSWORD), PASSWORD.replace("%", "%25")}

@@ -30,7 +30,7 @@ from sqlalchemy import make_url
 
 from datalayer import Database, UnitOfWork, run
 from datalayer.errors import CommitUnknownError, ConnectionLostError, RetryableError
-from tests._outsider import Outsider, backend_pid
+from tests._outsider import Outsider, backend_pid, closed_port
 from tests.conftest import Env, EnvFactory
 from tests.models import define_models
 
@@ -173,13 +173,6 @@ def test_with_pool_pre_ping_a_pooled_connection_killed_while_idle_fails_no_unit(
         assert backend_pid(server_env, uow) != idle
         uow.session.create(pinging.m.User, email="pinged@x.org")
     assert outsider.emails() == {"pinged@x.org"}
-
-
-def closed_port() -> int:
-    """A local TCP port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_a_server_that_refuses_connections_fails_the_unit_with_connection_lost(server_env: Env) -> None:

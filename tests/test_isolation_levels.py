@@ -14,8 +14,8 @@ import pytest
 
 from datalayer import UnitOfWork, run
 from datalayer.errors import RetryableError
+from tests._race import fresh_keys, run_race
 from tests.conftest import Env, EnvFactory
-from tests.test_races import fresh_keys, run_race
 
 LEVELS = ["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"]
 THREADS = 8

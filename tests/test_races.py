@@ -7,54 +7,18 @@ fixture deletes every row afterwards.
 from __future__ import annotations
 
 import multiprocessing
-import threading
-import uuid
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from datalayer import Database, UnitOfWork
+from tests._race import fresh_keys, run_race
 from tests.conftest import Env, EnvFactory
 from tests.models import define_models
 
 THREADS = 8
 KEYS = 12
-
-
-def run_race(
-    threads: int, keys: list[str], attempt: Callable[[str], int]
-) -> tuple[dict[str, list[int]], list[BaseException]]:
-    """Release every thread together on each key in turn; collect the ids each call returned."""
-    barrier = threading.Barrier(threads, timeout=60)
-    ids: dict[str, list[int]] = defaultdict(list)
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        for key in keys:
-            barrier.wait()
-            try:
-                found = attempt(key)
-            except BaseException as exc:  # collected and asserted on below
-                with lock:
-                    errors.append(exc)
-            else:
-                with lock:
-                    ids[key].append(found)
-
-    workers = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
-    return ids, errors
-
-
-def fresh_keys(count: int) -> list[str]:
-    run = uuid.uuid4().hex[:8]
-    return [f"race-{run}-{n}@x.org" for n in range(count)]
 
 
 def assert_one_row_per_key(env: Env, db: Database, keys: list[str], ids: dict[str, list[int]]) -> None:
