@@ -49,13 +49,13 @@ class Env:
     backend: str
     url: str
     db: Database
-    m: Models
+    models: Models
     engine_options: dict[str, Any] = field(default_factory=dict)
 
     @functools.cached_property
-    def f(self) -> Factories:
+    def factories(self) -> Factories:
         """factory-boy factories of the models."""
-        return define_factories(self.m)
+        return define_factories(self.models)
 
 
 def _open_env(variant: str, tmp_path_factory: pytest.TempPathFactory) -> Env:

@@ -23,15 +23,15 @@ def call_helper(dbs: Session, name: str, model: Any, **attrs: Any) -> object:
 @pytest.mark.parametrize("helper", HELPERS)
 def test_an_unknown_attribute_is_named_with_its_model(env: Env, helper: str) -> None:
     with env.db.Session() as dbs, pytest.raises(UnknownAttributeError) as raised:
-        call_helper(dbs, helper, env.m.User, emial="foo@x.org")
+        call_helper(dbs, helper, env.models.User, emial="foo@x.org")
     assert raised.value.attribute == "emial"
-    assert raised.value.model is env.m.User
+    assert raised.value.model is env.models.User
     assert str(raised.value) == "User has no mapped attribute 'emial'; did you mean 'email'?"
 
 
 @pytest.mark.parametrize("helper", HELPERS)
 def test_an_unknown_attribute_leaves_pending_and_flushed_work_intact(env: Env, helper: str) -> None:
-    User = env.m.User
+    User = env.models.User
     with env.db.Session() as dbs:
         flushed = dbs.create(User, email="flushed@x.org")
         pending = User(email="pending@x.org")
@@ -59,7 +59,7 @@ def test_the_abstract_model_base_is_refused(env: Env) -> None:
 
 def test_usage_errors_are_type_errors_not_data_errors(env: Env) -> None:
     with env.db.Session() as dbs, pytest.raises(TypeError):
-        dbs.first(env.m.User, nope=1)
+        dbs.first(env.models.User, nope=1)
     assert issubclass(UnknownAttributeError, UsageError)
 
 
@@ -80,11 +80,11 @@ def test_a_repository_without_a_model_says_how_to_give_one(env: Env) -> None:
 def test_a_value_longer_than_its_column_is_refused_before_anything_is_sent(env: Env, helper: str) -> None:
     too_long = "x" * 190 + " " * 20  # servers would silently cut the trailing spaces
     with env.db.Session() as dbs:
-        kept = dbs.create(env.m.User, email="kept@x.org")
+        kept = dbs.create(env.models.User, email="kept@x.org")
         expected = r"User\.email is too long: at most 200 characters, not 210"
         with pytest.raises(ValueTooLongError, match=expected):
-            call_helper(dbs, helper, env.m.User, email=too_long)
+            call_helper(dbs, helper, env.models.User, email=too_long)
         with pytest.raises(ValueTooLongError):
-            dbs.create_many(env.m.User, [{"email": too_long}])
+            dbs.create_many(env.models.User, [{"email": too_long}])
         dbs.commit()
-        assert dbs.all(env.m.User) == [kept]
+        assert dbs.all(env.models.User) == [kept]

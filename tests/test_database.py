@@ -90,7 +90,7 @@ def test_the_scoped_session_is_one_session_per_thread_until_removed(env: Env) ->
 
 
 def test_the_scoped_session_exposes_the_helpers_and_every_session_method(env: Env) -> None:
-    User = env.m.User
+    User = env.models.User
     user = env.db.s.create(User, email="a@x.org")
     assert env.db.s.first(User, email="a@x.org") is user
     assert env.db.s.first_or_create(User, email="a@x.org") is user
@@ -110,7 +110,7 @@ def test_repr_hides_the_password() -> None:
 
 @pytest.mark.only("sqlite")
 def test_sqlite_savepoints_are_undone_by_the_outer_rollback(env: Env) -> None:
-    User = env.m.User
+    User = env.models.User
     with env.db.Session() as dbs:
         with dbs.begin_nested():  # SAVEPOINT is the very first statement of the transaction
             dbs.execute(insert(User), [{"email": "in-savepoint@x.org"}])

@@ -23,13 +23,13 @@ from tests.conftest import Env, EnvFactory
 
 def seed_user(env: Env, email: str = "a@x.org") -> int:
     with UnitOfWork(env.db) as uow:
-        return int(uow.repository(env.m.User).create(email=email).id)
+        return int(uow.repository(env.models.User).create(email=email).id)
 
 
 def test_a_unique_violation_at_commit_is_a_conflict_error_naming_the_constraint(env: Env) -> None:
     seed_user(env)
     with pytest.raises(ConflictError) as raised, UnitOfWork(env.db) as uow:
-        uow.session.add(env.m.User(email="a@x.org"))  # flushed by the commit
+        uow.session.add(env.models.User(email="a@x.org"))  # flushed by the commit
     assert isinstance(raised.value.__cause__, sa_exc.IntegrityError)
     if env.backend == "postgresql":
         assert raised.value.constraint == "t_users_email_key"
@@ -40,9 +40,9 @@ def test_programming_errors_are_never_disguised(env: Env) -> None:
         uow.session.execute(text("SELEC 1"))  # a syntax error: SQLite calls it an OperationalError
     assert not isinstance(raised.value, DatalayerError)
     with pytest.raises(AttributeError), UnitOfWork(env.db) as uow:
-        uow.repository(env.m.User).nope()  # type: ignore[attr-defined]
+        uow.repository(env.models.User).nope()  # type: ignore[attr-defined]
     with pytest.raises(sa_exc.IntegrityError), UnitOfWork(env.db) as uow:  # NOT NULL: not a conflict
-        uow.session.add(env.m.Order(user_id=None, item="x"))
+        uow.session.add(env.models.Order(user_id=None, item="x"))
 
 
 def test_a_lock_not_granted_in_time_is_a_lock_timeout(env: Env, make_env: EnvFactory) -> None:
@@ -101,7 +101,7 @@ def test_a_concurrent_update_under_repeatable_read_is_a_serialization_error(
             early.session.execute(update, {"name": "early", "id": user_id})
         late.session.execute(update, {"name": "late", "id": user_id})
     with env.db.Session() as dbs:
-        assert dbs.get(env.m.User, user_id).name == "early"
+        assert dbs.get(env.models.User, user_id).name == "early"
 
 
 def test_units_wait_for_a_free_connection_then_time_out_clearly(env: Env, make_env: EnvFactory) -> None:
@@ -118,7 +118,7 @@ def test_units_wait_for_a_free_connection_then_time_out_clearly(env: Env, make_e
 
     def work(n: int) -> None:
         with UnitOfWork(patient.db) as uow:
-            uow.repository(patient.m.Tag).create(label=f"tag-{n}")
+            uow.repository(patient.models.Tag).create(label=f"tag-{n}")
         done.append(n)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]

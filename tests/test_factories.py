@@ -11,63 +11,63 @@ from tests.conftest import Env
 
 
 def test_a_factory_adds_and_flushes_into_the_tests_session(env: Env, db_session: Session) -> None:
-    user = env.f.User()
+    user = env.factories.User()
     assert user.id is not None  # flushed
     assert user in db_session
-    assert db_session.get(env.m.User, user.id) is user
+    assert db_session.get(env.models.User, user.id) is user
 
 
 def test_a_factory_used_outside_a_test_session_says_which_fixture_to_request(env: Env) -> None:
     with pytest.raises(UsageError, match="request the db_session fixture"):
-        env.f.User()
+        env.factories.User()
 
 
 def test_sub_factories_create_their_parents_in_the_same_session(env: Env, db_session: Session) -> None:
-    order = env.f.Order()
+    order = env.factories.Order()
     assert order.user in db_session and order.user.id == order.user_id
-    assert Repository(db_session, env.m.User).count() == 1
+    assert Repository(db_session, env.models.User).count() == 1
 
 
 def test_related_factories_create_the_children(env: Env, db_session: Session) -> None:
-    user = env.f.UserWithOrders()
-    assert [order.user_id for order in Repository(db_session, env.m.Order).all()] == [user.id, user.id]
+    user = env.factories.UserWithOrders()
+    assert [order.user_id for order in Repository(db_session, env.models.Order).all()] == [user.id, user.id]
 
 
 def test_post_generation_changes_are_flushed(env: Env, datalayer_db: Database, db_session: Session) -> None:
-    user = env.f.User(nickname="ada")
+    user = env.factories.User(nickname="ada")
     assert user.name == "ADA"
     with datalayer_db.Session() as other:  # another session on the test's connection
-        assert other.get(env.m.User, user.id).name == "ADA"
+        assert other.get(env.models.User, user.id).name == "ADA"
 
 
 def test_create_batch_creates_every_object(env: Env, db_session: Session) -> None:
-    users = env.f.User.create_batch(5)
+    users = env.factories.User.create_batch(5)
     assert len({user.id for user in users}) == 5
-    assert Repository(db_session, env.m.User).count() == 5
+    assert Repository(db_session, env.models.User).count() == 5
 
 
 def test_build_touches_no_session(env: Env, db_session: Session) -> None:
-    user = env.f.User.build()
+    user = env.factories.User.build()
     assert user.id is None and user not in db_session
 
 
 def test_get_or_create_reuses_the_row_and_keeps_the_sessions_other_work(
     env: Env, db_session: Session
 ) -> None:
-    user = env.f.User()
-    first = env.f.Tag(label="python")
-    again = env.f.Tag(label="python")
+    user = env.factories.User()
+    first = env.factories.Tag(label="python")
+    again = env.factories.Tag(label="python")
     assert again is first
-    assert Repository(db_session, env.m.Tag).count() == 1
-    assert user in db_session and Repository(db_session, env.m.User).count() == 1
+    assert Repository(db_session, env.models.Tag).count() == 1
+    assert user in db_session and Repository(db_session, env.models.User).count() == 1
 
 
 def test_factories_commit_under_committing_db(env: Env, committing_db: Database) -> None:
-    user = env.f.User()
+    user = env.factories.User()
     with committing_db.engine.connect() as connection:  # a connection of its own sees it
         assert (
             connection.execute(
-                committing_db.select(env.m.User.id).where(env.m.User.id == user.id)
+                committing_db.select(env.models.User.id).where(env.models.User.id == user.id)
             ).scalar_one()
             == user.id
         )

@@ -43,7 +43,7 @@ def variant(request: pytest.FixtureRequest, fixture: str = "server_env") -> str:
 
 def add_user(env: Env, email: str) -> None:
     with UnitOfWork(env.db) as uow:
-        uow.session.create(env.m.User, email=email)
+        uow.session.create(env.models.User, email=email)
 
 
 def assert_lost_connection(error: BaseException, env: Env) -> None:
@@ -60,7 +60,7 @@ def assert_lost_connection(error: BaseException, env: Env) -> None:
 def test_a_connection_killed_mid_unit_fails_it_with_connection_lost_and_saves_none_of_it(
     server_env: Env, outsider: Outsider, touch: str
 ) -> None:
-    User = server_env.m.User
+    User = server_env.models.User
     add_user(server_env, "before@x.org")
     with pytest.raises(ConnectionLostError) as raised, UnitOfWork(server_env.db) as uow:
         uow.session.create(User, email="flushed@x.org")  # sent: in the transaction the kill ends
@@ -90,7 +90,7 @@ def test_a_connection_killed_with_only_the_commit_left_is_an_unknown_outcome_nev
 
     def kill_then_leave(uow: UnitOfWork) -> None:
         calls.append(1)
-        uow.session.create(server_env.m.User, email="unknown@x.org")
+        uow.session.create(server_env.models.User, email="unknown@x.org")
         outsider.kill(backend_pid(server_env, uow))
 
     with pytest.raises(CommitUnknownError, match="may or may not be in") as raised:
@@ -113,10 +113,10 @@ def test_run_retries_a_unit_whose_connection_was_killed_and_commits_the_work_onc
     def work(uow: UnitOfWork) -> str:
         attempt = len(pids) + 1
         pids.append(backend_pid(server_env, uow))
-        uow.session.create(server_env.m.User, email=f"attempt-{attempt}@x.org")
+        uow.session.create(server_env.models.User, email=f"attempt-{attempt}@x.org")
         if attempt == 1:
             outsider.kill(pids[-1])
-        uow.session.create(server_env.m.User, email=f"second-write-{attempt}@x.org")
+        uow.session.create(server_env.models.User, email=f"second-write-{attempt}@x.org")
         return f"done in attempt {attempt}"
 
     result = run(
@@ -154,7 +154,7 @@ def test_a_pooled_connection_killed_while_idle_fails_at_most_one_unit_and_run_ab
     retries: list[str] = []
     run(
         lambda: UnitOfWork(db),
-        lambda uow: uow.session.create(server_env.m.User, email="through-run@x.org"),
+        lambda uow: uow.session.create(server_env.models.User, email="through-run@x.org"),
         backoff=0,
         on_retry=lambda _attempt, error, _delay: retries.append(type(error).__name__),
     )
@@ -171,7 +171,7 @@ def test_with_pool_pre_ping_a_pooled_connection_killed_while_idle_fails_no_unit(
     outsider.kill(idle)
     with UnitOfWork(pinging.db) as uow:
         assert backend_pid(server_env, uow) != idle
-        uow.session.create(pinging.m.User, email="pinged@x.org")
+        uow.session.create(pinging.models.User, email="pinged@x.org")
     assert outsider.emails() == {"pinged@x.org"}
 
 

@@ -64,7 +64,7 @@ def locked_tag(server_env: Env) -> Iterator[Env]:
     """``server_env`` (MariaDB) with a tag row, 'locked', and the lock wait timeout at 1 s."""
     mariadb_only(server_env)
     with UnitOfWork(server_env.db) as uow:
-        uow.session.add(server_env.m.Tag(label="locked"))
+        uow.session.add(server_env.models.Tag(label="locked"))
     yield server_env
 
 
@@ -82,9 +82,9 @@ def test_a_lock_wait_timeout_after_earlier_writes_keeps_the_transaction_and_it_c
 ) -> None:
     env = locked_tag
     with RowLock(env), UnitOfWork(env.db) as uow:
-        uow.session.create(env.m.User, email="before-timeout@x.org")
+        uow.session.create(env.models.User, email="before-timeout@x.org")
         time_out_on_the_locked_tag(uow)
-        uow.session.create(env.m.User, email="after-timeout@x.org")
+        uow.session.create(env.models.User, email="after-timeout@x.org")
     assert emails(env) == {"before-timeout@x.org", "after-timeout@x.org"}
 
 
@@ -93,9 +93,9 @@ def test_a_lock_wait_timeout_on_the_first_write_does_not_refuse_the_commit_of_wh
 ) -> None:
     env = locked_tag
     with RowLock(env), UnitOfWork(env.db) as uow:
-        assert uow.session.scalar(select(env.m.Tag.label)) == "locked"  # reads only, then the timeout
+        assert uow.session.scalar(select(env.models.Tag.label)) == "locked"  # reads only, then the timeout
         time_out_on_the_locked_tag(uow)
-        uow.session.create(env.m.User, email="after-timeout@x.org")
+        uow.session.create(env.models.User, email="after-timeout@x.org")
     assert emails(env) == {"after-timeout@x.org"}
 
 
@@ -103,7 +103,7 @@ def test_an_update_that_changes_no_row_is_not_taken_for_a_statement_that_ended_t
     env: Env,
 ) -> None:
     with UnitOfWork(env.db) as uow:
-        uow.session.execute(update(env.m.User).where(env.m.User.id == -1).values(name="nobody"))
+        uow.session.execute(update(env.models.User).where(env.models.User.id == -1).values(name="nobody"))
         assert not uow._ended_by_a_statement()
         uow.session.execute(text("UPDATE t_users SET name = 'nobody' WHERE id = -1"))
         assert not uow._ended_by_a_statement()
@@ -114,7 +114,7 @@ def test_a_unit_whose_only_write_changed_nothing_is_retried_after_a_transient_fa
 
     def work(uow: UnitOfWork) -> None:
         calls.append(1)
-        uow.session.execute(update(env.m.User).where(env.m.User.id == -1).values(name="nobody"))
+        uow.session.execute(update(env.models.User).where(env.models.User.id == -1).values(name="nobody"))
         if len(calls) == 1:
             raise DeadlockError("deadlock: retry the unit of work")
 
@@ -168,7 +168,7 @@ def test_a_unit_that_rolled_back_after_a_commit_sent_as_sql_is_never_retried(env
 
     def work(uow: UnitOfWork) -> None:
         calls.append(1)
-        uow.session.create(env.m.User, email=f"committed-{len(calls)}@x.org")
+        uow.session.create(env.models.User, email=f"committed-{len(calls)}@x.org")
         uow.session.execute(text("COMMIT"))
         uow.rollback()  # undoes nothing: the COMMIT already went through
         raise DeadlockError("deadlock: retry the unit of work")
@@ -186,13 +186,13 @@ def test_a_read_only_unit_after_the_test_arranged_data_in_isolation_reads_it(
     env: Env, datalayer_db: Database
 ) -> None:
     with UnitOfWork(datalayer_db) as uow:
-        uow.session.create(env.m.User, email="arranged@x.org")
-    datalayer_db.s.create(env.m.User, email="arranged-too@x.org")
+        uow.session.create(env.models.User, email="arranged@x.org")
+    datalayer_db.s.create(env.models.User, email="arranged-too@x.org")
     with UnitOfWork(datalayer_db, read_only=True) as uow:
-        assert {u.email for u in uow.session.all(env.m.User)} == {"arranged@x.org", "arranged-too@x.org"}
+        assert {u.email for u in uow.session.all(env.models.User)} == {"arranged@x.org", "arranged-too@x.org"}
     with UnitOfWork(datalayer_db) as uow:  # read-only mode never leaks into a later unit of the test
-        uow.session.create(env.m.User, email="later@x.org")
-    datalayer_db.s.create(env.m.User, email="later-too@x.org")
+        uow.session.create(env.models.User, email="later@x.org")
+    datalayer_db.s.create(env.models.User, email="later-too@x.org")
     datalayer_db.s.commit()
 
 
@@ -200,10 +200,10 @@ def test_a_read_only_unit_in_isolation_never_leaks_its_mode_after_a_failure(
     env: Env, datalayer_db: Database
 ) -> None:
     with pytest.raises(ReadOnlyError), UnitOfWork(datalayer_db, read_only=True) as uow:
-        uow.session.all(env.m.User)
-        uow.session.create(env.m.User, email="refused@x.org")
+        uow.session.all(env.models.User)
+        uow.session.create(env.models.User, email="refused@x.org")
     with UnitOfWork(datalayer_db) as uow:
-        uow.session.create(env.m.User, email="later@x.org")
+        uow.session.create(env.models.User, email="later@x.org")
 
 
 def test_read_only_never_leaks_to_the_next_unit_on_a_pooled_connection_killed_inside_it(
@@ -217,7 +217,7 @@ def test_read_only_never_leaks_to_the_next_unit_on_a_pooled_connection_killed_in
         with pytest.raises(ReadOnlyError), UnitOfWork(one.db, read_only=True) as uow:
             uow.session.execute(text("INSERT INTO t_tags (label) VALUES ('raw')"))
         with UnitOfWork(one.db) as uow:
-            uow.session.create(one.m.User, email=f"w{_}@x.org")
+            uow.session.create(one.models.User, email=f"w{_}@x.org")
     assert outsider.emails() == {"w0@x.org", "w1@x.org"}
 
 
@@ -227,13 +227,13 @@ def test_read_only_and_read_write_units_alternate_on_one_pooled_connection(
     one = make_env(pool_size=1, max_overflow=0, pool_pre_ping=True)
     for n in range(3):
         with UnitOfWork(one.db, read_only=True) as uow:
-            uow.session.all(one.m.User)
+            uow.session.all(one.models.User)
         with UnitOfWork(one.db) as uow:
-            uow.session.create(one.m.User, email=f"w{n}@x.org")
+            uow.session.create(one.models.User, email=f"w{n}@x.org")
         with one.db.engine.begin() as connection:
             connection.execute(text("INSERT INTO t_tags (label) VALUES (:label)"), {"label": f"t{n}"})
         with one.db.Session() as dbs:
-            dbs.create(one.m.User, email=f"s{n}@x.org")
+            dbs.create(one.models.User, email=f"s{n}@x.org")
             dbs.commit()
     assert len(emails(env)) == 6
 
@@ -243,23 +243,23 @@ def test_read_only_and_read_write_units_alternate_on_one_pooled_connection(
 
 def test_create_or_first_inside_the_callers_own_savepoint_keeps_both(env: Env) -> None:
     with UnitOfWork(env.db) as uow:
-        uow.session.create(env.m.User, email="outer@x.org")
+        uow.session.create(env.models.User, email="outer@x.org")
         with uow.session.begin_nested():
-            uow.session.create(env.m.User, email="inner@x.org")
-            made = uow.session.create_or_first(env.m.User, email="cof@x.org")
-            assert uow.session.create_or_first(env.m.User, email="cof@x.org") is made
+            uow.session.create(env.models.User, email="inner@x.org")
+            made = uow.session.create_or_first(env.models.User, email="cof@x.org")
+            assert uow.session.create_or_first(env.models.User, email="cof@x.org") is made
             with pytest.raises(sa_exc.DBAPIError):
-                uow.session.create_or_first(env.m.User, email="x" * 5 + "@x.org", id="not a number")
-        uow.session.create(env.m.User, email="after@x.org")
+                uow.session.create_or_first(env.models.User, email="x" * 5 + "@x.org", id="not a number")
+        uow.session.create(env.models.User, email="after@x.org")
     assert emails(env) == {"outer@x.org", "inner@x.org", "cof@x.org", "after@x.org"}
 
 
 def test_create_or_first_survives_psycopgs_prepared_statements_and_failures_between_them(env: Env) -> None:
     for n in range(12):
         with UnitOfWork(env.db) as uow:
-            uow.session.create(env.m.User, email=f"prior-{n}@x.org")
-            made = uow.session.create_or_first(env.m.User, email=f"cof-{n}@x.org", name="n")
-            assert uow.session.create_or_first(env.m.User, email=f"cof-{n}@x.org", name="n") is not None
+            uow.session.create(env.models.User, email=f"prior-{n}@x.org")
+            made = uow.session.create_or_first(env.models.User, email=f"cof-{n}@x.org", name="n")
+            assert uow.session.create_or_first(env.models.User, email=f"cof-{n}@x.org", name="n") is not None
             assert made.email == f"cof-{n}@x.org"
             if n % 3 == 0:  # the same statement fails: a duplicate
                 with pytest.raises(sa_exc.IntegrityError):
@@ -268,8 +268,8 @@ def test_create_or_first_survives_psycopgs_prepared_statements_and_failures_betw
                         {"e": f"cof-{n}@x.org", "n": "n"},
                     )
                 uow.session.rollback()
-                uow.session.create(env.m.User, email=f"prior-{n}@x.org")
-                uow.session.create_or_first(env.m.User, email=f"cof-{n}@x.org", name="n")
+                uow.session.create(env.models.User, email=f"prior-{n}@x.org")
+                uow.session.create_or_first(env.models.User, email=f"cof-{n}@x.org", name="n")
     assert len(emails(env)) == 24
 
 
@@ -277,16 +277,16 @@ def test_a_connection_killed_before_create_or_first_is_a_lost_connection_and_not
     server_env: Env, outsider: Outsider
 ) -> None:
     with pytest.raises(ConnectionLostError) as raised, UnitOfWork(server_env.db) as uow:
-        uow.session.create(server_env.m.User, email="prior@x.org")
+        uow.session.create(server_env.models.User, email="prior@x.org")
         uow.session.flush()
         outsider.kill(backend_pid(server_env, uow))
-        uow.session.create_or_first(server_env.m.User, email="cof@x.org")
+        uow.session.create_or_first(server_env.models.User, email="cof@x.org")
     cause = raised.value.__cause__
     assert isinstance(cause, sa_exc.DBAPIError) and cause.connection_invalidated
     assert "pipeline mode" not in str(cause)  # the lost connection itself, not the failed undo
     assert outsider.emails() == set()
     with UnitOfWork(server_env.db) as uow:  # the pool recovers
-        uow.session.create_or_first(server_env.m.User, email="cof@x.org")
+        uow.session.create_or_first(server_env.models.User, email="cof@x.org")
     assert outsider.emails() == {"cof@x.org"}
 
 
@@ -294,7 +294,7 @@ def test_a_connection_killed_before_create_or_first_is_a_lost_connection_and_not
 def test_an_object_create_or_first_made_is_forgotten_when_its_transaction_rolls_back(
     env: Env, ending: str
 ) -> None:
-    User = env.m.User
+    User = env.models.User
     with UnitOfWork(env.db) as uow:
         uow.session.create(User, email="kept@x.org")
         if ending == "savepoint":
@@ -315,7 +315,7 @@ def test_an_object_create_or_first_made_is_forgotten_when_its_transaction_rolls_
 def test_an_object_create_or_first_made_inside_a_released_savepoint_is_kept_by_the_outer_commit(
     env: Env,
 ) -> None:
-    User = env.m.User
+    User = env.models.User
     with UnitOfWork(env.db) as uow:
         with uow.session.begin_nested():
             made = uow.session.create_or_first(User, email="released@x.org")
@@ -330,7 +330,7 @@ def test_a_unit_that_committed_through_its_session_is_never_retried(env: Env) ->
 
     def work(uow: UnitOfWork) -> None:
         calls.append(1)
-        uow.session.create(env.m.User, email=f"committed-{len(calls)}@x.org")
+        uow.session.create(env.models.User, email=f"committed-{len(calls)}@x.org")
         uow.session.commit()  # the session's own commit, not the unit's
         raise DeadlockError("deadlock: retry the unit of work")
 
@@ -357,7 +357,7 @@ def test_create_or_first_keeps_the_callers_work_while_psycopg_evicts_prepared_st
     preparing: Env,
 ) -> None:
     env = preparing
-    User, Membership = env.m.User, env.m.Membership
+    User, Membership = env.models.User, env.models.Membership
     for n in range(8):
         with UnitOfWork(env.db) as uow:
             uow.session.create(User, email=f"prior-{n}@x.org")
@@ -379,7 +379,7 @@ def test_two_threads_race_create_or_first_and_both_get_the_row(env: Env) -> None
     def racer() -> None:
         with UnitOfWork(env.db) as uow:
             barrier.wait()
-            results.append(uow.session.create_or_first(env.m.User, email="race@x.org").email)
+            results.append(uow.session.create_or_first(env.models.User, email="race@x.org").email)
 
     threads = [threading.Thread(target=racer) for _ in range(2)]
     for thread in threads:
@@ -407,7 +407,7 @@ def test_read_only_mode_never_outlives_the_unit_when_the_pool_does_not_reset_con
 ) -> None:
     quiet = make_env(pool_size=1, max_overflow=0, pool_reset_on_return=None)
     with UnitOfWork(quiet.db, read_only=True) as uow:
-        uow.session.all(quiet.m.User)
+        uow.session.all(quiet.models.User)
     with UnitOfWork(quiet.db) as uow:
         uow.session.execute(text("INSERT INTO t_users (email) VALUES ('writable@x.org')"))
     assert emails(env) == {"writable@x.org"}
@@ -417,9 +417,9 @@ def test_a_read_only_unit_that_commits_its_session_in_isolation_leaves_later_uni
     env: Env, datalayer_db: Database
 ) -> None:
     with UnitOfWork(datalayer_db, read_only=True) as uow:
-        uow.session.all(env.m.User)
+        uow.session.all(env.models.User)
         uow.session.commit()  # releases the savepoint: nothing to keep, but nothing to refuse either
-        uow.session.all(env.m.User)
+        uow.session.all(env.models.User)
     with UnitOfWork(datalayer_db) as uow:
         uow.session.execute(text("INSERT INTO t_users (email) VALUES ('writable@x.org')"))
     assert datalayer_db.s.scalar(text("SELECT email FROM t_users")) == "writable@x.org"
@@ -433,7 +433,7 @@ def test_a_read_only_unit_joining_an_outer_transaction_without_a_savepoint_reads
         connection.execute(text("INSERT INTO t_users (email) VALUES ('arranged@x.org')"))
         own.db.Session.configure(bind=connection, join_transaction_mode="rollback_only")
         with UnitOfWork(own.db, read_only=True) as uow:
-            assert [u.email for u in uow.session.all(own.m.User)] == ["arranged@x.org"]
+            assert [u.email for u in uow.session.all(own.models.User)] == ["arranged@x.org"]
         # rollback_only: the unit's rollback ended the outer transaction, the arranged row with it
         connection.execute(text("INSERT INTO t_users (email) VALUES ('after@x.org')"))
         connection.commit()
@@ -450,10 +450,10 @@ def test_a_caught_failure_inside_a_unit_in_isolation_is_refused_as_in_production
         if env.backend == "postgresql"
         else "INSERT OR ROLLBACK INTO t_users (email) VALUES ('before@x.org')"
     )
-    datalayer_db.s.create(env.m.User, email="before@x.org")
+    datalayer_db.s.create(env.models.User, email="before@x.org")
     datalayer_db.s.commit()
     with pytest.raises(TransactionAbortedError), UnitOfWork(datalayer_db) as uow:
-        uow.session.create(env.m.User, email="lost@x.org")
+        uow.session.create(env.models.User, email="lost@x.org")
         with pytest.raises(sa_exc.DBAPIError):
             uow.session.execute(text(aborting))
     if env.backend == "postgresql":  # the test's own work is still there, and the connection usable
@@ -464,10 +464,10 @@ def test_a_caught_failure_inside_a_unit_in_isolation_leaves_the_tests_connection
     env: Env, datalayer_db: Database
 ) -> None:
     postgresql_only(env)
-    datalayer_db.s.create(env.m.User, email="before@x.org")
+    datalayer_db.s.create(env.models.User, email="before@x.org")
     datalayer_db.s.commit()
     with pytest.raises(Exception), UnitOfWork(datalayer_db) as uow:  # noqa: B017  (whatever the unit raises: the connection afterwards matters)
-        uow.session.create(env.m.User, email="lost@x.org")
+        uow.session.create(env.models.User, email="lost@x.org")
         with pytest.raises(sa_exc.DBAPIError):
             uow.session.execute(text("SELECT 1/0"))
     datalayer_db.s.rollback()
@@ -513,8 +513,8 @@ def test_create_or_first_on_an_autocommit_engine_creates_and_then_finds_the_row(
 ) -> None:
     auto = make_env(isolation_level="AUTOCOMMIT")
     with UnitOfWork(auto.db) as uow:
-        made = uow.session.create_or_first(auto.m.User, email="auto@x.org")
+        made = uow.session.create_or_first(auto.models.User, email="auto@x.org")
     with UnitOfWork(auto.db) as uow:
-        found = uow.session.create_or_first(auto.m.User, email="auto@x.org")
+        found = uow.session.create_or_first(auto.models.User, email="auto@x.org")
     assert found.id == made.id
     assert emails(env) == {"auto@x.org"}

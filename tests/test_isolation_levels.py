@@ -24,7 +24,7 @@ THREADS = 8
 def assert_one_row_each(env: Env, keys: list[str], ids: dict[str, list[int]]) -> None:
     with env.db.Session() as dbs:
         for key in keys:
-            rows = dbs.all(env.m.User, email=key)
+            rows = dbs.all(env.models.User, email=key)
             assert len(rows) == 1, key
             assert set(ids.get(key, [])) <= {rows[0].id}, key
 
@@ -39,7 +39,7 @@ def test_each_call_returns_the_row_or_a_retryable_error(
 
     def attempt(key: str) -> int:
         with UnitOfWork(env.db) as uow:
-            found = getattr(uow.repository(env.m.User), helper)(email=key)
+            found = getattr(uow.repository(env.models.User), helper)(email=key)
             assert found is not None and found.email == key
             return int(found.id)
 
@@ -68,7 +68,7 @@ def test_every_call_succeeds_through_run_and_the_retries_are_counted(
     def attempt(key: str) -> int:
         return run(
             lambda: UnitOfWork(env.db),
-            lambda uow: int(uow.repository(env.m.User).first_or_create(email=key).id),
+            lambda uow: int(uow.repository(env.models.User).first_or_create(email=key).id),
             attempts=20,
             on_retry=count,
         )
@@ -90,7 +90,7 @@ def test_several_keys_in_sorted_order_never_deadlock_under_read_committed(
 
     def attempt(_round: str) -> int:
         with UnitOfWork(env.db) as uow:
-            users = uow.repository(env.m.User)
+            users = uow.repository(env.models.User)
             return len([users.first_or_create(email=key) for key in keys])  # sorted: one lock order
 
     _, errors = run_race(THREADS, [f"round-{n}" for n in range(3)], attempt)

@@ -34,7 +34,7 @@ def call(dbs: Session, helper: str, model: Any, **attrs: Any) -> Any:
 
 @pytest.mark.parametrize("helper", WRITERS)
 def test_enum_members_with_values_longer_than_their_names_are_stored(env: Env, helper: str) -> None:
-    Account = env.m.Account
+    Account = env.models.Account
     with env.db.Session() as dbs:
         account = call(dbs, helper, Account, login="ann", status=Status.SUSPENDED, plan=Status.SUSPENDED)
         dbs.commit()
@@ -51,13 +51,13 @@ def test_enum_members_with_values_longer_than_their_names_are_stored(env: Env, h
 
 def test_enum_members_added_to_the_session_are_flushed(env: Env) -> None:
     with env.db.Session() as dbs:
-        dbs.add(env.m.Account(login="ann", status=Status.ACTIVE, plan=Status.ACTIVE))
+        dbs.add(env.models.Account(login="ann", status=Status.ACTIVE, plan=Status.ACTIVE))
         dbs.flush()
-        account = dbs.create_many(env.m.Account, [{"login": "bob", "status": Status.SUSPENDED}])[0]
+        account = dbs.create_many(env.models.Account, [{"login": "bob", "status": Status.SUSPENDED}])[0]
         account.plan = Status.SUSPENDED  # a change, checked at the next flush
         dbs.commit()
     with env.db.Session() as dbs:
-        assert [(a.status, a.plan) for a in dbs.all(env.m.Account)] == [
+        assert [(a.status, a.plan) for a in dbs.all(env.models.Account)] == [
             (Status.ACTIVE, Status.ACTIVE),
             (Status.SUSPENDED, Status.SUSPENDED),
         ]
@@ -65,27 +65,27 @@ def test_enum_members_added_to_the_session_are_flushed(env: Env) -> None:
 
 def test_a_plain_string_equal_to_an_enum_value_is_stored_as_its_member(env: Env) -> None:
     with env.db.Session() as dbs:
-        dbs.create(env.m.Account, login="ann", status="suspended-by-an-administrator")
+        dbs.create(env.models.Account, login="ann", status="suspended-by-an-administrator")
         dbs.commit()
     with env.db.Session() as dbs:
         assert dbs.execute(text("SELECT status FROM t_accounts")).scalar_one() == "SUSPENDED"
-        assert dbs.first(env.m.Account, login="ann").status is Status.SUSPENDED
+        assert dbs.first(env.models.Account, login="ann").status is Status.SUSPENDED
 
 
 @pytest.mark.parametrize("helper", WRITERS)
 def test_over_long_plain_strings_are_still_refused_in_enum_and_string_columns(env: Env, helper: str) -> None:
     with env.db.Session() as dbs:
         with pytest.raises(ValueTooLongError, match=r"Account\.status is too long: at most 9"):
-            call(dbs, helper, env.m.Account, login="ann", status="not-a-status-at-all")
+            call(dbs, helper, env.models.Account, login="ann", status="not-a-status-at-all")
         with pytest.raises(ValueTooLongError, match=r"Account\.login is too long: at most 30"):
-            call(dbs, helper, env.m.Account, login="x" * 31)
+            call(dbs, helper, env.models.Account, login="x" * 31)
         with pytest.raises(ValueTooLongError, match=r"Account\.login is too long"):
-            dbs.create_many(env.m.Account, [{"login": "x" * 31}])
-        assert dbs.all(env.m.Account) == []
+            dbs.create_many(env.models.Account, [{"login": "x" * 31}])
+        assert dbs.all(env.models.Account) == []
 
 
 def test_create_or_first_through_a_synonym_returns_the_existing_row(env: Env) -> None:
-    Account = env.m.Account
+    Account = env.models.Account
     with env.db.Session() as dbs:
         existing_id = dbs.create(Account, login="ann", first_name="Ann").id
         dbs.commit()
@@ -98,7 +98,7 @@ def test_create_or_first_through_a_synonym_returns_the_existing_row(env: Env) ->
 
 
 def test_a_synonym_filters_like_the_attribute_it_stands_for(env: Env) -> None:
-    Account = env.m.Account
+    Account = env.models.Account
     with env.db.Session() as dbs:
         ann = dbs.create(Account, login="ann")
         dbs.create(Account, login="bob")
@@ -114,31 +114,31 @@ def test_a_synonym_filters_like_the_attribute_it_stands_for(env: Env) -> None:
 
 def test_a_synonym_and_its_attribute_given_together_are_refused(env: Env) -> None:
     with env.db.Session() as dbs, pytest.raises(UsageError, match="give _login once"):
-        dbs.create_or_first(env.m.Account, login="ann", _login="bob")
+        dbs.create_or_first(env.models.Account, login="ann", _login="bob")
 
 
 @pytest.mark.parametrize("helper", ["first_or_create", "create_or_first"])
 def test_a_helper_that_finds_rows_by_its_attributes_refuses_none(env: Env, helper: str) -> None:
     with env.db.Session() as dbs:
-        dbs.create(env.m.Ticket, title="any")
+        dbs.create(env.models.Ticket, title="any")
         with (
             count_queries(env.db) as log,
             pytest.raises(UsageError, match=rf"{helper}\(Ticket\) needs attributes"),
         ):
-            call(dbs, helper, env.m.Ticket)
+            call(dbs, helper, env.models.Ticket)
         assert len(log) == 0
         with pytest.raises(UsageError, match="needs attributes"):
-            getattr(Repository(dbs, env.m.Ticket), helper)()
+            getattr(Repository(dbs, env.models.Ticket), helper)()
 
 
 @pytest.mark.parametrize("helper", sorted(FILTERS))
 def test_a_hybrid_without_a_sql_expression_is_refused_as_a_filter(env: Env, helper: str) -> None:
     with env.db.Session() as dbs:
-        dbs.create(env.m.Account, login="ann", first_name="ann")
+        dbs.create(env.models.Account, login="ann", first_name="ann")
         with count_queries(env.db) as log, pytest.raises(UnsupportedAttributeError) as raised:
-            FILTERS[helper](Repository(dbs, env.m.Account), {"display_name": "Ann"})
+            FILTERS[helper](Repository(dbs, env.models.Account), {"display_name": "Ann"})
         assert len(log) == 0
-        assert (raised.value.model, raised.value.attribute) == (env.m.Account, "display_name")
+        assert (raised.value.model, raised.value.attribute) == (env.models.Account, "display_name")
         assert "no SQL expression" in str(raised.value) and "filter on the columns" in str(raised.value)
 
 
@@ -146,29 +146,29 @@ def test_a_hybrid_without_a_sql_expression_is_refused_as_a_filter(env: Env, help
 def test_a_hybrid_without_a_setter_is_refused_as_a_constructor_argument(env: Env, helper: str) -> None:
     with env.db.Session() as dbs:
         with pytest.raises(UnsupportedAttributeError, match=r"Account\.display_name .* without a setter"):
-            call(dbs, helper, env.m.Account, login="ann", display_name="Ann")
-        assert dbs.all(env.m.Account) == []
+            call(dbs, helper, env.models.Account, login="ann", display_name="Ann")
+        assert dbs.all(env.models.Account) == []
 
 
 @pytest.mark.parametrize("helper", ["create", "create_or_first"])
 def test_a_sql_expression_is_refused_as_a_constructor_argument(env: Env, helper: str) -> None:
     with env.db.Session() as dbs:
         with pytest.raises(UnsupportedAttributeError, match=r"Seat\.row_length is a read-only SQL"):
-            call(dbs, helper, env.m.Seat, row="A", number=1, row_length=99)
-        seat = dbs.create(env.m.Seat, row="AB", number=1)
-        assert dbs.first(env.m.Seat, row_length=2) is seat  # as a filter it works
+            call(dbs, helper, env.models.Seat, row="A", number=1, row_length=99)
+        seat = dbs.create(env.models.Seat, row="AB", number=1)
+        assert dbs.first(env.models.Seat, row_length=2) is seat  # as a filter it works
 
 
 def test_a_hybrid_method_and_a_collection_are_refused_as_filters(env: Env) -> None:
     with env.db.Session() as dbs:
         with pytest.raises(UnsupportedAttributeError, match="is a hybrid method"):
-            dbs.first(env.m.Account, is_named="ann")
+            dbs.first(env.models.Account, is_named="ann")
         with pytest.raises(UnsupportedAttributeError, match=r"User\.orders is a collection"):
-            dbs.all(env.m.User, orders=[])
+            dbs.all(env.models.User, orders=[])
 
 
 def test_a_hybrid_with_a_setter_and_an_expression_works_in_every_helper(env: Env) -> None:
-    Account = env.m.Account
+    Account = env.models.Account
     with env.db.Session() as dbs:
         ann = dbs.create(Account, login="ann", full_name="Ann Lee")
         assert (ann.first_name, ann.last_name) == ("Ann", "Lee")

@@ -83,15 +83,15 @@ def test_a_model_of_another_database_is_refused_before_anything_is_sent(
 ) -> None:
     Stranger = stranger_of(other)
     with env.db.Session() as dbs:
-        kept = dbs.create(env.m.User, email="kept@x.org")
+        kept = dbs.create(env.models.User, email="kept@x.org")
         with pytest.raises(ForeignModelError) as raised:
             CALLS[call](dbs, Stranger)
         assert raised.value.model is Stranger
         # Nothing was sent: the transaction (aborted on PostgreSQL by any failed statement) goes on.
-        assert dbs.first(env.m.User, email="kept@x.org") is kept
+        assert dbs.first(env.models.User, email="kept@x.org") is kept
         dbs.commit()
     with env.db.Session() as dbs:
-        assert [user.email for user in dbs.all(env.m.User)] == ["kept@x.org"]
+        assert [user.email for user in dbs.all(env.models.User)] == ["kept@x.org"]
 
 
 def test_the_refusal_names_the_model_and_the_database_it_belongs_to(env: Env, other: Database) -> None:

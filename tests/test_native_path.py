@@ -51,7 +51,7 @@ def test_a_model_with_a_sql_expression_is_created_and_its_expression_loads(
 
 
 def test_a_model_with_a_deferred_sql_expression_is_created_too(env: Env) -> None:
-    Seat = env.m.Seat
+    Seat = env.models.Seat
     with UnitOfWork(env.db) as uow:
         seat = uow.session.create_or_first(Seat, row="AB", number=7)
         assert seat.row_length == 2
@@ -59,7 +59,7 @@ def test_a_model_with_a_deferred_sql_expression_is_created_too(env: Env) -> None
 
 
 def test_flush_listeners_see_what_create_or_first_makes(env: Env) -> None:
-    User = env.m.User
+    User = env.models.User
     seen: list[tuple[str, str]] = []
 
     def stamp(session: Session, _context: Any, _instances: Any) -> None:
@@ -87,7 +87,8 @@ def test_flush_listeners_see_what_create_or_first_makes(env: Env) -> None:
 def test_the_native_path_is_kept_when_only_datalayers_own_listeners_are_there(env: Env) -> None:
     native = env.backend in ("sqlite", "postgresql") and not env.engine_options
     with env.db.Session() as dbs:
-        taken = native_columns(dbs, env.m.User.__mapper__, env.m.User(email="probe@x.org")) is not None
+        User = env.models.User
+        taken = native_columns(dbs, User.__mapper__, User(email="probe@x.org")) is not None
     assert taken == native
 
 
@@ -128,7 +129,7 @@ def test_create_or_first_reads_back_a_key_set_by_the_constructor(env: Env) -> No
 def test_create_or_first_recovers_when_the_server_lost_a_statement_psycopg_prepared(env: Env) -> None:
     if env.engine_options:
         pytest.skip("the pipelined savepoint belongs to the one-round-trip path, off in this variant")
-    User = env.m.User
+    User = env.models.User
     with UnitOfWork(env.db) as uow:
         for n in range(8):  # psycopg prepares a statement from its fifth run on
             uow.session.create_or_first(User, email=f"warm{n}@x.org")

@@ -49,7 +49,7 @@ def abort_transaction(env: Env, uow: UnitOfWork) -> None:
 def deadlock_as_victim(env: Env, uow: UnitOfWork) -> None:
     """Two transactions take two tag rows in opposite orders; InnoDB picks the smaller one, the unit's."""
     with env.db.Session() as dbs:
-        dbs.add_all([env.m.Tag(label="one"), env.m.Tag(label="two")])
+        dbs.add_all([env.models.Tag(label="one"), env.models.Tag(label="two")])
         dbs.commit()
     ready = threading.Event()
 
@@ -77,7 +77,7 @@ def deadlock_as_victim(env: Env, uow: UnitOfWork) -> None:
 def before(env: Env) -> Iterator[Env]:
     """``env`` with one committed user, before@x.org."""
     with UnitOfWork(env.db) as uow:
-        uow.session.create(env.m.User, email="before@x.org")
+        uow.session.create(env.models.User, email="before@x.org")
     yield env
 
 
@@ -87,10 +87,10 @@ def test_a_unit_whose_transaction_the_database_rolled_back_never_reports_a_commi
         pytest.raises(TransactionAbortedError, match="nothing of the transaction") as raised,
         UnitOfWork(env.db) as uow,
     ):
-        uow.session.create(env.m.User, email="lost@x.org")
+        uow.session.create(env.models.User, email="lost@x.org")
         abort_transaction(env, uow)
         if env.backend != "postgresql":  # where the database lets it, careless code goes on
-            uow.session.create(env.m.User, email="after@x.org")
+            uow.session.create(env.models.User, email="after@x.org")
     assert isinstance(raised.value.__cause__, sa_exc.DBAPIError)
     assert emails(env) == {"before@x.org"}  # neither the work before the failure nor after it
 
@@ -100,7 +100,7 @@ def test_a_plain_session_commit_after_a_caught_failure_raises_too(before: Env) -
     if env.backend == "mariadb":
         pytest.skip("the MariaDB deadlock needs a unit's session; the same guard is tested above")
     with env.db.Session() as dbs:
-        dbs.create(env.m.User, email="lost@x.org")
+        dbs.create(env.models.User, email="lost@x.org")
         with pytest.raises(sa_exc.DBAPIError):
             dbs.execute(text(ABORTING[env.backend]))
         with pytest.raises(TransactionAbortedError):
@@ -111,10 +111,10 @@ def test_a_plain_session_commit_after_a_caught_failure_raises_too(before: Env) -
 def test_a_failure_undone_by_its_own_savepoint_does_not_stop_the_commit(before: Env) -> None:
     env = before
     with UnitOfWork(env.db) as uow:
-        uow.session.create(env.m.User, email="kept@x.org")
+        uow.session.create(env.models.User, email="kept@x.org")
         with pytest.raises(sa_exc.DBAPIError), uow.session.begin_nested():
             uow.session.execute(text("INSERT INTO t_users (email) VALUES ('before@x.org')"))
-        uow.session.create(env.m.User, email="after@x.org")
+        uow.session.create(env.models.User, email="after@x.org")
     assert emails(env) == {"before@x.org", "kept@x.org", "after@x.org"}
 
 
@@ -123,7 +123,7 @@ def test_run_does_not_repeat_a_unit_that_committed_part_of_its_work(env: Env) ->
 
     def pay(uow: UnitOfWork) -> None:
         calls.append(1)
-        uow.session.create(env.m.User, email=f"payment-{len(calls)}@x.org")
+        uow.session.create(env.models.User, email=f"payment-{len(calls)}@x.org")
         uow.commit()
         raise DeadlockError("deadlock: retry the unit of work")
 
@@ -155,9 +155,9 @@ def test_a_statement_that_commits_by_itself_makes_a_later_transient_failure_fina
 
     def work(uow: UnitOfWork) -> None:
         calls.append(1)
-        uow.session.create(env.m.User, email="committed-early@x.org")
+        uow.session.create(env.models.User, email="committed-early@x.org")
         uow.session.execute(text(ending))
-        uow.session.create(env.m.User, email="rolled-back@x.org")
+        uow.session.create(env.models.User, email="rolled-back@x.org")
         raise DeadlockError("deadlock")
 
     try:
@@ -174,9 +174,9 @@ def test_a_statement_that_commits_by_itself_makes_a_later_transient_failure_fina
 def test_a_clean_exit_after_a_statement_committed_by_itself_commits_the_rest(before: Env) -> None:
     env = before
     with UnitOfWork(env.db) as uow:
-        uow.session.create(env.m.User, email="first@x.org")
+        uow.session.create(env.models.User, email="first@x.org")
         uow.session.execute(text("COMMIT"))
-        uow.session.create(env.m.User, email="second@x.org")
+        uow.session.create(env.models.User, email="second@x.org")
     assert emails(env) == {"before@x.org", "first@x.org", "second@x.org"}
 
 
@@ -187,7 +187,7 @@ def test_an_explicit_commit_whose_connection_dies_is_commit_unknown_and_never_re
 
     def work(uow: UnitOfWork) -> None:
         calls.append(1)
-        uow.session.create(server_env.m.User, email="unknown@x.org")
+        uow.session.create(server_env.models.User, email="unknown@x.org")
         outsider.kill(backend_pid(server_env, uow))
         uow.commit()
 
@@ -203,10 +203,10 @@ def test_a_connection_lost_after_an_explicit_commit_never_says_nothing_was_saved
 
     def work(uow: UnitOfWork) -> None:
         calls.append(1)
-        uow.session.create(server_env.m.User, email="paid@x.org")
+        uow.session.create(server_env.models.User, email="paid@x.org")
         uow.commit()
         outsider.kill(backend_pid(server_env, uow))
-        uow.session.create(server_env.m.User, email="receipt@x.org")
+        uow.session.create(server_env.models.User, email="receipt@x.org")
 
     with pytest.raises(PartiallyCommittedError) as raised:
         run(lambda: UnitOfWork(server_env.db), work, backoff=0)
@@ -223,7 +223,7 @@ def test_the_callers_own_error_propagates_as_itself_when_the_rollback_fails_too(
 
     def work(uow: UnitOfWork) -> None:
         calls.append(1)
-        uow.session.create(server_env.m.User, email="doomed@x.org")
+        uow.session.create(server_env.models.User, email="doomed@x.org")
         outsider.kill(backend_pid(server_env, uow))  # the rollback on the way out fails too
         raise ValueError("the caller's own error")
 
@@ -240,7 +240,7 @@ def test_a_read_only_unit_refuses_writes_after_a_statement_that_ends_its_transac
     if ender == "DDL" and env.backend != "mariadb":
         pytest.skip("only MariaDB commits implicitly before DDL")
     with UnitOfWork(env.db) as uow:
-        uow.session.create(env.m.User, email="kept@x.org")
+        uow.session.create(env.models.User, email="kept@x.org")
     writes = [
         "TRUNCATE TABLE t_users" if env.backend != "sqlite" else "DELETE FROM t_users",
         "CREATE TABLE t_made_in_read_only (id INT)",
@@ -257,7 +257,7 @@ def test_a_read_only_unit_refuses_writes_after_a_statement_that_ends_its_transac
             uow.session.execute(text(write))
     assert emails(env) == {"kept@x.org"}
     with UnitOfWork(env.db) as uow:  # the connections are writable again
-        uow.session.create(env.m.User, email="writable@x.org")
+        uow.session.create(env.models.User, email="writable@x.org")
     assert emails(env) == {"kept@x.org", "writable@x.org"}
 
 

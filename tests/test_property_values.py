@@ -108,13 +108,14 @@ def stored(env: Env, value: str) -> list[str]:
     """The emails stored under ``value``'s example prefix, read in a new session."""
     prefix = value.split(":", 1)[0] + ":"
     with env.db.Session() as dbs:
-        return list(dbs.scalars(select(env.m.User.email).where(env.m.User.email.startswith(prefix))))
+        User = env.models.User
+        return list(dbs.scalars(select(User.email).where(User.email.startswith(prefix))))
 
 
 @budget
 @given(raw=values)
 def test_any_string_is_stored_and_read_back_exactly_or_refused_with_a_clear_error(env: Env, raw: str) -> None:
-    User, value = env.m.User, distinct(raw)
+    User, value = env.models.User, distinct(raw)
     expected = problems(env.backend, value)
     try:
         with UnitOfWork(env.db) as uow:
@@ -134,7 +135,7 @@ def test_any_string_is_stored_and_read_back_exactly_or_refused_with_a_clear_erro
 @budget
 @given(raw=values)
 def test_a_value_refused_by_create_or_first_leaves_the_rest_of_the_unit_to_commit(env: Env, raw: str) -> None:
-    User, value, other = env.m.User, distinct(raw), distinct("other@x.org")
+    User, value, other = env.models.User, distinct(raw), distinct("other@x.org")
     expected = problems(env.backend, value)
     refused: BaseException | None = None
     with UnitOfWork(env.db) as uow:
@@ -145,7 +146,7 @@ def test_a_value_refused_by_create_or_first_leaves_the_rest_of_the_unit_to_commi
             refused = error
         else:
             assert made.email == value
-        uow.session.create(env.m.Order, user_id=kept.id, item="after")  # the session still works
+        uow.session.create(env.models.Order, user_id=kept.id, item="after")  # the session still works
     if refused is not None:
         assert_refused_clearly(refused, value, expected)
     else:
@@ -153,7 +154,7 @@ def test_a_value_refused_by_create_or_first_leaves_the_rest_of_the_unit_to_commi
     assert stored(env, other) == [other]
     assert stored(env, value) == ([] if refused else [value])
     with env.db.Session() as dbs:
-        assert [order.item for order in dbs.all(env.m.Order, user_id=kept.id)] == ["after"]
+        assert [order.item for order in dbs.all(env.models.Order, user_id=kept.id)] == ["after"]
 
 
 @budget
@@ -161,7 +162,8 @@ def test_a_value_refused_by_create_or_first_leaves_the_rest_of_the_unit_to_commi
 def test_a_refusal_left_unhandled_rolls_the_whole_unit_back_and_the_next_unit_works(
     env: Env, raw: str
 ) -> None:
-    User, value, other, after = env.m.User, distinct(raw), distinct("other@x.org"), distinct("after@x.org")
+    User = env.models.User
+    value, other, after = distinct(raw), distinct("other@x.org"), distinct("after@x.org")
     expected = problems(env.backend, value)
     try:
         with UnitOfWork(env.db) as uow:
@@ -186,7 +188,7 @@ def test_a_value_longer_than_its_column_is_refused_or_stored_whole_never_cut(
     prefix = distinct("")
     value = prefix + "x" * 190 + excess * 20
     assert len(value) > EMAIL_LENGTH
-    User = env.m.User
+    User = env.models.User
     try:
         with UnitOfWork(env.db) as uow:
             if path == "create":

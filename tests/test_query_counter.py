@@ -19,8 +19,8 @@ def test_a_wrong_count_fails_and_lists_the_statements(
     env: Env, db_session: Session, assert_queries: AssertQueries
 ) -> None:
     with pytest.raises(AssertionError) as raised, assert_queries(1):
-        db_session.first(env.m.User, email="a@x.org")
-        db_session.all(env.m.Tag)
+        db_session.first(env.models.User, email="a@x.org")
+        db_session.all(env.models.Tag)
     message = str(raised.value)
     assert message.startswith("expected 1 statements, the block ran 2:\n1. SELECT")
     assert "\n2. SELECT" in message and "t_tags" in message
@@ -29,9 +29,9 @@ def test_a_wrong_count_fails_and_lists_the_statements(
 def test_lazy_loading_in_a_loop_is_caught_and_eager_loading_fixes_it(
     env: Env, db_session: Session, assert_queries: AssertQueries
 ) -> None:
-    User = env.m.User
+    User = env.models.User
     for _ in range(3):
-        env.f.UserWithOrders()
+        env.factories.UserWithOrders()
     db_session.expire_all()
     with assert_queries(4):  # 1 for the users, then 1 per user: N+1
         assert sum(len(user.orders) for user in db_session.all(User)) == 6
@@ -45,14 +45,14 @@ def test_transaction_control_is_not_counted(
     env: Env, datalayer_db: Database, assert_queries: AssertQueries
 ) -> None:
     with assert_queries(1) as log, UnitOfWork(datalayer_db) as uow:  # SAVEPOINT / RELEASE left out
-        uow.repository(env.m.User).create(email="a@x.org")
+        uow.repository(env.models.User).create(email="a@x.org")
     assert log.statements[0].lstrip().upper().startswith("INSERT")
 
 
 def test_each_helper_runs_the_fewest_statements(
     env: Env, db_session: Session, assert_queries: AssertQueries
 ) -> None:
-    User = env.m.User
+    User = env.models.User
     with assert_queries(1):
         user = db_session.create(User, email="a@x.org")
     with assert_queries(1):
@@ -69,13 +69,13 @@ def test_each_helper_runs_the_fewest_statements(
 
 def test_count_queries_logs_every_thread_of_the_engine(env: Env) -> None:
     with count_queries(env.db) as log, env.db.Session() as dbs:
-        dbs.all(env.m.User)
+        dbs.all(env.models.User)
     assert len(log) == 1 and repr(log) == "QueryLog(1 statements)"
 
 
 def test_round_trips_per_helper_on_a_plain_session(env: Env) -> None:
     """Every statement sent counts here, SAVEPOINTs included: what each helper costs for real."""
-    User = env.m.User
+    User = env.models.User
     native = env.backend in ("sqlite", "postgresql") and "execution_options" not in env.engine_options
     with env.db.Session() as dbs:
         existing = dbs.create(User, email="a@x.org")

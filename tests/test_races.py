@@ -24,7 +24,7 @@ KEYS = 12
 def assert_one_row_per_key(env: Env, db: Database, keys: list[str], ids: dict[str, list[int]]) -> None:
     with db.Session() as dbs:
         for key in keys:
-            rows = dbs.all(env.m.User, email=key)
+            rows = dbs.all(env.models.User, email=key)
             assert len(rows) == 1, f"{key}: {len(rows)} rows"
             assert ids[key] == [rows[0].id] * THREADS, f"{key}: callers got {ids[key]}"
 
@@ -32,7 +32,7 @@ def assert_one_row_per_key(env: Env, db: Database, keys: list[str], ids: dict[st
 def unit_attempt(env: Env, db: Database, helper: str) -> Callable[[str], int]:
     def attempt(key: str) -> int:
         with UnitOfWork(db) as uow:
-            users = uow.repository(env.m.User)
+            users = uow.repository(env.models.User)
             found = getattr(users, helper)(email=key, name="racer")
             assert found is not None
             return int(found.id)
@@ -54,7 +54,7 @@ def test_racing_scoped_sessions_get_one_row_and_the_same_id(server_env: Env, hel
 
     def attempt(key: str) -> int:
         try:
-            found = getattr(db.s, helper)(server_env.m.User, email=key)
+            found = getattr(db.s, helper)(server_env.models.User, email=key)
             db.s.commit()
             return int(found.id)
         finally:
@@ -98,7 +98,7 @@ def test_racing_processes_get_one_row_and_the_same_id(server_env: Env) -> None:
     assert [worker.exitcode for worker in workers] == [0] * processes
     with server_env.db.Session() as dbs:
         for key in keys:
-            rows = dbs.all(server_env.m.User, email=key)
+            rows = dbs.all(server_env.models.User, email=key)
             assert len(rows) == 1
             assert sorted(found for k, found in got if k == key) == [rows[0].id] * processes
 

@@ -13,17 +13,17 @@ from tests.conftest import Env
 
 def test_a_read_only_unit_reads(env: Env) -> None:
     with UnitOfWork(env.db) as uow:
-        uow.repository(env.m.User).create(email="a@x.org")
+        uow.repository(env.models.User).create(email="a@x.org")
     with UnitOfWork(env.db, read_only=True) as uow:
-        assert [u.email for u in uow.repository(env.m.User).all()] == ["a@x.org"]
+        assert [u.email for u in uow.repository(env.models.User).all()] == ["a@x.org"]
 
 
 def test_changes_are_refused_before_anything_is_sent(env: Env) -> None:
     with pytest.raises(ReadOnlyError, match="1 new") as raised, UnitOfWork(env.db, read_only=True) as uow:
-        uow.repository(env.m.User).create(email="a@x.org")
+        uow.repository(env.models.User).create(email="a@x.org")
     assert isinstance(raised.value, UsageError)
     with env.db.Session() as dbs:
-        assert dbs.all(env.m.User) == []
+        assert dbs.all(env.models.User) == []
 
 
 def test_the_database_refuses_raw_writes(env: Env) -> None:
@@ -31,14 +31,14 @@ def test_the_database_refuses_raw_writes(env: Env) -> None:
         uow.session.execute(text("INSERT INTO t_tags (label) VALUES ('raw')"))
     assert isinstance(raised.value.__cause__, sa_exc.DBAPIError)
     with env.db.Session() as dbs:
-        assert dbs.all(env.m.Tag) == []
+        assert dbs.all(env.models.Tag) == []
 
 
 def test_a_read_only_unit_never_commits(env: Env) -> None:
     with UnitOfWork(env.db, read_only=True) as uow:
         with pytest.raises(ReadOnlyError, match="never commits"):
             uow.commit()
-        user = env.m.User(email="a@x.org")
+        user = env.models.User(email="a@x.org")
         uow.session.add(user)
         uow.session.expunge(user)  # nothing pending: the clean exit rolls back quietly
 
@@ -49,8 +49,8 @@ def test_a_subclass_can_be_read_only_and_the_connection_is_writable_afterwards(e
         read_only = True
 
     with Reports() as uow:
-        assert uow.repository(env.m.User).count() == 0
+        assert uow.repository(env.models.User).count() == 0
     with UnitOfWork(env.db) as uow:  # the same pooled connection, writable again
-        uow.repository(env.m.User).create(email="a@x.org")
+        uow.repository(env.models.User).create(email="a@x.org")
     with Reports() as uow:
-        assert uow.repository(env.m.User).count() == 1
+        assert uow.repository(env.models.User).count() == 1

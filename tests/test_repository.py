@@ -13,7 +13,7 @@ from tests.conftest import Env
 
 
 def user_repository(env: Env) -> type[Repository]:
-    User = env.m.User
+    User = env.models.User
 
     class UserRepository(Repository[User]):  # type: ignore[valid-type]
         def by_domain(self, domain: str) -> list[object]:
@@ -29,9 +29,9 @@ def test_the_model_comes_from_the_type_argument(env: Env) -> None:
         """A subclass of a subclass: the model is inherited."""
 
     with env.db.Session() as dbs:
-        assert UserRepository(dbs).model is env.m.User
-        assert AdminRepository(dbs).model is env.m.User
-        assert Repository(dbs, env.m.Order).model is env.m.Order
+        assert UserRepository(dbs).model is env.models.User
+        assert AdminRepository(dbs).model is env.models.User
+        assert Repository(dbs, env.models.Order).model is env.models.Order
 
 
 def test_helpers_behave_as_on_the_session(env: Env) -> None:
@@ -72,7 +72,7 @@ def test_count_and_exists_filter_by_attributes(env: Env) -> None:
 
 
 def test_add_and_delete_flush_but_never_commit(env: Env) -> None:
-    User = env.m.User
+    User = env.models.User
     with env.db.Session() as dbs:
         users = user_repository(env)(dbs)
         added = users.add(User(email="a@x.org"))
@@ -103,7 +103,7 @@ def test_a_repository_works_on_the_scoped_session_and_on_a_plain_sqlalchemy_sess
 
 
 def test_attrs_domain_classes_mapped_imperatively_work_like_models(env: Env) -> None:
-    Tag = env.m.Tag
+    Tag = env.models.Tag
     with env.db.Session() as dbs:
         tags = Repository(dbs, Tag)
         python = tags.create(label="python")
@@ -118,7 +118,7 @@ def test_attrs_domain_classes_mapped_imperatively_work_like_models(env: Env) -> 
 
 
 def test_attrs_init_arguments_without_a_column_are_accepted_to_build_but_not_to_filter(env: Env) -> None:
-    Tag = env.m.Tag
+    Tag = env.models.Tag
     with env.db.Session() as dbs:
         tag = dbs.create(Tag, label="python", note="not stored")
         assert tag.note == "not stored"
@@ -134,12 +134,12 @@ def test_repr_names_the_repository_and_model(env: Env) -> None:
 
 def test_get_takes_the_primary_key_by_name_too(env: Env) -> None:
     with env.db.Session() as dbs:
-        users = Repository(dbs, env.m.User)
+        users = Repository(dbs, env.models.User)
         user = users.create(email="a@x.org")
         assert users.get(id=user.id) is user
         assert users.get_one(id=user.id) is user
         assert users.get(id=user.id + 1) is None
-        seats = Repository(dbs, env.m.Seat)
+        seats = Repository(dbs, env.models.Seat)
         seat = seats.create(row="A", number=1)
         assert seats.get(row="A", number=1) is seat is seats.get(("A", 1))
         with pytest.raises(UsageError, match=r"takes User's primary key \(id=\), not email"):
@@ -154,8 +154,8 @@ def test_get_takes_the_primary_key_by_name_too(env: Env) -> None:
 
 def test_a_plain_flush_that_breaks_a_unique_key_leaves_the_unit_as_conflict_error(env: Env) -> None:
     with UnitOfWork(env.db) as uow:
-        uow.repository(env.m.User).create(email="a@x.org")
+        uow.repository(env.models.User).create(email="a@x.org")
     with pytest.raises(ConflictError) as raised, UnitOfWork(env.db) as uow:
-        uow.session.add(env.m.User(email="a@x.org"))
+        uow.session.add(env.models.User(email="a@x.org"))
         uow.session.flush()  # SQLAlchemy's own flush: its IntegrityError is translated at the boundary
     assert isinstance(raised.value.__cause__, IntegrityError)

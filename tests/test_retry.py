@@ -20,7 +20,7 @@ def test_a_transient_failure_is_retried_in_a_fresh_unit_until_it_succeeds(
 
     def flaky(uow: UnitOfWork) -> int:
         units.append(uow)
-        user = uow.repository(env.m.User).create(email=f"try{len(units)}@x.org")
+        user = uow.repository(env.models.User).create(email=f"try{len(units)}@x.org")
         if len(units) < 3:
             raise DeadlockError("deadlock: retry the unit of work")
         return int(user.id)
@@ -35,7 +35,7 @@ def test_a_transient_failure_is_retried_in_a_fresh_unit_until_it_succeeds(
     assert retries == [(1, "DeadlockError"), (2, "DeadlockError")]
     assert "retrying a unit of work after DeadlockError (attempt 1 of 5)" in caplog.text
     with env.db.Session() as dbs:  # the failed attempts were rolled back
-        assert [(u.id, u.email) for u in dbs.all(env.m.User)] == [(user_id, "try3@x.org")]
+        assert [(u.id, u.email) for u in dbs.all(env.models.User)] == [(user_id, "try3@x.org")]
 
 
 def test_the_last_failure_propagates_after_the_attempts(env: Env) -> None:
@@ -67,13 +67,13 @@ def test_other_errors_propagate_at_once(env: Env) -> None:
 def test_transactional_runs_each_call_in_its_own_committed_unit(env: Env) -> None:
     @transactional(lambda: UnitOfWork(env.db), attempts=2)
     def tag(uow: UnitOfWork, label: str) -> str:
-        return str(uow.repository(env.m.Tag).first_or_create(label=label).label)
+        return str(uow.repository(env.models.Tag).first_or_create(label=label).label)
 
     assert tag("python") == "python"
     assert tag("python") == "python"
     assert tag.__name__ == "tag"
     with env.db.Session() as dbs:
-        assert [t.label for t in dbs.all(env.m.Tag)] == ["python"]
+        assert [t.label for t in dbs.all(env.models.Tag)] == ["python"]
 
 
 def test_transactional_works_with_fake_units() -> None:
@@ -97,7 +97,7 @@ def test_run_wraps_a_service_that_opens_the_unit_it_is_handed(env: Env) -> None:
         calls.append(1)
         units.append(uow)
         with uow:
-            user = uow.repository(env.m.User).create(email=email)
+            user = uow.repository(env.models.User).create(email=email)
             if len(calls) == 1:
                 raise DeadlockError("deadlock: retry the unit of work")
             uow.commit()
@@ -106,7 +106,7 @@ def test_run_wraps_a_service_that_opens_the_unit_it_is_handed(env: Env) -> None:
     user_id = run(lambda: UnitOfWork(env.db), lambda uow: place_order(uow, "a@x.org"), backoff=0)
     assert len(calls) == 2 and units[0] is not units[1]  # a fresh unit per attempt
     with env.db.Session() as dbs:
-        assert [(u.id, u.email) for u in dbs.all(env.m.User)] == [(user_id, "a@x.org")]
+        assert [(u.id, u.email) for u in dbs.all(env.models.User)] == [(user_id, "a@x.org")]
 
 
 def test_a_service_that_committed_is_never_run_again_by_run(env: Env) -> None:
@@ -115,7 +115,7 @@ def test_a_service_that_committed_is_never_run_again_by_run(env: Env) -> None:
     def pay(uow: UnitOfWork) -> None:
         calls.append(1)
         with uow:
-            uow.repository(env.m.User).create(email="paid@x.org")
+            uow.repository(env.models.User).create(email="paid@x.org")
             uow.commit()
         raise DeadlockError("deadlock after the service committed")
 
@@ -123,4 +123,4 @@ def test_a_service_that_committed_is_never_run_again_by_run(env: Env) -> None:
         run(lambda: UnitOfWork(env.db), pay, backoff=0)
     assert calls == [1]
     with env.db.Session() as dbs:
-        assert [u.email for u in dbs.all(env.m.User)] == ["paid@x.org"]
+        assert [u.email for u in dbs.all(env.models.User)] == ["paid@x.org"]

@@ -16,7 +16,7 @@ def committed_count(env: Env, model: type, **attrs: object) -> int:
 
 
 def test_all_returns_a_list_of_matches_ordered_by_primary_key(env: Env) -> None:
-    User = env.m.User
+    User = env.models.User
     with env.db.Session() as dbs:
         for id_, name in [(30, "a"), (10, "a"), (20, "b")]:
             dbs.add(User(id=id_, email=f"u{id_}@x.org", name=name))
@@ -29,7 +29,7 @@ def test_all_returns_a_list_of_matches_ordered_by_primary_key(env: Env) -> None:
 
 
 def test_all_and_first_compare_none_as_is_null(env: Env) -> None:
-    User = env.m.User
+    User = env.models.User
     with env.db.Session() as dbs:
         dbs.create(User, email="named@x.org", name="named")
         anonymous = dbs.create(User, email="anon@x.org", name=None)
@@ -38,7 +38,7 @@ def test_all_and_first_compare_none_as_is_null(env: Env) -> None:
 
 
 def test_first_is_the_lowest_primary_key_among_matches(env: Env) -> None:
-    User = env.m.User
+    User = env.models.User
     with env.db.Session() as dbs:
         for id_ in (7, 3, 5):
             dbs.add(User(id=id_, email=f"u{id_}@x.org", name="same"))
@@ -50,11 +50,11 @@ def test_first_is_the_lowest_primary_key_among_matches(env: Env) -> None:
 
 def test_first_returns_none_when_nothing_matches(env: Env) -> None:
     with env.db.Session() as dbs:
-        assert dbs.first(env.m.User, email="nobody@x.org") is None
+        assert dbs.first(env.models.User, email="nobody@x.org") is None
 
 
 def test_create_adds_and_flushes_but_never_commits(env: Env) -> None:
-    User = env.m.User
+    User = env.models.User
     with env.db.Session() as dbs:
         user = dbs.create(User, email="new@x.org")
         assert user.id is not None  # flushed: the database gave it its key
@@ -65,7 +65,7 @@ def test_create_adds_and_flushes_but_never_commits(env: Env) -> None:
 
 
 def test_create_raises_a_conflict_error_on_a_duplicate_key(env: Env) -> None:
-    User = env.m.User
+    User = env.models.User
     with env.db.Session() as dbs:
         dbs.create(User, email="taken@x.org")
         dbs.commit()
@@ -80,18 +80,18 @@ def test_create_raises_a_conflict_error_on_a_duplicate_key(env: Env) -> None:
 
 def test_create_lets_other_integrity_errors_propagate_unchanged(env: Env) -> None:
     with env.db.Session() as dbs, pytest.raises(IntegrityError):
-        dbs.create(env.m.Order, user_id=None, item="no user")
+        dbs.create(env.models.Order, user_id=None, item="no user")
 
 
 def test_create_then_commit_persists(env: Env) -> None:
     with env.db.Session() as dbs:
-        dbs.create(env.m.User, email="kept@x.org")
+        dbs.create(env.models.User, email="kept@x.org")
         dbs.commit()
-    assert committed_count(env, env.m.User, email="kept@x.org") == 1
+    assert committed_count(env, env.models.User, email="kept@x.org") == 1
 
 
 def test_first_or_create_returns_the_existing_row(env: Env) -> None:
-    User = env.m.User
+    User = env.models.User
     with env.db.Session() as dbs:
         existing = dbs.create(User, email="foo@x.org", name="Foo")
         assert dbs.first_or_create(User, email="foo@x.org") is existing
@@ -99,7 +99,7 @@ def test_first_or_create_returns_the_existing_row(env: Env) -> None:
 
 
 def test_first_or_create_creates_a_missing_row_without_committing(env: Env) -> None:
-    User = env.m.User
+    User = env.models.User
     with env.db.Session() as dbs:
         user1 = dbs.first_or_create(User, email="foo@x.org")
         user2 = dbs.first_or_create(User, email="foo@x.org")
@@ -108,7 +108,7 @@ def test_first_or_create_creates_a_missing_row_without_committing(env: Env) -> N
 
 
 def test_create_or_first_creates_a_new_row(env: Env) -> None:
-    User = env.m.User
+    User = env.models.User
     with env.db.Session() as dbs:
         user = dbs.create_or_first(User, email="foo@x.org", name="Foo")
         assert (user.email, user.name) == ("foo@x.org", "Foo")
@@ -116,7 +116,7 @@ def test_create_or_first_creates_a_new_row(env: Env) -> None:
 
 
 def test_create_or_first_returns_the_row_holding_the_unique_key(env: Env) -> None:
-    User = env.m.User
+    User = env.models.User
     with env.db.Session() as dbs:
         dbs.create(User, email="foo@x.org", name="Original")
         dbs.commit()
@@ -130,7 +130,7 @@ def test_create_or_first_returns_the_row_holding_the_unique_key(env: Env) -> Non
 
 
 def test_create_or_first_conflict_keeps_the_callers_flushed_and_pending_work(env: Env) -> None:
-    User, Order = env.m.User, env.m.Order
+    User, Order = env.models.User, env.models.Order
     with env.db.Session() as dbs:
         dbs.create(User, email="taken@x.org")
         dbs.commit()
@@ -157,7 +157,7 @@ def test_create_or_first_conflict_keeps_the_callers_flushed_and_pending_work(env
 
 
 def test_create_or_first_finds_the_row_by_a_composite_unique_key(env: Env) -> None:
-    Membership = env.m.Membership
+    Membership = env.models.Membership
     with env.db.Session() as dbs:
         owner = dbs.create(Membership, team="core", member="ann", role="owner")
         dbs.create(Membership, team="web", member="ann", role="dev")
@@ -168,14 +168,14 @@ def test_create_or_first_finds_the_row_by_a_composite_unique_key(env: Env) -> No
 
 
 def test_create_or_first_finds_the_row_by_an_explicit_primary_key(env: Env) -> None:
-    User = env.m.User
+    User = env.models.User
     with env.db.Session() as dbs:
         existing = dbs.create(User, id=42, email="pk@x.org")
         assert dbs.create_or_first(User, id=42, email="other@x.org") is existing
 
 
 def test_create_or_first_lets_a_not_null_failure_propagate_and_keeps_earlier_work(env: Env) -> None:
-    User, Order = env.m.User, env.m.Order
+    User, Order = env.models.User, env.models.Order
     with env.db.Session() as dbs:
         user = dbs.create(User, email="kept@x.org")
         with pytest.raises(IntegrityError):
@@ -188,13 +188,13 @@ def test_create_or_first_lets_a_not_null_failure_propagate_and_keeps_earlier_wor
 def test_create_or_first_lets_a_foreign_key_failure_propagate(env: Env) -> None:
     with env.db.Session() as dbs:
         with pytest.raises(IntegrityError) as raised:
-            dbs.create_or_first(env.m.Order, user_id=999_999, item="orphan")
+            dbs.create_or_first(env.models.Order, user_id=999_999, item="orphan")
         assert not isinstance(raised.value, ConflictError)
-        assert dbs.all(env.m.Order) == []
+        assert dbs.all(env.models.Order) == []
 
 
 def test_create_or_first_refuses_a_conflict_on_a_key_it_was_not_given(env: Env) -> None:
-    Ticket = env.m.Ticket
+    Ticket = env.models.Ticket
     with env.db.Session() as dbs:
         dbs.create(Ticket, title="first")  # takes the default code "FIXED"
         # "second" is a new title, but the default code conflicts: not retryable
@@ -206,7 +206,7 @@ def test_create_or_first_refuses_a_conflict_on_a_key_it_was_not_given(env: Env) 
 
 
 def test_create_or_first_never_takes_the_callers_own_conflict_for_its_own(env: Env) -> None:
-    User, Ticket = env.m.User, env.m.Ticket
+    User, Ticket = env.models.User, env.models.Ticket
     with env.db.Session() as dbs:
         dbs.create(User, email="taken@x.org")
         dbs.commit()
@@ -219,7 +219,7 @@ def test_create_or_first_never_takes_the_callers_own_conflict_for_its_own(env: E
 
 
 def test_values_are_bound_parameters_never_sql(env: Env) -> None:
-    User = env.m.User
+    User = env.models.User
     hostile = "o'brien\"; DROP TABLE t_users; -- \\ %s %(x)s ? :name"
     with env.db.Session() as dbs:
         user = dbs.create(User, email=hostile, name="ünïcødé ✓ 🐘")

@@ -42,7 +42,7 @@ class Backend:
     """Where the units of one test keep their data: a real database, or one FakeDatabase."""
 
     name: str
-    m: Models
+    models: Models
     unit: Callable[[], Unit]  # a fresh unit of work on that data
 
     def committed(self, model: type[Any], attribute: str = "email") -> list[Any]:
@@ -68,21 +68,21 @@ def backend(
         yield Backend("fake", request.getfixturevalue("fake_models"), lambda: FakeUnitOfWork(database))
         return
     for env in _env_for_test(request, _env_cache, tmp_path_factory):
-        yield Backend(env.backend, env.m, functools.partial(UnitOfWork, env.db))
+        yield Backend(env.backend, env.models, functools.partial(UnitOfWork, env.db))
 
 
 def test_create_gives_the_object_a_primary_key_and_later_queries_find_it(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         user = users.create(email="a@x.org", name="A")
-        assert isinstance(user, backend.m.User) and user.id is not None
+        assert isinstance(user, backend.models.User) and user.id is not None
         assert users.all() == [user]
-    assert backend.committed(backend.m.User) == ["a@x.org"]
+    assert backend.committed(backend.models.User) == ["a@x.org"]
 
 
 def test_all_filters_by_equality_and_orders_by_primary_key(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         for id_, name in [(30, "a"), (10, "a"), (20, "b")]:
             users.create(id=id_, email=f"u{id_}@x.org", name=name)
         assert [u.id for u in users.all()] == [10, 20, 30]
@@ -93,7 +93,7 @@ def test_all_filters_by_equality_and_orders_by_primary_key(backend: Backend) -> 
 
 def test_none_matches_only_none(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         users.create(email="named@x.org", name="named")
         anonymous = users.create(email="anon@x.org", name=None)
         assert users.all(name=None) == [anonymous]
@@ -103,9 +103,9 @@ def test_none_matches_only_none(backend: Backend) -> None:
 def test_first_is_the_lowest_primary_key_among_matches_whatever_the_insertion_order(backend: Backend) -> None:
     with backend.unit() as uow:
         for id_ in (7, 3, 5):
-            uow.repository(backend.m.User).create(id=id_, email=f"u{id_}@x.org", name="same")
+            uow.repository(backend.models.User).create(id=id_, email=f"u{id_}@x.org", name="same")
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         first = users.first(name="same")
         assert first is not None and first.id == 3
         assert users.first(name="other") is None
@@ -113,7 +113,7 @@ def test_first_is_the_lowest_primary_key_among_matches_whatever_the_insertion_or
 
 def test_get_returns_the_object_or_none_and_get_one_raises_not_found(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         user = users.create(email="a@x.org")
         assert users.get(user.id) is user
         assert users.get_one(user.id) is user
@@ -124,7 +124,7 @@ def test_get_returns_the_object_or_none_and_get_one_raises_not_found(backend: Ba
 
 def test_count_and_exists_filter_by_attributes(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         assert users.count() == 0 and not users.exists()
         users.create(email="a@x.org", name="A")
         users.create(email="b@x.org", name="B")
@@ -134,7 +134,7 @@ def test_count_and_exists_filter_by_attributes(backend: Backend) -> None:
 
 
 def test_add_inserts_an_object_the_caller_built(backend: Backend) -> None:
-    User = backend.m.User
+    User = backend.models.User
     with backend.unit() as uow:
         users = uow.repository(User)
         user = users.add(User(email="a@x.org"))
@@ -146,21 +146,21 @@ def test_add_inserts_an_object_the_caller_built(backend: Backend) -> None:
 
 def test_delete_removes_the_row_from_later_queries_and_later_units(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         users.create(email="kept@x.org")
         users.create(email="gone@x.org")
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         gone = users.first(email="gone@x.org")
         users.delete(gone)
         assert users.count() == 1 and users.get(gone.id) is None
-    assert backend.committed(backend.m.User) == ["kept@x.org"]
+    assert backend.committed(backend.models.User) == ["kept@x.org"]
 
 
 def test_delete_wants_an_object_of_the_unit_and_a_deleted_object_cannot_be_added_again(
     backend: Backend,
 ) -> None:
-    User = backend.m.User
+    User = backend.models.User
     with backend.unit() as uow:
         users = uow.repository(User)
         with pytest.raises(InvalidRequestError, match="is not persisted"):
@@ -175,37 +175,37 @@ def test_delete_wants_an_object_of_the_unit_and_a_deleted_object_cannot_be_added
 
 def test_first_or_create_returns_the_existing_row_or_creates_one(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         existing = users.create(email="foo@x.org", name="Foo")
         assert users.first_or_create(email="foo@x.org") is existing
         created = users.first_or_create(email="bar@x.org", name="Bar")
         assert (created.email, created.name) == ("bar@x.org", "Bar")
         assert users.first_or_create(email="bar@x.org") is created
-    assert backend.committed(backend.m.User) == ["foo@x.org", "bar@x.org"]
+    assert backend.committed(backend.models.User) == ["foo@x.org", "bar@x.org"]
 
 
 def test_create_or_first_creates_a_row_when_no_key_is_taken(backend: Backend) -> None:
     with backend.unit() as uow:
-        user = uow.repository(backend.m.User).create_or_first(email="foo@x.org", name="Foo")
+        user = uow.repository(backend.models.User).create_or_first(email="foo@x.org", name="Foo")
         assert (user.email, user.name) == ("foo@x.org", "Foo") and user.id is not None
-    assert backend.committed(backend.m.User, "name") == ["Foo"]
+    assert backend.committed(backend.models.User, "name") == ["Foo"]
 
 
 def test_create_or_first_returns_the_row_holding_the_key_even_when_other_attributes_differ(
     backend: Backend,
 ) -> None:
     with backend.unit() as uow:
-        uow.repository(backend.m.User).create(email="foo@x.org", name="Original")
+        uow.repository(backend.models.User).create(email="foo@x.org", name="Original")
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         found = users.create_or_first(email="foo@x.org", name="Other")
         assert (found.email, found.name) == ("foo@x.org", "Original")
         assert users.create_or_first(email="foo@x.org") is found
-    assert backend.committed(backend.m.User, "name") == ["Original"]
+    assert backend.committed(backend.models.User, "name") == ["Original"]
 
 
 def test_create_or_first_on_a_taken_key_keeps_the_units_other_work(backend: Backend) -> None:
-    User, Membership = backend.m.User, backend.m.Membership
+    User, Membership = backend.models.User, backend.models.Membership
     with backend.unit() as uow:
         uow.repository(User).create(email="taken@x.org")
     with backend.unit() as uow:
@@ -222,7 +222,7 @@ def test_create_or_first_on_a_taken_key_keeps_the_units_other_work(backend: Back
 
 def test_create_or_first_finds_the_row_by_a_composite_unique_key(backend: Backend) -> None:
     with backend.unit() as uow:
-        memberships = uow.repository(backend.m.Membership)
+        memberships = uow.repository(backend.models.Membership)
         owner = memberships.create(team="core", member="ann", role="owner")
         memberships.create(team="web", member="ann", role="dev")
         assert memberships.create_or_first(team="core", member="ann", role="guest") is owner
@@ -232,7 +232,7 @@ def test_create_or_first_finds_the_row_by_a_composite_unique_key(backend: Backen
 
 def test_create_or_first_finds_the_row_by_an_explicit_primary_key(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         existing = users.create(id=42, email="pk@x.org")
         assert users.create_or_first(id=42, email="other@x.org") is existing
 
@@ -241,13 +241,13 @@ def test_create_or_first_raises_a_conflict_on_a_key_it_was_not_given_and_keeps_t
     backend: Backend,
 ) -> None:
     with backend.unit() as uow:
-        tickets = uow.repository(backend.m.Ticket)
+        tickets = uow.repository(backend.models.Ticket)
         tickets.create(title="first")  # takes the default code "FIXED"
         with pytest.raises(ConflictError, match="do not cover") as raised:
             tickets.create_or_first(title="second")  # a new title, but the default code conflicts
         assert not isinstance(raised.value, RetryableError)
         assert [t.title for t in tickets.all()] == ["first"]
-    assert backend.committed(backend.m.Ticket, "title") == ["first"]
+    assert backend.committed(backend.models.Ticket, "title") == ["first"]
 
 
 @pytest.mark.parametrize(
@@ -262,7 +262,7 @@ def test_create_or_first_raises_a_conflict_on_a_key_it_was_not_given_and_keeps_t
 def test_create_raises_a_conflict_error_on_a_duplicate_unique_key(
     backend: Backend, model: str, first: dict[str, Any], duplicate: dict[str, Any]
 ) -> None:
-    Model = getattr(backend.m, model)
+    Model = getattr(backend.models, model)
     with backend.unit() as uow:
         uow.repository(Model).create(**first)
     with pytest.raises(ConflictError), backend.unit() as uow:
@@ -273,7 +273,7 @@ def test_create_raises_a_conflict_error_on_a_duplicate_unique_key(
 
 
 def test_add_raises_a_conflict_error_on_a_duplicate_unique_key(backend: Backend) -> None:
-    User = backend.m.User
+    User = backend.models.User
     with pytest.raises(ConflictError), backend.unit() as uow:
         uow.repository(User).add(User(email="a@x.org"))
         uow.repository(User).add(User(email="a@x.org"))
@@ -282,7 +282,7 @@ def test_add_raises_a_conflict_error_on_a_duplicate_unique_key(backend: Backend)
 
 def test_after_a_conflict_the_unit_must_be_rolled_back_before_it_is_used_again(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         users.create(email="a@x.org")
         uow.commit()
         with pytest.raises(ConflictError):
@@ -295,7 +295,7 @@ def test_after_a_conflict_the_unit_must_be_rolled_back_before_it_is_used_again(b
 
 def test_unknown_attribute_names_raise_before_anything_is_written(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         users.create(email="kept@x.org")
         for call in (users.all, users.first, users.count, users.exists, users.first_or_create):
             with pytest.raises(UnknownAttributeError, match="User has no mapped attribute 'emial'"):
@@ -303,7 +303,7 @@ def test_unknown_attribute_names_raise_before_anything_is_written(backend: Backe
         for call in (users.create, users.create_or_first):
             with pytest.raises(UnknownAttributeError, match="did you mean 'email'"):
                 call(emial="a@x.org")
-    assert backend.committed(backend.m.User) == ["kept@x.org"]
+    assert backend.committed(backend.models.User) == ["kept@x.org"]
 
 
 def test_a_class_that_is_not_mapped_raises_unmapped_class_error(backend: Backend) -> None:
@@ -313,40 +313,40 @@ def test_a_class_that_is_not_mapped_raises_unmapped_class_error(backend: Backend
 
 def test_attrs_init_arguments_without_a_column_build_objects_but_do_not_filter(backend: Backend) -> None:
     with backend.unit() as uow:
-        tags = uow.repository(backend.m.Tag)
+        tags = uow.repository(backend.models.Tag)
         python = tags.create(label="python", note="not stored")
-        assert isinstance(python, backend.m.Tag) and python.note == "not stored"
+        assert isinstance(python, backend.models.Tag) and python.note == "not stored"
         assert tags.create_or_first(label="python", note="ignored") is python
         assert tags.first_or_create(label="sql").label == "sql"
         with pytest.raises(UnknownAttributeError, match="Tag has no mapped attribute 'note'"):
             tags.first(note="not stored")
-    assert backend.committed(backend.m.Tag, "label") == ["python", "sql"]
+    assert backend.committed(backend.models.Tag, "label") == ["python", "sql"]
 
 
 def test_python_side_defaults_apply_when_the_attribute_is_not_given(backend: Backend) -> None:
     with backend.unit() as uow:
-        tickets = uow.repository(backend.m.Ticket)
+        tickets = uow.repository(backend.models.Ticket)
         assert tickets.create(title="defaulted").code == "FIXED"
         assert tickets.create(title="given", code="C-2").code == "C-2"
-    assert backend.committed(backend.m.Ticket, "code") == ["FIXED", "C-2"]
+    assert backend.committed(backend.models.Ticket, "code") == ["FIXED", "C-2"]
 
 
 def test_a_clean_exit_commits_for_the_next_unit_to_see(backend: Backend) -> None:
     with backend.unit() as uow:
-        uow.repository(backend.m.User).create(email="a@x.org")
-    assert backend.committed(backend.m.User) == ["a@x.org"]
+        uow.repository(backend.models.User).create(email="a@x.org")
+    assert backend.committed(backend.models.User) == ["a@x.org"]
 
 
 def test_an_exception_rolls_back_and_propagates(backend: Backend) -> None:
     with pytest.raises(Boom), backend.unit() as uow:
-        uow.repository(backend.m.User).create(email="a@x.org")
+        uow.repository(backend.models.User).create(email="a@x.org")
         raise Boom
-    assert backend.committed(backend.m.User) == []
+    assert backend.committed(backend.models.User) == []
 
 
 def test_a_commit_mid_block_is_kept_when_later_work_is_rolled_back(backend: Backend) -> None:
     with pytest.raises(Boom), backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         users.create(email="kept@x.org")
         uow.commit()
         users.create(email="undone@x.org")
@@ -354,16 +354,16 @@ def test_a_commit_mid_block_is_kept_when_later_work_is_rolled_back(backend: Back
         assert [u.email for u in users.all()] == ["kept@x.org"]
         users.create(email="lost@x.org")
         raise Boom
-    assert backend.committed(backend.m.User) == ["kept@x.org"]
+    assert backend.committed(backend.models.User) == ["kept@x.org"]
 
 
 def test_rollback_undoes_creates_deletes_and_attribute_changes(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         users.create(email="a@x.org", name="A")
         users.create(email="b@x.org", name="B")
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         a, b = users.all()
         a.name = "changed"
         users.delete(b)
@@ -372,44 +372,44 @@ def test_rollback_undoes_creates_deletes_and_attribute_changes(backend: Backend)
         assert a.name == "A"
         assert users.get(b.id) is b
         assert users.all() == [a, b]
-    assert backend.committed(backend.m.User, "name") == ["A", "B"]
+    assert backend.committed(backend.models.User, "name") == ["A", "B"]
 
 
 def test_attribute_changes_are_seen_by_later_queries_and_committed(backend: Backend) -> None:
     with backend.unit() as uow:
-        uow.repository(backend.m.User).create(email="a@x.org", name="old")
+        uow.repository(backend.models.User).create(email="a@x.org", name="old")
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         user = users.first(email="a@x.org")
         user.name = "new"
         assert users.first(name="new") is user and users.first(name="old") is None
-    assert backend.committed(backend.m.User, "name") == ["new"]
+    assert backend.committed(backend.models.User, "name") == ["new"]
 
 
 def test_the_same_row_is_the_same_object_within_a_unit_and_another_in_the_next(backend: Backend) -> None:
     with backend.unit() as uow:
-        created = uow.repository(backend.m.User).create(email="a@x.org")
+        created = uow.repository(backend.models.User).create(email="a@x.org")
         uow.commit()
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         assert users.first() is created and users.get(created.id) is created
         assert users.all() == [created]
     with backend.unit() as uow:
-        again = uow.repository(backend.m.User).first()
+        again = uow.repository(backend.models.User).first()
         assert again is not created and again.id == created.id
 
 
 def test_objects_stay_readable_after_the_block(backend: Backend) -> None:
     with backend.unit() as uow:
-        user = uow.repository(backend.m.User).create(email="a@x.org", name="A")
+        user = uow.repository(backend.models.User).create(email="a@x.org", name="A")
     assert (user.email, user.name) == ("a@x.org", "A") and user.id is not None
 
 
 def test_uncommitted_work_is_invisible_to_another_unit(backend: Backend) -> None:
     with backend.unit() as writer:
-        writer.repository(backend.m.User).create(email="pending@x.org")
+        writer.repository(backend.models.User).create(email="pending@x.org")
         with backend.unit() as reader:
-            assert reader.repository(backend.m.User).count() == 0
-    assert backend.committed(backend.m.User) == ["pending@x.org"]
+            assert reader.repository(backend.models.User).count() == 0
+    assert backend.committed(backend.models.User) == ["pending@x.org"]
 
 
 def test_entering_an_active_unit_again_joins_it_and_the_outermost_block_commits(backend: Backend) -> None:
@@ -417,35 +417,35 @@ def test_entering_an_active_unit_again_joins_it_and_the_outermost_block_commits(
     with unit:
         with unit as inner:  # a service handed an open unit that opens it itself
             assert inner is unit
-            unit.repository(backend.m.User).create(email="first@x.org")
-        assert backend.committed(backend.m.User) == []  # the inner block does not commit
-        unit.repository(backend.m.User).create(email="second@x.org")
-    assert backend.committed(backend.m.User) == ["first@x.org", "second@x.org"]
+            unit.repository(backend.models.User).create(email="first@x.org")
+        assert backend.committed(backend.models.User) == []  # the inner block does not commit
+        unit.repository(backend.models.User).create(email="second@x.org")
+    assert backend.committed(backend.models.User) == ["first@x.org", "second@x.org"]
     with unit:  # an ended unit can be entered again: a new session, a new transaction
-        unit.repository(backend.m.User).create(email="third@x.org")
-    assert backend.committed(backend.m.User) == ["first@x.org", "second@x.org", "third@x.org"]
+        unit.repository(backend.models.User).create(email="third@x.org")
+    assert backend.committed(backend.models.User) == ["first@x.org", "second@x.org", "third@x.org"]
 
 
 def test_an_error_leaving_an_inner_block_rolls_the_unit_back_at_once(backend: Backend) -> None:
     unit = backend.unit()
     with unit:
-        unit.repository(backend.m.User).create(email="undone@x.org")
+        unit.repository(backend.models.User).create(email="undone@x.org")
         with pytest.raises(KeyError), unit:
-            unit.repository(backend.m.User).create(email="half-done@x.org")
+            unit.repository(backend.models.User).create(email="half-done@x.org")
             raise KeyError("the service failed")
-        unit.repository(backend.m.User).create(email="after@x.org")  # the caller handled it and went on
-    assert backend.committed(backend.m.User) == ["after@x.org"]
+        unit.repository(backend.models.User).create(email="after@x.org")  # the caller handled it and went on
+    assert backend.committed(backend.models.User) == ["after@x.org"]
 
 
 def test_a_repository_used_after_its_unit_ended_raises(backend: Backend) -> None:
     unit = backend.unit()
     with unit as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
     with pytest.raises(UsageError, match="is not active"):
-        unit.repository(backend.m.User)
+        unit.repository(backend.models.User)
     with pytest.raises(InvalidRequestError, match="permanently closed"):
         users.create(email="late@x.org")
-    assert backend.committed(backend.m.User) == []
+    assert backend.committed(backend.models.User) == []
 
 
 # Aggregates: object graphs through relationships (User.orders and Order.user, Account.owner).
@@ -454,7 +454,7 @@ def test_a_repository_used_after_its_unit_ended_raises(backend: Backend) -> None
 def test_a_child_appended_to_its_parent_in_one_unit_is_read_from_the_parent_in_the_next(
     backend: Backend,
 ) -> None:
-    User, Order = backend.m.User, backend.m.Order
+    User, Order = backend.models.User, backend.models.Order
     with backend.unit() as uow:
         ann = uow.repository(User).create(email="ann@x.org")
     with backend.unit() as uow:
@@ -472,7 +472,7 @@ def test_a_child_appended_to_its_parent_in_one_unit_is_read_from_the_parent_in_t
 def test_a_child_put_in_a_collection_joins_the_unit_with_a_key_and_its_parents_foreign_key(
     backend: Backend,
 ) -> None:
-    User, Order = backend.m.User, backend.m.Order
+    User, Order = backend.models.User, backend.models.Order
     with backend.unit() as uow:
         ann = uow.repository(User).create(email="ann@x.org")
         tea = Order(item="tea")
@@ -486,15 +486,15 @@ def test_a_child_created_with_a_foreign_key_is_in_its_parents_collection_in_the_
     backend: Backend,
 ) -> None:
     with backend.unit() as uow:
-        ann = uow.repository(backend.m.User).create(email="ann@x.org")
-        uow.repository(backend.m.Order).create(user_id=ann.id, item="tea")
+        ann = uow.repository(backend.models.User).create(email="ann@x.org")
+        uow.repository(backend.models.Order).create(user_id=ann.id, item="tea")
     with backend.unit() as uow:
-        [tea] = uow.repository(backend.m.User).get_one(ann.id).orders
-        assert tea.item == "tea" and uow.repository(backend.m.Order).first() is tea
+        [tea] = uow.repository(backend.models.User).get_one(ann.id).orders
+        assert tea.item == "tea" and uow.repository(backend.models.Order).first() is tea
 
 
 def test_a_many_to_one_reference_set_in_one_unit_is_read_in_the_next(backend: Backend) -> None:
-    User, Account = backend.m.User, backend.m.Account
+    User, Account = backend.models.User, backend.models.Account
     with backend.unit() as uow:
         ann = uow.repository(User).create(email="ann@x.org")
         account = uow.repository(Account).create(login="ann")
@@ -509,7 +509,7 @@ def test_a_many_to_one_reference_set_in_one_unit_is_read_in_the_next(backend: Ba
 
 
 def test_a_new_object_reached_by_a_many_to_one_reference_is_inserted_with_it(backend: Backend) -> None:
-    User, Account = backend.m.User, backend.m.Account
+    User, Account = backend.models.User, backend.models.Account
     with backend.unit() as uow:
         account = uow.repository(Account).create(login="bob")
         account.owner = User(email="bob@x.org")
@@ -521,7 +521,7 @@ def test_a_new_object_reached_by_a_many_to_one_reference_is_inserted_with_it(bac
 def test_a_child_moved_to_another_parent_is_in_that_parents_collection_in_the_next_unit(
     backend: Backend,
 ) -> None:
-    User, Order = backend.m.User, backend.m.Order
+    User, Order = backend.models.User, backend.models.Order
     with backend.unit() as uow:
         ann = uow.repository(User).create(email="ann@x.org")
         bob = uow.repository(User).create(email="bob@x.org")
@@ -538,7 +538,7 @@ def test_a_child_moved_to_another_parent_is_in_that_parents_collection_in_the_ne
 
 
 def test_rollback_undoes_the_changes_to_collections_and_references(backend: Backend) -> None:
-    User, Order, Account = backend.m.User, backend.m.Order, backend.m.Account
+    User, Order, Account = backend.models.User, backend.models.Order, backend.models.Account
     with backend.unit() as uow:
         ann = uow.repository(User).create(email="ann@x.org")
         bob = uow.repository(User).create(email="bob@x.org")
@@ -562,7 +562,7 @@ def test_rollback_undoes_the_changes_to_collections_and_references(backend: Back
 def test_within_a_unit_a_row_reached_through_relationships_is_the_object_the_repositories_return(
     backend: Backend,
 ) -> None:
-    User, Order = backend.m.User, backend.m.Order
+    User, Order = backend.models.User, backend.models.Order
     with backend.unit() as uow:
         ann = uow.repository(User).create(email="ann@x.org")
         ann.orders.extend([Order(item="tea"), Order(item="mug")])
@@ -578,7 +578,7 @@ def test_within_a_unit_a_row_reached_through_relationships_is_the_object_the_rep
 
 def test_create_many_inserts_every_row_and_returns_the_objects_in_the_rows_order(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         created = users.create_many(
             [{"email": "c@x.org", "name": "C"}, {"email": "a@x.org"}, {"email": "b@x.org"}]
         )
@@ -591,16 +591,16 @@ def test_create_many_inserts_every_row_and_returns_the_objects_in_the_rows_order
         assert users.all() == sorted(created, key=lambda u: u.id)
         assert users.get(created[0].id) is created[0]
         assert users.create_many([]) == []
-    assert sorted(backend.committed(backend.m.User)) == ["a@x.org", "b@x.org", "c@x.org"]
+    assert sorted(backend.committed(backend.models.User)) == ["a@x.org", "b@x.org", "c@x.org"]
 
 
 def test_create_many_applies_python_side_defaults_and_accepts_synonyms(backend: Backend) -> None:
     with backend.unit() as uow:
-        (ticket,) = uow.repository(backend.m.Ticket).create_many([{"title": "defaulted"}])
+        (ticket,) = uow.repository(backend.models.Ticket).create_many([{"title": "defaulted"}])
         assert ticket.code == "FIXED"
-        (account,) = uow.repository(backend.m.Account).create_many([{"login": "ann"}])
+        (account,) = uow.repository(backend.models.Account).create_many([{"login": "ann"}])
         assert account.login == "ann"
-    assert backend.committed(backend.m.Account, "login") == ["ann"]
+    assert backend.committed(backend.models.Account, "login") == ["ann"]
 
 
 @pytest.mark.parametrize(
@@ -614,7 +614,7 @@ def test_create_many_applies_python_side_defaults_and_accepts_synonyms(backend: 
 def test_create_many_with_a_taken_unique_key_raises_a_conflict_and_commits_none_of_its_rows(
     backend: Backend, rows: list[dict[str, Any]]
 ) -> None:
-    User = backend.m.User
+    User = backend.models.User
     with backend.unit() as uow:
         uow.repository(User).create(email="taken@x.org")
     with pytest.raises(ConflictError), backend.unit() as uow:
@@ -644,20 +644,20 @@ def test_create_many_refuses_a_row_it_cannot_insert_before_writing_any(
     backend: Backend, row: dict[str, Any], error: type[Exception], message: str
 ) -> None:
     with backend.unit() as uow:
-        accounts = uow.repository(backend.m.Account)
+        accounts = uow.repository(backend.models.Account)
         with pytest.raises(error, match=message):
             accounts.create_many([{"login": "first"}, row])
         assert accounts.count() == 0
-    assert backend.committed(backend.m.Account, "login") == []
+    assert backend.committed(backend.models.Account, "login") == []
 
 
 def test_stream_yields_the_matching_objects_by_primary_key(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         for id_, name in [(30, "a"), (10, "a"), (20, "b"), (40, "a")]:
             users.create(id=id_, email=f"u{id_}@x.org", name=name)
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         assert [u.id for u in users.stream(batch_size=2, name="a")] == [10, 30, 40]
         assert [u.id for u in users.stream()] == [10, 20, 30, 40]
         assert list(users.stream(name="z")) == []
@@ -667,7 +667,7 @@ def test_stream_yields_the_matching_objects_by_primary_key(backend: Backend) -> 
 
 def test_stream_checks_its_arguments_when_called_before_any_iteration(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         for batch_size in (0, True, "10"):
             with pytest.raises(UsageError, match="batch_size must be an int of at least 1"):
                 users.stream(batch_size=batch_size)
@@ -677,11 +677,11 @@ def test_stream_checks_its_arguments_when_called_before_any_iteration(backend: B
 
 def test_page_walks_the_matching_objects_by_primary_key_after_the_cursor(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         for id_ in (50, 10, 40, 20, 30):
             users.create(id=id_, email=f"u{id_}@x.org", name="odd" if id_ in (10, 30, 50) else "even")
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         first = users.page(2)
         assert [u.id for u in first] == [10, 20]
         assert [u.id for u in users.page(2, after=first[-1].id)] == [30, 40]
@@ -692,7 +692,7 @@ def test_page_walks_the_matching_objects_by_primary_key_after_the_cursor(backend
 
 def test_page_after_a_composite_primary_key_orders_by_each_column_in_turn(backend: Backend) -> None:
     with backend.unit() as uow:
-        seats = uow.repository(backend.m.Seat)
+        seats = uow.repository(backend.models.Seat)
         for row, number in [("B", 1), ("A", 2), ("A", 10), ("B", 0)]:
             seats.create(row=row, number=number)
         assert [(s.row, s.number) for s in seats.page(2, after=("A", 2))] == [("A", 10), ("B", 0)]
@@ -701,7 +701,7 @@ def test_page_after_a_composite_primary_key_orders_by_each_column_in_turn(backen
 
 def test_page_refuses_a_size_below_one_and_a_cursor_that_does_not_fit_the_key(backend: Backend) -> None:
     with backend.unit() as uow:
-        users = uow.repository(backend.m.User)
+        users = uow.repository(backend.models.User)
         users.create(email="kept@x.org")
         for size in (0, -1, 2.0):
             with pytest.raises(UsageError, match="size must be an int of at least 1"):
@@ -710,6 +710,6 @@ def test_page_refuses_a_size_below_one_and_a_cursor_that_does_not_fit_the_key(ba
             with pytest.raises(UsageError, match="after="):
                 users.page(2, after=after)
         with pytest.raises(UsageError, match=r"after= has 'A' for Seat\.number"):
-            uow.repository(backend.m.Seat).page(2, after=("A", "A"))
+            uow.repository(backend.models.Seat).page(2, after=("A", "A"))
         assert [u.email for u in users.page(2)] == ["kept@x.org"]
-    assert backend.committed(backend.m.User) == ["kept@x.org"]
+    assert backend.committed(backend.models.User) == ["kept@x.org"]

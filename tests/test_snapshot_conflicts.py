@@ -11,7 +11,7 @@ from tests.conftest import Env, EnvFactory
 
 def commit_elsewhere(env: Env, email: str) -> int:
     with env.db.Session() as other:
-        user = other.create(env.m.User, email=email, name="winner")
+        user = other.create(env.models.User, email=email, name="winner")
         other.commit()
         return int(user.id)
 
@@ -21,7 +21,7 @@ def test_postgresql_repeatable_read_raises_a_retryable_error_and_keeps_the_trans
     server_env: Env, make_server_env: EnvFactory
 ) -> None:
     snapshot = make_server_env(isolation_level="REPEATABLE READ")
-    User = snapshot.m.User
+    User = snapshot.models.User
     with snapshot.db.Session() as dbs:
         mine = dbs.create(User, email="mine@x.org")  # takes the snapshot
         commit_elsewhere(server_env, "taken@x.org")
@@ -34,7 +34,7 @@ def test_postgresql_repeatable_read_raises_a_retryable_error_and_keeps_the_trans
         assert mine in dbs
         dbs.commit()  # the rest of the transaction is intact
     with server_env.db.Session() as dbs:
-        assert sorted(u.email for u in dbs.all(server_env.m.User)) == ["mine@x.org", "taken@x.org"]
+        assert sorted(u.email for u in dbs.all(server_env.models.User)) == ["mine@x.org", "taken@x.org"]
 
 
 @pytest.mark.only("mariadb")
@@ -42,7 +42,7 @@ def test_mariadb_repeatable_read_returns_the_row_committed_after_the_snapshot(
     server_env: Env, make_server_env: EnvFactory
 ) -> None:
     snapshot = make_server_env(isolation_level="REPEATABLE READ")
-    User = snapshot.m.User
+    User = snapshot.models.User
     with snapshot.db.Session() as dbs:
         assert dbs.all(User) == []  # takes the snapshot
         winner_id = commit_elsewhere(server_env, "taken@x.org")

@@ -76,7 +76,7 @@ class Tally:
 
 class Worker:
     def __init__(self, env: Env, number: int, deadline: float) -> None:
-        self.env, self.m, self.number, self.deadline = env, env.m, number, deadline
+        self.env, self.models, self.number, self.deadline = env, env.models, number, deadline
         self.rng = random.Random(f"soak-{number}")
         self.tally = Tally()
         self.serial = 0
@@ -94,9 +94,9 @@ class Worker:
     def order(self) -> bool:
         items = self.rng.randint(1, 3)
         with self.unit() as uow:
-            user = uow.session.create(self.m.User, email=self.email())
+            user = uow.session.create(self.models.User, email=self.email())
             for n in range(items):
-                uow.session.create(self.m.Order, user_id=user.id, item=f"item-{n}")
+                uow.session.create(self.models.Order, user_id=user.id, item=f"item-{n}")
         self.tally.users += 1
         self.tally.orders += items
         return True
@@ -107,8 +107,9 @@ class Worker:
         def work(uow: UnitOfWork) -> None:
             uow.session.execute(text("SET LOCAL lock_timeout = '50ms'"))
             for key in keys:  # random order: some units wait on each other and time out
-                user = uow.session.first_or_create(self.m.User, email=key)
-                uow.session.execute(update(self.m.User).where(self.m.User.id == user.id).values(name=key))
+                user = uow.session.first_or_create(self.models.User, email=key)
+                User = self.models.User
+                uow.session.execute(update(User).where(User.id == user.id).values(name=key))
 
         run(self.unit, work, attempts=50, backoff=0.005, max_backoff=0.1, on_retry=self.count_retry)
         self.tally.shared_users.update(keys)
@@ -117,9 +118,9 @@ class Worker:
     def rollback(self) -> bool:
         try:
             with self.unit() as uow:
-                user = uow.session.create(self.m.User, email=self.email())
-                uow.session.create(self.m.Order, user_id=user.id, item="never")
-                uow.session.first_or_create(self.m.Tag, label=f"rolled-back-{self.number}")
+                user = uow.session.create(self.models.User, email=self.email())
+                uow.session.create(self.models.Order, user_id=user.id, item="never")
+                uow.session.first_or_create(self.models.Tag, label=f"rolled-back-{self.number}")
                 raise Deliberate
         except Deliberate:
             self.tally.rollbacks += 1
@@ -127,8 +128,8 @@ class Worker:
 
     def read(self) -> bool:
         with UnitOfWork(self.env.db, read_only=True) as uow:
-            uow.session.execute(select(func.count()).select_from(self.m.Order)).scalar_one()
-            uow.session.first(self.m.User, email=f"shared-{self.rng.randrange(SHARED_USERS)}@x.org")
+            uow.session.execute(select(func.count()).select_from(self.models.Order)).scalar_one()
+            uow.session.first(self.models.User, email=f"shared-{self.rng.randrange(SHARED_USERS)}@x.org")
         self.tally.read_only += 1
         return False
 
@@ -136,8 +137,8 @@ class Worker:
         label = f"tag-{self.rng.randrange(SHARED_TAGS)}"
 
         def work(uow: UnitOfWork) -> None:
-            uow.session.create(self.m.User, email=self.email())
-            tag = uow.session.create_or_first(self.m.Tag, label=label)  # often exists: the user stays
+            uow.session.create(self.models.User, email=self.email())
+            tag = uow.session.create_or_first(self.models.Tag, label=label)  # often exists: the user stays
             assert tag.label == label
 
         run(self.unit, work, attempts=50, backoff=0.005, max_backoff=0.1, on_retry=self.count_retry)
@@ -205,9 +206,9 @@ def test_sixteen_threads_of_mixed_units_lose_no_row_leak_no_connection_and_keep_
         "tags": len(tags),
     }
     found = {
-        "users": count_rows(env, env.m.User),
-        "orders": count_rows(env, env.m.Order),
-        "tags": count_rows(env, env.m.Tag),
+        "users": count_rows(env, env.models.User),
+        "orders": count_rows(env, env.models.Order),
+        "tags": count_rows(env, env.models.Tag),
     }
     units = sum(tally.units for tally in tallies)
     print(

@@ -29,7 +29,7 @@ def unbuffered_result_dropped(env: Env) -> contextlib.AbstractContextManager[obj
 
 def add_tags(env: Env, count: int) -> None:
     with env.db.Session() as dbs:
-        dbs.create_many(env.m.Tag, [{"label": f"t{n:04}"} for n in range(count)])
+        dbs.create_many(env.models.Tag, [{"label": f"t{n:04}"} for n in range(count)])
         dbs.commit()
 
 
@@ -39,16 +39,16 @@ def test_stream_raises_when_the_transaction_ends_mid_iteration(env: Env, ending:
     seen: list[str] = []
     with env.db.Session() as dbs:
         with pytest.raises(StreamInterruptedError) as raised:
-            for tag in Repository(dbs, env.m.Tag).stream(batch_size=20):
+            for tag in Repository(dbs, env.models.Tag).stream(batch_size=20):
                 seen.append(tag.label)
                 if len(seen) == 50:
                     with unbuffered_result_dropped(env):
                         ENDINGS[ending](dbs)
-        assert raised.value.rows == 50 and raised.value.model is env.m.Tag
+        assert raised.value.rows == 50 and raised.value.model is env.models.Tag
         message = str(raised.value)
         assert "the transaction ended while streaming Tag after 50 rows" in message
         assert "commit after the loop" in message and "page()" in message
-        assert len(dbs.all(env.m.Tag)) == 250  # the session is usable again
+        assert len(dbs.all(env.models.Tag)) == 250  # the session is usable again
     assert seen == [f"t{n:04}" for n in range(50)]
 
 
@@ -56,7 +56,7 @@ def test_stream_raises_when_the_transaction_ends_mid_iteration(env: Env, ending:
 def test_stream_raises_when_its_cursor_ends_behind_the_sessions_back(env: Env) -> None:
     add_tags(env, 100)
     with env.db.Session() as dbs:
-        rows = Repository(dbs, env.m.Tag).stream(batch_size=10)
+        rows = Repository(dbs, env.models.Tag).stream(batch_size=10)
         assert next(rows).label == "t0000"
         dbs.execute(text("COMMIT"))  # the server's transaction ends; the session does not know
         # the rest of the first batch was already fetched: it comes before the error
@@ -68,7 +68,7 @@ def test_stream_raises_when_its_cursor_ends_behind_the_sessions_back(env: Env) -
 def test_stream_reads_to_the_end_when_the_transaction_stays_open(env: Env) -> None:
     add_tags(env, 130)
     with env.db.Session() as dbs:
-        rows = Repository(dbs, env.m.Tag).stream(batch_size=7)
+        rows = Repository(dbs, env.models.Tag).stream(batch_size=7)
         labels = [tag.label for tag in rows]
         dbs.flush()  # a flush does not end the transaction
         assert labels == [f"t{n:04}" for n in range(130)]
@@ -78,21 +78,21 @@ def test_stream_reads_to_the_end_when_the_transaction_stays_open(env: Env) -> No
 @pytest.mark.parametrize("batch_size", [0, -1, True, 2.5, "10", None])
 def test_stream_refuses_a_bad_batch_size_when_called_not_when_iterated(env: Env, batch_size: object) -> None:
     with env.db.Session() as dbs, pytest.raises(UsageError, match="batch_size must be an int of at least 1"):
-        Repository(dbs, env.m.Tag).stream(batch_size=batch_size)  # type: ignore[arg-type]
+        Repository(dbs, env.models.Tag).stream(batch_size=batch_size)  # type: ignore[arg-type]
 
 
 def test_stream_refuses_an_unknown_attribute_when_called_not_when_iterated(env: Env) -> None:
     with env.db.Session() as dbs, pytest.raises(UnknownAttributeError, match="lable"):
-        Repository(dbs, env.m.Tag).stream(lable="t0001")
+        Repository(dbs, env.models.Tag).stream(lable="t0001")
 
 
 def test_stream_left_early_closes_its_cursor_for_the_next_statement(env: Env) -> None:
     add_tags(env, 100)
     with env.db.Session() as dbs:
-        rows: Iterator[object] = Repository(dbs, env.m.Tag).stream(batch_size=10)
+        rows: Iterator[object] = Repository(dbs, env.models.Tag).stream(batch_size=10)
         next(rows)
         del rows  # an abandoned loop
-        assert len(dbs.all(env.m.Tag)) == 100  # MariaDB would warn of an unfinished result
+        assert len(dbs.all(env.models.Tag)) == 100  # MariaDB would warn of an unfinished result
         dbs.commit()
 
 
@@ -100,7 +100,7 @@ def test_a_statement_inside_a_stream_loop_is_refused_where_it_would_drop_the_res
     add_tags(env, 30)
     with env.db.Session() as dbs:
         seen = 0
-        for tag in Repository(dbs, env.m.Tag).stream(batch_size=10):
+        for tag in Repository(dbs, env.models.Tag).stream(batch_size=10):
             seen += 1
             if seen == 5:
                 if env.backend == "mariadb":  # the driver would read the other rows away, quietly

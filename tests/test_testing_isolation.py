@@ -35,62 +35,62 @@ def test_a_unit_of_work_that_commits_releases_a_savepoint_that_the_test_sees(
     env: Env, datalayer_db: Database, db_session: Session
 ) -> None:
     with UnitOfWork(datalayer_db) as uow:
-        uow.repository(env.m.User).create(email="a@x.org")
-    assert Repository(db_session, env.m.User).exists(email="a@x.org")
-    assert datalayer_db.s.first(env.m.User, email="a@x.org") is not None
+        uow.repository(env.models.User).create(email="a@x.org")
+    assert Repository(db_session, env.models.User).exists(email="a@x.org")
+    assert datalayer_db.s.first(env.models.User, email="a@x.org") is not None
     assert rows_seen_by_a_fresh_connection(datalayer_db, "t_users") == 0
 
 
 def test_code_under_test_that_rolls_back_keeps_the_tests_fixtures(
     env: Env, datalayer_db: Database, db_session: Session
 ) -> None:
-    fixture_user = env.f.User()
+    fixture_user = env.factories.User()
     with pytest.raises(Boom), UnitOfWork(datalayer_db) as uow:
-        uow.repository(env.m.User).create(email="undone@x.org")
+        uow.repository(env.models.User).create(email="undone@x.org")
         raise Boom
-    datalayer_db.s.create(env.m.User, email="also-undone@x.org")
+    datalayer_db.s.create(env.models.User, email="also-undone@x.org")
     datalayer_db.s.rollback()
-    users = Repository(db_session, env.m.User)
+    users = Repository(db_session, env.models.User)
     assert [u.email for u in users.all()] == [fixture_user.email]
     assert users.get(fixture_user.id) is fixture_user
 
 
 def test_the_scoped_session_can_commit_and_be_removed_inside_a_test(env: Env, datalayer_db: Database) -> None:
-    datalayer_db.s.create(env.m.User, email="a@x.org")
+    datalayer_db.s.create(env.models.User, email="a@x.org")
     datalayer_db.s.commit()
     datalayer_db.s.remove()
-    assert datalayer_db.s.first(env.m.User, email="a@x.org") is not None
+    assert datalayer_db.s.first(env.models.User, email="a@x.org") is not None
     assert rows_seen_by_a_fresh_connection(datalayer_db, "t_users") == 0
 
 
 def test_create_or_first_inside_a_test_undoes_only_its_insert(env: Env, db_session: Session) -> None:
-    existing = env.f.User(email="taken@x.org")
-    other = env.f.User()
-    assert db_session.create_or_first(env.m.User, email="taken@x.org") is existing
-    assert Repository(db_session, env.m.User).count() == 2 and other in db_session
+    existing = env.factories.User(email="taken@x.org")
+    other = env.factories.User()
+    assert db_session.create_or_first(env.models.User, email="taken@x.org") is existing
+    assert Repository(db_session, env.models.User).count() == 2 and other in db_session
 
 
 def test_a_test_that_commits_leaves_nothing_for_the_next_part_one(env: Env, datalayer_db: Database) -> None:
     with UnitOfWork(datalayer_db) as uow:
-        uow.repository(env.m.User).create(email=PROBE)
-    datalayer_db.s.create(env.m.Tag, label=PROBE)
+        uow.repository(env.models.User).create(email=PROBE)
+    datalayer_db.s.create(env.models.Tag, label=PROBE)
     datalayer_db.s.commit()
 
 
 def test_a_test_that_commits_leaves_nothing_for_the_next_part_two(env: Env, db_session: Session) -> None:
     # Run in random order with part one: passes only if part one's commits were undone.
-    assert not Repository(db_session, env.m.User).exists(email=PROBE)
-    assert not Repository(db_session, env.m.Tag).exists(label=PROBE)
+    assert not Repository(db_session, env.models.User).exists(email=PROBE)
+    assert not Repository(db_session, env.models.Tag).exists(label=PROBE)
 
 
 def test_isolated_leaves_the_database_as_it_was(env: Env) -> None:
     with isolated(env.db):
         with UnitOfWork(env.db) as uow:
-            uow.repository(env.m.User).create(email="a@x.org")
-        env.db.s.create(env.m.User, email="b@x.org")
+            uow.repository(env.models.User).create(email="a@x.org")
+        env.db.s.create(env.models.User, email="b@x.org")
         env.db.s.commit()
         with env.db.Session() as dbs:
-            assert len(dbs.all(env.m.User)) == 2
+            assert len(dbs.all(env.models.User)) == 2
     assert rows_seen_by_a_fresh_connection(env.db, "t_users") == 0
     with env.db.Session() as dbs:  # the factory is bound to the engine again
         assert dbs.get_bind() is env.db.engine
@@ -98,8 +98,8 @@ def test_isolated_leaves_the_database_as_it_was(env: Env) -> None:
 
 def test_committing_db_commits_for_real(env: Env, committing_db: Database) -> None:
     with UnitOfWork(committing_db) as uow:
-        uow.repository(env.m.User).create(email="real@x.org")
-    env.f.Tag(label="committed by a factory")
+        uow.repository(env.models.User).create(email="real@x.org")
+    env.factories.Tag(label="committed by a factory")
     assert rows_seen_by_a_fresh_connection(committing_db, "t_users") == 1
     assert rows_seen_by_a_fresh_connection(committing_db, "t_tags") == 1
 
@@ -137,16 +137,16 @@ def test_usage_error_names_a_bad_ini_value(pytester: pytest.Pytester) -> None:
 def test_read_only_units_inside_the_isolation_read_what_the_test_arranged_and_never_leak(
     env: Env, datalayer_db: Database, db_session: Session
 ) -> None:
-    env.f.User(email="arranged@x.org")  # the test's own transaction has begun and written
+    env.factories.User(email="arranged@x.org")  # the test's own transaction has begun and written
     with UnitOfWork(datalayer_db, read_only=True) as uow:
-        assert uow.repository(env.m.User).exists(email="arranged@x.org")
+        assert uow.repository(env.models.User).exists(email="arranged@x.org")
         with pytest.raises(ReadOnlyError):
-            uow.session.execute(insert(env.m.Tag).values(label="written"))
+            uow.session.execute(insert(env.models.Tag).values(label="written"))
     with UnitOfWork(datalayer_db) as uow:  # the read-only mode ended with its unit
-        uow.repository(env.m.Tag).create(label="writable")
+        uow.repository(env.models.Tag).create(label="writable")
     with UnitOfWork(datalayer_db, read_only=True) as uow:
-        assert uow.repository(env.m.Tag).count() == 1
-    db_session.add(env.m.Tag(label="the test writes too"))
+        assert uow.repository(env.models.Tag).count() == 1
+    db_session.add(env.models.Tag(label="the test writes too"))
     db_session.flush()
 
 
@@ -154,10 +154,10 @@ def test_a_read_only_unit_first_in_a_test_does_not_leak_into_the_next_units(
     env: Env, datalayer_db: Database
 ) -> None:
     with UnitOfWork(datalayer_db, read_only=True) as uow:
-        assert uow.repository(env.m.User).count() == 0
+        assert uow.repository(env.models.User).count() == 0
     with UnitOfWork(datalayer_db) as uow:
-        uow.repository(env.m.User).create(email="after@x.org")
-    assert datalayer_db.s.first(env.m.User, email="after@x.org") is not None
+        uow.repository(env.models.User).create(email="after@x.org")
+    assert datalayer_db.s.first(env.models.User, email="after@x.org") is not None
 
 
 def test_the_database_refuses_raw_writes_of_a_read_only_unit_inside_the_isolation(
@@ -168,21 +168,21 @@ def test_the_database_refuses_raw_writes_of_a_read_only_unit_inside_the_isolatio
     with pytest.raises(ReadOnlyError), UnitOfWork(datalayer_db, read_only=True) as uow:
         uow.session.execute(text("INSERT INTO t_tags (label) VALUES ('raw')"))
     with UnitOfWork(datalayer_db) as uow:
-        assert uow.repository(env.m.Tag).count() == 0
-        uow.repository(env.m.Tag).create(label="writable")
+        assert uow.repository(env.models.Tag).count() == 0
+        uow.repository(env.models.Tag).create(label="writable")
 
 
 def test_objects_made_under_committing_db_can_be_read_while_other_connections_commit(
     env: Env, committing_db: Database
 ) -> None:
-    user = env.f.User(email="shared@x.org")
+    user = env.factories.User(email="shared@x.org")
     assert user.email == "shared@x.org" and user.id is not None  # no read transaction left open
     failures: list[BaseException] = []
 
     def request(n: int) -> None:
         try:
             with UnitOfWork(committing_db) as uow:
-                uow.repository(env.m.Order).create(user_id=user.id, item=f"item {n}")
+                uow.repository(env.models.Order).create(user_id=user.id, item=f"item {n}")
         except Exception as error:
             failures.append(error)
 
@@ -195,7 +195,7 @@ def test_objects_made_under_committing_db_can_be_read_while_other_connections_co
     assert failures == []
     assert time.monotonic() - started < 4  # no unit waited out a busy timeout
     with UnitOfWork(committing_db) as uow:
-        assert uow.repository(env.m.Order).count(user_id=user.id) == 4
+        assert uow.repository(env.models.Order).count(user_id=user.id) == 4
 
 
 def names_on_the_server(server: str) -> set[str]:

@@ -18,7 +18,7 @@ class Boom(Exception):
 
 
 def app_unit_of_work(env: Env) -> type[UnitOfWork]:
-    User, Order = env.m.User, env.m.Order
+    User, Order = env.models.User, env.models.Order
 
     class UserRepository(Repository[User]):  # type: ignore[valid-type]
         """Users, with nothing but the generic methods."""
@@ -33,7 +33,7 @@ def app_unit_of_work(env: Env) -> type[UnitOfWork]:
 
 def committed_emails(env: Env) -> list[str]:
     with env.db.Session() as dbs:
-        return [u.email for u in dbs.all(env.m.User)]
+        return [u.email for u in dbs.all(env.models.User)]
 
 
 def test_commits_on_clean_exit(env: Env) -> None:
@@ -65,7 +65,8 @@ def test_a_failed_commit_propagates_persists_nothing_and_closes_the_session(env:
     pool = env.db.engine.pool
     with pytest.raises(IntegrityError), app_unit_of_work(env)() as uow:
         uow.users.create(email="a@x.org")  # type: ignore[attr-defined]
-        uow.session.add(env.m.Order(user_id=None, item="no user"))  # flushed by the commit: NOT NULL fails
+        no_user = env.models.Order(user_id=None, item="no user")
+        uow.session.add(no_user)  # flushed by the commit: NOT NULL fails
     assert committed_emails(env) == []
     assert pool.checkedout() == 0  # type: ignore[attr-defined]
 
@@ -74,24 +75,24 @@ def test_declared_repositories_share_the_units_session(env: Env) -> None:
     with app_unit_of_work(env)() as uow:
         assert uow.users.session is uow.session  # type: ignore[attr-defined]
         assert uow.orders.session is uow.session  # type: ignore[attr-defined]
-        assert uow.orders.model is env.m.Order  # type: ignore[attr-defined]
+        assert uow.orders.model is env.models.Order  # type: ignore[attr-defined]
         user = uow.users.create(email="a@x.org")  # type: ignore[attr-defined]
         uow.orders.create(user_id=user.id, item="book")  # type: ignore[attr-defined]
     with env.db.Session() as dbs:
-        assert [o.item for o in dbs.all(env.m.Order)] == ["book"]
+        assert [o.item for o in dbs.all(env.models.Order)] == ["book"]
 
 
 def test_repository_gives_a_repository_of_any_model_on_the_units_session(env: Env) -> None:
     with UnitOfWork(env.db) as uow:
-        users = uow.repository(env.m.User)
-        assert users.session is uow.session and users.model is env.m.User
+        users = uow.repository(env.models.User)
+        assert users.session is uow.session and users.model is env.models.User
         users.create(email="a@x.org")
     assert committed_emails(env) == ["a@x.org"]
 
 
 def test_commit_and_rollback_work_mid_block(env: Env) -> None:
     with pytest.raises(Boom), UnitOfWork(env.db) as uow:
-        users = uow.repository(env.m.User)
+        users = uow.repository(env.models.User)
         users.create(email="kept@x.org")
         uow.commit()
         users.create(email="undone@x.org")
@@ -103,7 +104,7 @@ def test_commit_and_rollback_work_mid_block(env: Env) -> None:
 
 def test_objects_stay_readable_after_the_block(env: Env) -> None:
     with UnitOfWork(env.db) as uow:
-        user = uow.repository(env.m.User).create(email="a@x.org", name="A")
+        user = uow.repository(env.models.User).create(email="a@x.org", name="A")
     assert (user.email, user.name) == ("a@x.org", "A")
     assert user.id is not None
 
@@ -130,7 +131,7 @@ def test_a_unit_without_a_database_says_how_to_give_one() -> None:
 
 def test_declarations_are_inherited_and_may_be_overridden(env: Env) -> None:
     Base = app_unit_of_work(env)
-    User = env.m.User
+    User = env.models.User
 
     class SpecialUsers(Repository[User]):  # type: ignore[valid-type]
         """Another repository class for the same model."""
@@ -140,7 +141,7 @@ def test_declarations_are_inherited_and_may_be_overridden(env: Env) -> None:
 
     with Child() as uow:
         assert type(uow.users) is SpecialUsers
-        assert uow.orders.model is env.m.Order
+        assert uow.orders.model is env.models.Order
 
 
 def test_unresolvable_annotations_get_a_clear_error(env: Env) -> None:
