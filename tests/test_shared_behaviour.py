@@ -7,6 +7,7 @@ behaviour a service can rely on with either.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from datalayer.errors import (
     ConflictError,
     NotFoundError,
     RetryableError,
+    StreamInterruptedError,
     UnknownAttributeError,
     UnmappedClassError,
     UnsupportedAttributeError,
@@ -663,6 +665,22 @@ def test_stream_yields_the_matching_objects_by_primary_key(backend: Backend) -> 
         assert list(users.stream(name="z")) == []
         streamed = next(users.stream())
         assert users.get(10) is streamed
+
+
+def test_stream_raises_when_its_unit_commits_in_the_middle_of_the_loop(backend: Backend) -> None:
+    with backend.unit() as uow:
+        for n in range(5):
+            uow.repository(backend.models.User).create(email=f"s{n}@x.org")
+    # PyMySQL warns as it drops the rest of an unfinished server-side result.
+    dropped = pytest.warns(UserWarning) if backend.name == "mariadb" else contextlib.nullcontext()
+    with backend.unit() as uow:
+        seen = []
+        with pytest.raises(StreamInterruptedError, match="after 2 rows"), dropped:
+            for user in uow.repository(backend.models.User).stream(batch_size=2):
+                seen.append(user.email)
+                if len(seen) == 2:
+                    uow.commit()
+        assert seen == ["s0@x.org", "s1@x.org"]
 
 
 def test_stream_checks_its_arguments_when_called_before_any_iteration(backend: Backend) -> None:

@@ -21,7 +21,8 @@ writes their foreign keys and association rows; rollback restores relationships.
 
 Not emulated: SQL (no ``select``/``scalars``: write custom queries in Python on
 a :class:`FakeRepository` subclass), a stream's server-side cursor (the matches
-are read when the loop starts; a commit mid-loop raises no ``StreamInterruptedError``),
+are read when the loop starts; a commit mid-loop raises ``StreamInterruptedError``
+as on a database),
 server and SQL-expression defaults, callable
 defaults and ``onupdate`` (the attribute stays None), viewonly relationships and
 joins on anything but foreign keys, delete cascades and delete-orphan, foreign

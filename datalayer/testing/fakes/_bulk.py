@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from ..._bulk import insert_rows, page_cursor
 from ..._stream import check_stream
+from ...errors import StreamInterruptedError
 from ._rows import key_of, load, values_of
 
 if TYPE_CHECKING:
@@ -50,7 +51,15 @@ class FakeBulkMethods(Generic[M]):
         The objects are read when iteration starts (``batch_size`` changes nothing in memory).
         """
         check_stream(self._mapper, batch_size, attrs)
-        return _lazily(lambda: self._matching(attrs))
+        return self._stream(attrs)
+
+    def _stream(self, attrs: dict[str, Any]) -> Iterator[M]:
+        # As the real stream: the rows come from one transaction, which must stay open.
+        ended = self.session.transactions_ended
+        for yielded, obj in enumerate(self._matching(attrs)):
+            if self.session.transactions_ended != ended:
+                raise StreamInterruptedError(self._mapper.class_, yielded)
+            yield obj
 
     def page(self, size: int, after: Any = None, **attrs: Any) -> list[M]:
         """Up to ``size`` matching objects whose primary key follows ``after`` (keyset pagination).
@@ -64,7 +73,3 @@ class FakeBulkMethods(Generic[M]):
         if cursor is not None:
             found = [obj for obj in found if key_of(self._mapper, values_of(self._mapper, obj)) > cursor]
         return found[:size]
-
-
-def _lazily(read: Callable[[], list[M]]) -> Iterator[M]:
-    yield from read()

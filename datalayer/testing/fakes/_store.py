@@ -92,6 +92,8 @@ class FakeSession:
         self._deleted: dict[int, object] = {}
         self._failed = False
         self._closed = False
+        self.transactions_ended = 0
+        """How many transactions have ended (commit, rollback, close): a stream reads in one."""
 
     def objects(self, mapper: Mapper[Any]) -> list[Any]:
         """The live objects of ``mapper``'s rows, loaded on first sight, ordered by primary key."""
@@ -153,6 +155,7 @@ class FakeSession:
         self._held = {id(obj): self._holding(obj) for _, obj, _ in live}
         self._new.clear()
         self._deleted.clear()
+        self.transactions_ended += 1
 
     def rollback(self) -> None:
         """Drop this session's work; loaded objects get the committed rows and relationships back."""
@@ -170,11 +173,13 @@ class FakeSession:
                 self._seen[mapper, key] = row
         for obj in list(self._loaded.values()):
             self._fill(obj)
+        self.transactions_ended += 1
 
     def close(self) -> None:
         """End the session for good: its objects are let go, any later use raises."""
         self._loaded, self._seen, self._held, self._new, self._deleted = {}, {}, {}, {}, {}
         self._closed = True
+        self.transactions_ended += 1
 
     def _view(self, mapper: Mapper[Any]) -> list[Any]:
         """This session's objects of ``mapper``, by primary key; rows never seen are loaded, then filled."""
