@@ -169,7 +169,9 @@ def _pipelined(
     try:
         with connection.pipeline():
             try:
-                control.execute(_SAVEPOINT, prepare=False)  # nothing to gain from preparing these
+                # Never prepared: a SAVEPOINT that failed on a prepared statement the server
+                # lost would leave nothing to roll back to.
+                control.execute(_SAVEPOINT, prepare=False)
                 cursor.execute(statement, parameters, prepare=prepare)
                 control.execute(_RELEASE, prepare=False)
             except Exception as error:  # from the server, or a value the driver cannot send
