@@ -52,6 +52,18 @@ class Backend:
     """SQLAlchemy keeps a bulk INSERT's order by sending one row per statement."""
     connect_failures_coded: bool = True
     """A failure to connect carries the server's error code (psycopg's do not)."""
+    aborted_until_rollback: bool = False
+    """A failed statement leaves the whole transaction marked failed (the driver tells), until it ends."""
+    read_only_sql: str | None = None
+    """Puts the connection's transactions in read-only mode (None: no such mode)."""
+    read_write_sql: str | None = None
+    """Ends that mode."""
+    read_write_commits: bool = False
+    """The mode is the session's default, changed by a statement that must be committed to stay."""
+    read_only_in_savepoint_sql: str | None = None
+    """Makes a savepoint's part of someone else's transaction read-only, undone with the savepoint."""
+    read_only_per_session: bool = False
+    """The mode can be switched on and off around one session on a shared connection."""
 
     def implicit_constraint_name(
         self, dialect: Dialect, table: str, columns: tuple[str, ...], primary: bool
@@ -63,6 +75,15 @@ class Backend:
         return name if len(name) <= dialect.max_identifier_length else None
 
 
+# The read-only statements, as literals: no SQL is ever built at run time.
+_SQLITE_READ_ONLY = "PRAGMA query_only = 1"
+_SQLITE_READ_WRITE = "PRAGMA query_only = 0"
+_POSTGRESQL_READ_ONLY = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+_POSTGRESQL_READ_WRITE = "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE"
+_POSTGRESQL_SAVEPOINT_READ_ONLY = "SET TRANSACTION READ ONLY"
+_MYSQL_READ_ONLY = "SET SESSION TRANSACTION READ ONLY"  # MariaDB then refuses DDL and TRUNCATE too
+_MYSQL_READ_WRITE = "SET SESSION TRANSACTION READ WRITE"
+
 SQLITE = Backend(
     "sqlite",
     _codes.sqlite_kind,
@@ -70,6 +91,9 @@ SQLITE = Backend(
     native_drivers=frozenset({"pysqlite"}),
     reread_sees_latest=True,
     inserts_one_row_at_a_time=True,
+    read_only_sql=_SQLITE_READ_ONLY,
+    read_write_sql=_SQLITE_READ_WRITE,
+    read_only_per_session=True,
 )
 POSTGRESQL = Backend(
     "postgresql",
@@ -80,6 +104,11 @@ POSTGRESQL = Backend(
     native_only_at_read_committed=True,
     names_implicit_constraints=True,
     connect_failures_coded=False,
+    aborted_until_rollback=True,
+    read_only_sql=_POSTGRESQL_READ_ONLY,
+    read_write_sql=_POSTGRESQL_READ_WRITE,
+    read_write_commits=True,
+    read_only_in_savepoint_sql=_POSTGRESQL_SAVEPOINT_READ_ONLY,
 )
 MYSQL = Backend(
     "mysql",
@@ -90,6 +119,8 @@ MYSQL = Backend(
     # concurrent winners; READ COMMITTED is what web applications expect.
     defaults={"isolation_level": "READ COMMITTED"},
     stream_owns_connection=True,
+    read_only_sql=_MYSQL_READ_ONLY,
+    read_write_sql=_MYSQL_READ_WRITE,
 )
 OTHER = Backend("other", lambda _orig: None)
 """Any other database: no native path, nothing assumed."""

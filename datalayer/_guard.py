@@ -26,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, ExceptionContext
 
 from . import _error_codes as _codes
+from ._backends import backend
 from .errors import TransactionAbortedError
 
 __all__ = ["autocommit", "ends", "install", "refusal"]
@@ -46,18 +47,10 @@ _AfterCheck = Callable[[Connection, Any, Any, Any, dict[str, Any]], None]
 
 def install(engine: Engine) -> None:
     """Watch every transaction of ``engine`` (when its driver's state can be read)."""
-    driver = engine.dialect.driver
-    name = engine.dialect.name
-    after: _AfterCheck
-    failed: _Check
-    if name == "postgresql" and driver == "psycopg":
-        after, failed = _pg_after, _remember_failure
-    elif name in ("mysql", "mariadb") and driver == "pymysql":
-        after, failed = _mysql_after, _mysql_failed
-    elif name == "sqlite" and driver == "pysqlite":
-        after, failed = _sqlite_after, _sqlite_failed
-    else:
+    probes = _PROBES.get((backend(engine.dialect).name, engine.dialect.driver))
+    if probes is None:
         return
+    after, failed = probes
     event.listen(engine, "begin", _begin)
     event.listen(engine, "after_cursor_execute", _after_statement(after))
     event.listen(engine, "handle_error", _after_failure(failed))
@@ -116,7 +109,7 @@ def refusal(connection: Connection) -> TransactionAbortedError | None:
         return None  # the COMMIT fails on its own
     info = connection.info
     aborted = info.get(_ABORTED)
-    if aborted is None and connection.dialect.name == "postgresql":
+    if aborted is None and backend(connection.dialect).aborted_until_rollback:
         status = connection.connection.dbapi_connection.pgconn.transaction_status
         if status == _PG_INERROR:
             aborted = info.get(_FAILURE) or True
@@ -233,6 +226,14 @@ def autocommit(connection: Connection) -> bool:
     """Whether ``connection`` runs at the AUTOCOMMIT isolation level (the engine's, or its own)."""
     # SQLAlchemy's own test, as it makes before COMMIT and ROLLBACK; no public equivalent.
     return connection._is_autocommit_isolation()  # pyright: ignore[reportPrivateUsage]
+
+
+_PROBES: dict[tuple[str, str], tuple[_AfterCheck, _Check]] = {
+    ("postgresql", "psycopg"): (_pg_after, _remember_failure),
+    ("mysql", "pymysql"): (_mysql_after, _mysql_failed),
+    ("sqlite", "pysqlite"): (_sqlite_after, _sqlite_failed),
+}
+"""The drivers whose view of the transaction the guard reads: (backend, driver) -> probes."""
 
 
 def _sqlite_begin_again(dbapi_connection: Any) -> None:

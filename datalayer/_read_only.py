@@ -15,10 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.pool import PoolResetState
 
+from ._backends import backend
 from .errors import ReadOnlyError
 
 __all__ = ["READ_ONLY", "install", "listen", "refuse_changes"]
@@ -34,39 +35,38 @@ _JOINED = "datalayer_read_only_joined"  # session info: the joined connection to
 def _begin_read_only(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
     if not session.info.get(READ_ONLY) or connection.info.get(_MODE):
         return
-    name = connection.dialect.name
+    facts = backend(connection.dialect)
     in_savepoint = connection.in_nested_transaction()
     if in_savepoint or connection is session.bind:  # joined someone else's transaction: change only our part
-        if name == "postgresql" and in_savepoint:
-            connection.exec_driver_sql("SET TRANSACTION READ ONLY")  # undone with the savepoint
-        elif name == "sqlite":
-            connection.exec_driver_sql("PRAGMA query_only = 1")
+        if in_savepoint and facts.read_only_in_savepoint_sql is not None:
+            connection.exec_driver_sql(facts.read_only_in_savepoint_sql)  # undone with the savepoint
+        elif facts.read_only_per_session and facts.read_only_sql is not None:
+            connection.exec_driver_sql(facts.read_only_sql)
             session.info[_JOINED] = connection
         # Joined without a savepoint (join_transaction_mode="rollback_only"), PostgreSQL and
         # MariaDB could only make the owner's whole transaction read-only: the ORM refuses alone.
         return
     dbapi_connection: Any = connection.connection.dbapi_connection
-    if name == "sqlite":
-        connection.exec_driver_sql("PRAGMA query_only = 1")
-    elif name == "postgresql" and connection.dialect.driver == "psycopg" and not dbapi_connection.autocommit:
+    if _psycopg(connection.dialect) and not dbapi_connection.autocommit:
         # psycopg begins every transaction of the connection with BEGIN READ ONLY: no round trip.
         dbapi_connection.read_only = True
-    elif name == "postgresql":  # AUTOCOMMIT: psycopg begins no transaction, the session's default counts
-        connection.exec_driver_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-        connection.info[_MODE] = _SESSION_DEFAULT
+    elif facts.read_only_sql is None:
         return
-    elif name in ("mysql", "mariadb"):
-        connection.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
     else:
-        return
+        # (PostgreSQL under AUTOCOMMIT: psycopg begins no transaction, the session's default counts.)
+        connection.exec_driver_sql(facts.read_only_sql)
+        if facts.read_write_commits:
+            connection.info[_MODE] = _SESSION_DEFAULT
+            return
     connection.info[_MODE] = True
 
 
 def _end_joined(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None and _JOINED in session.info:
         connection: Connection = session.info.pop(_JOINED)
-        if not connection.closed:
-            connection.exec_driver_sql("PRAGMA query_only = 0")
+        facts = backend(connection.dialect)
+        if not connection.closed and facts.read_write_sql is not None:
+            connection.exec_driver_sql(facts.read_write_sql)
 
 
 def _refuse_write_statements(state: ORMExecuteState) -> None:
@@ -96,17 +96,11 @@ def listen(session_class: type[Session]) -> None:
 
 def install(engine: Engine) -> None:
     """End the read-only mode of ``engine``'s connections as they go back to the pool."""
-    name, driver = engine.dialect.name, engine.dialect.driver
-    writable: Callable[[Any], None]
-    if name == "sqlite":
-        writable = _statement("PRAGMA query_only = 0")
-    elif name in ("mysql", "mariadb"):
-        writable = _statement("SET SESSION TRANSACTION READ WRITE")
-    elif name == "postgresql":
-        writable = _statement("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE", commit=True)
-    else:
+    facts = backend(engine.dialect)
+    if facts.read_write_sql is None:
         return
-    psycopg = name == "postgresql" and driver == "psycopg"
+    writable = _statement(facts.read_write_sql, commit=facts.read_write_commits)
+    psycopg = _psycopg(engine.dialect)
 
     def reset(dbapi_connection: Any, connection_record: Any, state: PoolResetState) -> None:
         # Runs before the pool's own rollback; a failure makes the pool discard the connection.
@@ -119,6 +113,11 @@ def install(engine: Engine) -> None:
             writable(dbapi_connection)
 
     event.listen(engine.pool, "reset", reset)
+
+
+def _psycopg(dialect: Dialect) -> bool:
+    """psycopg: the read-only mode is the connection's ``read_only`` attribute, no statement."""
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
 
 
 def _psycopg_writable(dbapi_connection: Any) -> None:
