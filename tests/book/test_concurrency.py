@@ -12,7 +12,6 @@ the loser is retried on a fresh read, and both allocations land.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
@@ -34,13 +33,15 @@ def product(book_db: Mapped, new_unit: NewUnit) -> Mapped:
     return book_db
 
 
-def try_to_allocate(db: Mapped, orderid: str, exceptions: list[BaseException]) -> None:
+def try_to_allocate(
+    db: Mapped, orderid: str, exceptions: list[BaseException], both_read: threading.Barrier
+) -> None:
     try:
         with AllocationUnitOfWork(db.db) as uow:
             product = uow.products.get(sku="LAMP")
             assert product is not None
             product.allocate(OrderLine(orderid, "LAMP", 10))
-            time.sleep(0.2)  # both threads have read the same version by now
+            both_read.wait(timeout=10)  # the book sleeps 0.2 s here; a barrier makes sure both have read
             uow.commit()
     except Exception as error:
         exceptions.append(error)
@@ -70,9 +71,10 @@ def allocated_orders(db: Mapped) -> tuple[int, list[str]]:
 
 def test_concurrent_updates_to_version_are_not_allowed(product: Mapped) -> None:
     exceptions: list[BaseException] = []
+    both_read = threading.Barrier(2)
     in_threads(
-        lambda: try_to_allocate(product, "order1", exceptions),
-        lambda: try_to_allocate(product, "order2", exceptions),
+        lambda: try_to_allocate(product, "order1", exceptions, both_read),
+        lambda: try_to_allocate(product, "order2", exceptions, both_read),
     )
     [exception] = exceptions
     assert isinstance(exception, RetryableError), repr(exception)
