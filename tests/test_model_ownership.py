@@ -115,8 +115,12 @@ def test_a_unit_of_work_refuses_a_repository_of_a_model_of_another_database(
     # Declared as `strangers: StrangerRepository`, resolvable outside this function's scope.
     unit = type("Unit", (UnitOfWork,), {"__annotations__": {"strangers": StrangerRepository}})
 
-    with pytest.raises(ForeignModelError, match="Stranger belongs to another Database"), unit(env.db):
-        pass
+    refused = unit(env.db)
+    with pytest.raises(ForeignModelError, match="Stranger belongs to another Database"), refused:
+        raise AssertionError("the unit must refuse its repository on entry, before the block runs")
+    with pytest.raises(UsageError, match="is not active"):
+        _ = refused.session  # the failed entry left no session behind
+    assert env.db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     with pytest.raises(ForeignModelError), UnitOfWork(env.db) as uow:
         uow.repository(Stranger)
 
