@@ -32,16 +32,6 @@ from tests._outsider import committed_emails as emails
 from tests.conftest import Env, EnvFactory
 
 
-def mariadb_only(env: Env) -> None:
-    if env.backend != "mariadb":
-        pytest.skip("MariaDB only")
-
-
-def postgresql_only(env: Env) -> None:
-    if env.backend != "postgresql":
-        pytest.skip("PostgreSQL only")
-
-
 class RowLock:
     """Another connection holding a row lock on t_tags while the block runs (MariaDB)."""
 
@@ -61,8 +51,7 @@ class RowLock:
 
 @pytest.fixture
 def locked_tag(server_env: Env) -> Iterator[Env]:
-    """``server_env`` (MariaDB) with a tag row, 'locked', and the lock wait timeout at 1 s."""
-    mariadb_only(server_env)
+    """``server_env`` (MariaDB: its tests say ``only("mariadb")``) with a tag row, 'locked'."""
     with UnitOfWork(server_env.db) as uow:
         uow.session.add(server_env.models.Tag(label="locked"))
     yield server_env
@@ -77,6 +66,7 @@ def time_out_on_the_locked_tag(uow: UnitOfWork) -> None:
 # --- MariaDB: lock wait timeouts (innodb_rollback_on_timeout off) and false "ended" marks ---------
 
 
+@pytest.mark.only("mariadb")
 def test_a_lock_wait_timeout_after_earlier_writes_keeps_the_transaction_and_it_commits(
     locked_tag: Env,
 ) -> None:
@@ -88,6 +78,7 @@ def test_a_lock_wait_timeout_after_earlier_writes_keeps_the_transaction_and_it_c
     assert emails(env) == {"before-timeout@x.org", "after-timeout@x.org"}
 
 
+@pytest.mark.only("mariadb")
 def test_a_lock_wait_timeout_on_the_first_write_does_not_refuse_the_commit_of_what_follows(
     locked_tag: Env,
 ) -> None:
@@ -146,6 +137,7 @@ def test_a_statement_on_an_autocommit_connection_is_kept_without_a_commit(
     assert emails(env) == {"auto@x.org"}
 
 
+@pytest.mark.only("mariadb")
 def test_a_lock_wait_timeout_on_an_autocommit_connection_never_refuses_the_block(locked_tag: Env) -> None:
     env = locked_tag
     auto = Database(env.url, isolation_level="AUTOCOMMIT")
@@ -342,8 +334,7 @@ def test_a_unit_that_committed_through_its_session_is_never_retried(env: Env) ->
 
 @pytest.fixture
 def preparing(server_env: Env, make_server_env: EnvFactory) -> Env:
-    """PostgreSQL connections that prepare every statement at once and keep two prepared at most."""
-    postgresql_only(server_env)
+    """PostgreSQL connections (``only("postgresql")``) that prepare every statement and keep two prepared."""
     made = make_server_env(connect_args={"prepare_threshold": 0}, pool_size=1, max_overflow=0)
 
     @event.listens_for(made.db.engine, "connect")
@@ -353,6 +344,7 @@ def preparing(server_env: Env, make_server_env: EnvFactory) -> Env:
     return made
 
 
+@pytest.mark.only("postgresql")
 def test_create_or_first_keeps_the_callers_work_while_psycopg_evicts_prepared_statements(
     preparing: Env,
 ) -> None:
@@ -460,10 +452,10 @@ def test_a_caught_failure_inside_a_unit_in_isolation_is_refused_as_in_production
         assert datalayer_db.s.scalar(text("SELECT email FROM t_users")) == "before@x.org"
 
 
+@pytest.mark.only("postgresql")
 def test_a_caught_failure_inside_a_unit_in_isolation_leaves_the_tests_connection_usable(
     env: Env, datalayer_db: Database
 ) -> None:
-    postgresql_only(env)
     datalayer_db.s.create(env.models.User, email="before@x.org")
     datalayer_db.s.commit()
     with pytest.raises(Exception), UnitOfWork(datalayer_db) as uow:  # noqa: B017  (whatever the unit raises: the connection afterwards matters)
@@ -474,8 +466,8 @@ def test_a_caught_failure_inside_a_unit_in_isolation_leaves_the_tests_connection
     assert datalayer_db.s.scalar(text("SELECT email FROM t_users")) == "before@x.org"
 
 
+@pytest.mark.only("mariadb")
 def test_an_insert_returning_sent_as_sql_then_ddl_on_mariadb_counts_as_committed(server_env: Env) -> None:
-    mariadb_only(server_env)
     try:
         with UnitOfWork(server_env.db) as uow:
             uow.session.execute(text("INSERT INTO t_users (email) VALUES ('early@x.org') RETURNING id")).all()
