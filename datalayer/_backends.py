@@ -52,8 +52,6 @@ class Backend:
     """SQLAlchemy keeps a bulk INSERT's order by sending one row per statement."""
     connect_failures_coded: bool = True
     """A failure to connect carries the server's error code (psycopg's do not)."""
-    aborted_until_rollback: bool = False
-    """A failed statement leaves the whole transaction marked failed (the driver tells), until it ends."""
     read_only_sql: str | None = None
     """Puts the connection's transactions in read-only mode (None: no such mode)."""
     read_write_sql: str | None = None
@@ -104,7 +102,6 @@ POSTGRESQL = Backend(
     native_only_at_read_committed=True,
     names_implicit_constraints=True,
     connect_failures_coded=False,
-    aborted_until_rollback=True,
     read_only_sql=_POSTGRESQL_READ_ONLY,
     read_write_sql=_POSTGRESQL_READ_WRITE,
     read_write_commits=True,

@@ -20,10 +20,10 @@ state it can read: psycopg, PyMySQL and the standard library's sqlite3.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine, ExceptionContext
+from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 
 from . import _error_codes as _codes
 from ._backends import backend
@@ -47,13 +47,12 @@ _AfterCheck = Callable[[Connection, Any, Any, Any, dict[str, Any]], None]
 
 def install(engine: Engine) -> None:
     """Watch every transaction of ``engine`` (when its driver's state can be read)."""
-    probes = _PROBES.get((backend(engine.dialect).name, engine.dialect.driver))
+    probes = _probes(engine.dialect)
     if probes is None:
         return
-    after, failed = probes
     event.listen(engine, "begin", _begin)
-    event.listen(engine, "after_cursor_execute", _after_statement(after))
-    event.listen(engine, "handle_error", _after_failure(failed))
+    event.listen(engine, "after_cursor_execute", _after_statement(probes.after))
+    event.listen(engine, "handle_error", _after_failure(probes.failed))
     event.listen(engine, "commit", _commit)
     event.listen(engine, "rollback", _rollback)
 
@@ -105,14 +104,14 @@ def _after_failure(check: _Check) -> Callable[[ExceptionContext], None]:
 
 def refusal(connection: Connection) -> TransactionAbortedError | None:
     """The error that refuses a COMMIT of ``connection``'s transaction, or None when it may commit."""
-    if connection.invalidated or connection.connection.dbapi_connection is None:
-        return None  # the COMMIT fails on its own
+    probes = _probes(connection.dialect)
+    dbapi_connection = None if connection.invalidated else connection.connection.dbapi_connection
+    if probes is None or dbapi_connection is None:
+        return None  # a driver the guard cannot read, or a COMMIT that fails on its own
     info = connection.info
     aborted = info.get(_ABORTED)
-    if aborted is None and backend(connection.dialect).aborted_until_rollback:
-        status = connection.connection.dbapi_connection.pgconn.transaction_status
-        if status == _PG_INERROR:
-            aborted = info.get(_FAILURE) or True
+    if aborted is None and probes.marked_failed(dbapi_connection):
+        aborted = info.get(_FAILURE) or True
     if aborted is None:
         return None
     cause = aborted if isinstance(aborted, BaseException) else None
@@ -147,7 +146,15 @@ def _describe(cause: BaseException | None) -> str:
 
 
 def _remember_failure(_connection: Connection, _context: Any, _info: dict[str, Any]) -> None:
-    """PostgreSQL keeps an aborted transaction marked until it ends: checked at COMMIT."""
+    """PostgreSQL keeps an aborted transaction marked until it ends: read at COMMIT."""
+
+
+def _pg_marked_failed(dbapi_connection: Any) -> bool:
+    return bool(dbapi_connection.pgconn.transaction_status == _PG_INERROR)
+
+
+def _never_marked(_dbapi_connection: Any) -> bool:
+    return False  # the database rolls back at once, and the failure handler records it
 
 
 def _pg_after(
@@ -228,12 +235,24 @@ def autocommit(connection: Connection) -> bool:
     return connection._is_autocommit_isolation()  # pyright: ignore[reportPrivateUsage]
 
 
-_PROBES: dict[tuple[str, str], tuple[_AfterCheck, _Check]] = {
-    ("postgresql", "psycopg"): (_pg_after, _remember_failure),
-    ("mysql", "pymysql"): (_mysql_after, _mysql_failed),
-    ("sqlite", "pysqlite"): (_sqlite_after, _sqlite_failed),
+class _Probes(NamedTuple):
+    """How the guard reads one driver's view of the transaction."""
+
+    after: _AfterCheck  # after each statement: did it end the transaction?
+    failed: _Check  # after each failure: did the database roll the whole transaction back?
+    marked_failed: Callable[[Any], bool]  # at COMMIT: does the driver say the transaction failed?
+
+
+_PROBES = {
+    ("postgresql", "psycopg"): _Probes(_pg_after, _remember_failure, _pg_marked_failed),
+    ("mysql", "pymysql"): _Probes(_mysql_after, _mysql_failed, _never_marked),
+    ("sqlite", "pysqlite"): _Probes(_sqlite_after, _sqlite_failed, _never_marked),
 }
-"""The drivers whose view of the transaction the guard reads: (backend, driver) -> probes."""
+"""The drivers whose view of the transaction the guard reads, by (backend, driver)."""
+
+
+def _probes(dialect: Dialect) -> _Probes | None:
+    return _PROBES.get((backend(dialect).name, dialect.driver))
 
 
 def _sqlite_begin_again(dbapi_connection: Any) -> None:
