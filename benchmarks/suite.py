@@ -124,5 +124,5 @@ def _datalayer_revision() -> str:
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return metadata.version("datalayer")
+        return metadata.version("datalayer-sqla")
     return f"{commit}+changes" if changed else commit

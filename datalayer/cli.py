@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import URL, inspect, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from . import _demo, _urls
+from . import _demo, _distribution, _urls
 from .database import Database
 from .errors import DatalayerError
 
@@ -44,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="datalayer", description="datalayer's command line.")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"{_distribution.NAME} {_distribution.version()}",
+        help="print the installed distribution and its version, and exit",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
@@ -76,7 +82,9 @@ def _demo_on(url: URL) -> int:
     try:
         db = Database(url, model_class=_demo.DemoModel)
     except (ArgumentError, ImportError) as exc:
-        return _fail(f"cannot load the dialect or driver of {shown}: {_reason(exc, url)}", status=2)
+        hint = _distribution.install_hint(exc.name) if isinstance(exc, ImportError) else None
+        also = f" (install it with: {hint})" if hint else ""
+        return _fail(f"cannot load the dialect or driver of {shown}: {_reason(exc, url)}{also}", status=2)
     try:
         existing = [name for name in _demo.TABLES if inspect(db.engine).has_table(name)]
         if existing:

@@ -258,3 +258,37 @@ def test_help_lists_the_demo_command_and_a_command_is_required(capsys: pytest.Ca
     assert "demo" in capsys.readouterr().out
     assert main([]) == 2
     assert "required" in capsys.readouterr().err
+
+
+def test_version_names_the_installed_distribution(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"datalayer-sqla {version('datalayer-sqla')}"
+
+
+@pytest.mark.parametrize(
+    ("module", "url", "command"),
+    [
+        ("psycopg", "postgresql+psycopg://localhost/shop", 'pip install "datalayer-sqla[postgresql]"'),
+        ("pymysql", "mysql+pymysql://localhost/shop", 'pip install "datalayer-sqla[mariadb]"'),
+    ],
+)
+def test_a_missing_driver_is_named_with_the_extra_that_installs_it(
+    module: str, url: str, command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # importing it now fails as if it were not installed
+    assert main(["demo", "--url", url]) == 2
+    err = capsys.readouterr().err
+    assert f"No module named '{module}'" in err or f"import of {module} halted" in err, err
+    assert err.rstrip().endswith(f"(install it with: {command})"), err
+
+
+def test_a_missing_driver_without_an_extra_gets_no_install_hint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "MySQLdb", None)
+    assert main(["demo", "--url", "mysql+mysqldb://localhost/shop"]) == 2
+    err = capsys.readouterr().err
+    assert "MySQLdb" in err
+    assert "install it with" not in err
