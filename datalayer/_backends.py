@@ -20,7 +20,7 @@ from sqlalchemy.engine import Dialect
 from . import _error_codes as _codes
 from ._error_codes import Kind
 
-__all__ = ["Backend", "backend", "engine_defaults", "is_unique_violation"]
+__all__ = ["Backend", "backend", "driver", "engine_defaults", "is_unique_violation"]
 
 
 @attrs.frozen
@@ -128,6 +128,11 @@ _BY_NAME = {"sqlite": SQLITE, "postgresql": POSTGRESQL, "mysql": MYSQL, "mariadb
 def backend(dialect: Dialect) -> Backend:
     """The record of ``dialect``'s database."""
     return _BY_NAME.get(dialect.name, OTHER)
+
+
+def driver(dialect: Dialect) -> str:
+    """The dialect's driver, told apart from its sync twin when async: ``"psycopg (asyncio)"``."""
+    return f"{dialect.driver} (asyncio)" if dialect.is_async else dialect.driver
 
 
 def engine_defaults(drivername: str, options: dict[str, Any]) -> dict[str, Any]:

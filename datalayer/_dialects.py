@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from . import _guard, _read_only
+from ._backends import driver
 from ._create_or_first import native
 
 __all__ = ["configure_engine"]
@@ -23,7 +24,7 @@ def configure_engine(engine: Engine) -> None:
     _read_only.install(engine)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "checkin", _sqlite_checkin)
-        if engine.dialect.driver == "pysqlite":
+        if driver(engine.dialect) in ("pysqlite", "aiosqlite (asyncio)"):
             _fix_pysqlite_transactions(engine)
 
 

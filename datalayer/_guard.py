@@ -26,7 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 
 from . import _error_codes as _codes
-from ._backends import backend
+from ._backends import backend, driver
 from .errors import TransactionAbortedError
 
 __all__ = ["autocommit", "ends", "install", "refusal"]
@@ -252,7 +252,7 @@ _PROBES = {
 
 
 def _probes(dialect: Dialect) -> _Probes | None:
-    return _PROBES.get((backend(dialect).name, dialect.driver))
+    return _PROBES.get((backend(dialect).name, driver(dialect)))
 
 
 def _sqlite_begin_again(dbapi_connection: Any) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import MetaData, Table
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapper
 
 from ._mapping import mapper_of
@@ -32,11 +32,16 @@ if TYPE_CHECKING:
     from ._session_like import SessionLike
 
 
+class _Engine(Protocol):
+    @property
+    def dialect(self) -> Dialect: ...
+
+
 class Database(Protocol):
-    """What this module needs of a :class:`~datalayer.Database` (which imports it)."""
+    """What this module needs of a :class:`~datalayer.Database` or an AsyncDatabase (which import it)."""
 
     @property
-    def engine(self) -> Engine: ...
+    def engine(self) -> _Engine: ...
 
 
 __all__ = ["check_owner", "checked_mapper", "own"]

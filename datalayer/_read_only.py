@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.pool import PoolResetState
 
+from . import _backends
 from ._backends import backend
 from .errors import ReadOnlyError
 
@@ -117,7 +118,7 @@ def install(engine: Engine) -> None:
 
 def _psycopg(dialect: Dialect) -> bool:
     """psycopg: the read-only mode is the connection's ``read_only`` attribute, no statement."""
-    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+    return dialect.name == "postgresql" and _backends.driver(dialect) == "psycopg"
 
 
 def _psycopg_writable(dbapi_connection: Any) -> None:

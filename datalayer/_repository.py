@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from ._session_like import SessionLike
 
-__all__ = ["Repository"]
+__all__ = ["Repository", "chosen_model", "model_argument"]
 
 M = TypeVar("M")
 
@@ -43,24 +43,10 @@ class Repository(Generic[M]):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        for base in cls.__dict__.get("__orig_bases__", ()):
-            origin = get_origin(base)
-            args = get_args(base)
-            if (
-                isinstance(origin, type)
-                and issubclass(origin, Repository)
-                and args
-                and isinstance(args[0], type)
-            ):
-                cls._model = args[0]
-                return
+        cls._model = model_argument(cls, Repository) or cls._model
 
     def __init__(self, session: SessionLike, model: type[M] | None = None) -> None:
-        chosen = cast("type[M] | None", model if model is not None else self._model)
-        if chosen is None:
-            raise UsageError(
-                f"{type(self).__name__} has no model: subclass Repository[Model] or pass model=Model"
-            )
+        chosen = chosen_model(self, Repository, model)
         checked_mapper(session, chosen)
         self.model: type[M] = chosen
         self.session = session
@@ -148,3 +134,22 @@ class Repository(Generic[M]):
     def scalars(self, statement: Select[M]) -> list[M]:
         """Run a ``select()`` of the model and return its objects."""
         return list(self.session.scalars(statement))
+
+
+def model_argument(cls: type[Any], generic: type[Any]) -> type[Any] | None:
+    """The model ``cls`` gives its generic base: ``Model`` for ``class Users(Repository[Model])``."""
+    for base in cls.__dict__.get("__orig_bases__", ()):
+        origin = get_origin(base)
+        args = get_args(base)
+        if isinstance(origin, type) and issubclass(origin, generic) and args and isinstance(args[0], type):
+            return args[0]
+    return None
+
+
+def chosen_model(repository: Any, generic: type[Any], model: type[M] | None) -> type[M]:
+    """``model``, or the one the repository's class declares; a UsageError naming the class if neither."""
+    chosen = cast("type[M] | None", model if model is not None else repository._model)
+    if chosen is None:
+        name, base = type(repository).__name__, generic.__name__
+        raise UsageError(f"{name} has no model: subclass {base}[Model] or pass model=Model")
+    return chosen

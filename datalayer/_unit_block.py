@@ -61,15 +61,27 @@ class TransactionBlock(Generic[S]):
     def session(self) -> S:
         """The unit's session; only available inside the ``with`` block."""
         if self._session is None:
-            raise UsageError(f"{type(self).__name__} is not active: use it as `with unit as uow:`")
+            raise UsageError(f"{self._name} is not active: use it as `{self._with} unit as uow:`")
         return self._session
 
+    @property
+    def _name(self) -> str:
+        """The unit's class name, for messages (an asyncio unit's, for the block it runs)."""
+        return type(self).__name__
+
+    _with = "with"
+    """The statement that enters the block, for messages."""
+
+    def _entrant(self) -> tuple[object, str]:
+        """Who is entering the block, and what to call one: the thread (asyncio units: the task)."""
+        return threading.get_ident(), "thread"
+
     def __enter__(self) -> Self:
-        me = threading.get_ident()
+        me, kind = self._entrant()
         # dict.setdefault is atomic: of two threads entering at once, one gets the unit.
         if self.__dict__.setdefault("_entry", me) != me:
             raise UsageError(
-                f"{type(self).__name__} is active in another thread; open a unit of work per thread instead"
+                f"{self._name} is active in another {kind}; open a unit of work per {kind} instead"
             )
         if self._session is not None:  # entered again by the code running inside it: join its transaction
             self._depth += 1
@@ -138,7 +150,7 @@ class TransactionBlock(Generic[S]):
         translated = self._translate(error, committing=False) or error
         if partly and isinstance(translated, RetryableError):
             raise PartiallyCommittedError(
-                f"{type(self).__name__} failed ({type(translated).__name__}) after part of "
+                f"{self._name} failed ({type(translated).__name__}) after part of "
                 "its work was committed (by commit() inside the block, or by a statement that commits by "
                 "itself, such as DDL on MariaDB): that part stays committed, the rest was rolled back. "
                 "Not retried: running the unit again would repeat the committed part.",
@@ -160,7 +172,7 @@ class TransactionBlock(Generic[S]):
         :class:`~datalayer.errors.PartiallyCommittedError`, never retried.
         """
         if self.read_only:
-            raise ReadOnlyError(f"{type(self).__name__} is read-only: it never commits")
+            raise ReadOnlyError(f"{self._name} is read-only: it never commits")
         committing = False
         try:
             self._flush()  # a failure here comes before the COMMIT: nothing of the transaction was saved

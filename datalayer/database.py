@@ -55,7 +55,7 @@ class Database:
         options = _backends.engine_defaults(self.url.drivername, engine_options)
         self.engine = create_engine(self.url, **options)
         _dialects.configure_engine(self.engine)
-        self.Model = model_class if model_class is not None else _new_model_class()
+        self.Model = model_class if model_class is not None else new_model_class()
         self.registry = self.Model.registry
         self.metadata = self.Model.metadata
         _ownership.own(self.metadata, self)
@@ -79,7 +79,7 @@ class Database:
         return f"Database({_urls.shown(self.url)!r})"
 
 
-def _new_model_class() -> type[DeclarativeBase]:
+def new_model_class() -> type[DeclarativeBase]:
     class Model(DeclarativeBase):
         """The declarative base of one Database, with its own registry and metadata."""
 

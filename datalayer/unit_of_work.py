@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import SessionTransaction
 
 from ._declared import Declared, declared_repositories
@@ -63,17 +63,24 @@ class UnitOfWork(TransactionBlock[Session]):
             )
 
     def _open(self) -> Session:
+        return self.database.Session(**self._session_options())
+
+    def _session_options(self) -> dict[str, Any]:
+        """The options of the unit's session: its objects outlive commits, and it is known as the unit's."""
         info: dict[str, Any] = {_UNIT: self}
         if self.read_only:
             info[READ_ONLY] = True
         self._connections: list[tuple[dict[str, Any], int]] = []
-        return self.database.Session(expire_on_commit=False, close_resets_only=False, info=info)
+        return {"expire_on_commit": False, "close_resets_only": False, "info": info}
 
     def _flush(self) -> None:
         self.session.flush()
 
     def _translate(self, error: BaseException, *, committing: bool) -> BaseException | None:
-        return translate(error, self.database.engine.dialect, committing=committing)
+        return translate(error, self._dialect(), committing=committing)
+
+    def _dialect(self) -> Dialect:
+        return self.database.engine.dialect
 
     def _commit_session(self) -> None:
         session = self.session

@@ -25,7 +25,7 @@ from sqlalchemy.orm.session import make_transient_to_detached
 from sqlalchemy.sql import Executable
 
 from .. import _flush_checks, _read_only
-from .._backends import backend
+from .._backends import backend, driver
 from .._session_like import SessionLike
 from ..errors import ReadOnlyError
 
@@ -52,7 +52,7 @@ _OWN_LISTENERS = frozenset({_flush_checks.refuse_over_long_strings, _read_only.r
 def install(engine: Engine) -> None:
     """Make ``engine`` able to run the native path (PostgreSQL on psycopg: the pipelined SAVEPOINT)."""
     facts = backend(engine.dialect)
-    if facts.native_in_savepoint and engine.dialect.driver in facts.native_drivers:
+    if facts.native_in_savepoint and driver(engine.dialect) in facts.native_drivers:
         event.listen(engine, "do_execute", _execute_in_savepoint)
 
 
@@ -64,7 +64,7 @@ def native_columns(session: SessionLike, mapper: Mapper[Any], obj: object) -> di
     """
     bind = session.get_bind(mapper=mapper)
     facts = backend(bind.dialect)
-    if facts.native_insert is None or bind.dialect.driver not in facts.native_drivers:
+    if facts.native_insert is None or driver(bind.dialect) not in facts.native_drivers:
         return None
     if not bind.get_execution_options().get(NATIVE_OPTION, True) or not _ormless(mapper):
         return None

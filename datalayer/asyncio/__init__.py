@@ -1,0 +1,17 @@
+"""datalayer on asyncio: the same helpers, repositories and unit of work, awaitable.
+
+Needs the ``asyncio`` extra (``pip install "datalayer-sqla[asyncio]"``: SQLAlchemy's
+greenlet support, and aiosqlite) and an async driver. Every method is the sync
+implementation, run through SQLAlchemy's greenlet bridge.
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+from .database import AsyncDatabase
+from .repository import AsyncRepository
+from .session import AsyncSession
+from .unit_of_work import AsyncUnitOfWork
+
+__all__ = ["AsyncDatabase", "AsyncRepository", "AsyncSession", "AsyncUnitOfWork"]

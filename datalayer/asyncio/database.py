@@ -1,0 +1,83 @@
+"""AsyncDatabase: an AsyncEngine with its ``Model`` base and its AsyncSession factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import URL, make_url, select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+from .. import _backends, _dialects, _ownership, _urls
+from ..database import new_model_class
+from ._bridge import require_greenlet
+from .session import AsyncSession
+
+__all__ = ["AsyncDatabase"]
+
+
+class AsyncDatabase:
+    """The asyncio twin of :class:`~datalayer.Database`, on an async driver.
+
+    ``url`` is any async SQLAlchemy URL (``sqlite+aiosqlite``, ``postgresql+asyncpg``,
+    ``postgresql+psycopg``, ``mysql+aiomysql``...); keyword arguments go to
+    :func:`sqlalchemy.ext.asyncio.create_async_engine`, with the same safe defaults
+    as :class:`~datalayer.Database`. Pass the ``model_class`` of a sync Database to
+    serve the same models from both (scripts and migrations sync, the web app async).
+
+    Example::
+
+        adb = AsyncDatabase("sqlite+aiosqlite:///app.db")
+
+        class User(adb.Model):
+            __tablename__ = "users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            email: Mapped[str] = mapped_column(String(120), unique=True)
+
+        await adb.create_all()
+        async with adb.Session() as s:
+            await s.create(User, email="foo@example.com")
+            await s.commit()
+
+    .. versionadded:: 0.1.0
+    """
+
+    Model: type[DeclarativeBase]
+    Session: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine
+    select = staticmethod(select)
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        model_class: type[DeclarativeBase] | None = None,
+        **engine_options: Any,
+    ) -> None:
+        require_greenlet()
+        self.url = make_url(url)
+        options = _backends.engine_defaults(self.url.drivername, engine_options)
+        self.engine = create_async_engine(self.url, **options)
+        _dialects.configure_engine(self.engine.sync_engine)
+        self.Model = model_class if model_class is not None else new_model_class()
+        self.registry = self.Model.registry
+        self.metadata = self.Model.metadata
+        _ownership.own(self.metadata, self)
+        self.Session = async_sessionmaker(self.engine, class_=AsyncSession)
+
+    async def create_all(self) -> None:
+        """Create every table of ``metadata`` that does not exist yet (commits its own DDL)."""
+        async with self.engine.begin() as connection:
+            await connection.run_sync(self.metadata.create_all)
+
+    async def drop_all(self) -> None:
+        """Drop every table of ``metadata`` that exists (commits its own DDL)."""
+        async with self.engine.begin() as connection:
+            await connection.run_sync(self.metadata.drop_all)
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"AsyncDatabase({_urls.shown(self.url)!r})"

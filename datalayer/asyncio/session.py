@@ -1,0 +1,66 @@
+"""AsyncSession: SQLAlchemy's, with datalayer's helpers as awaitable methods.
+
+Each helper is the sync helper, run through the greenlet bridge on the session's
+``sync_session``: one implementation, the same guarantees. Every helper flushes
+and never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy.ext import asyncio as sa_asyncio
+
+from .. import _bulk, _helpers
+from ..session import Session
+from ._bridge import call
+
+__all__ = ["AsyncSession"]
+
+M = TypeVar("M")
+
+
+class AsyncSession(sa_asyncio.AsyncSession):
+    """A :class:`sqlalchemy.ext.asyncio.AsyncSession` with the session helpers, awaitable.
+
+    Its ``sync_session`` is a :class:`datalayer.Session`.
+
+    Example::
+
+        async with adb.Session() as s:
+            user = await s.first_or_create(User, email="foo@example.com")
+            await s.commit()
+
+    .. versionadded:: 0.1.0
+    """
+
+    sync_session_class = Session
+
+    async def all(self, model: type[M], /, **attrs: Any) -> list[M]:
+        """Every ``model`` object whose attributes equal ``attrs``, ordered by primary key."""
+        return await call(_helpers.find_all, self.sync_session, model, **attrs)
+
+    async def create(self, model: type[M], /, **attrs: Any) -> M:
+        """Add ``model(**attrs)`` and flush; never commits."""
+        return await call(_helpers.create, self.sync_session, model, **attrs)
+
+    async def first(self, model: type[M], /, **attrs: Any) -> M | None:
+        """The matching object with the lowest primary key, or None."""
+        return await call(_helpers.first, self.sync_session, model, **attrs)
+
+    async def first_or_create(self, model: type[M], /, **attrs: Any) -> M:
+        """The first matching object, created (race-safely) if there is none. Flushes, never commits."""
+        return await call(_helpers.first_or_create, self.sync_session, model, **attrs)
+
+    async def create_or_first(self, model: type[M], /, **attrs: Any) -> M:
+        """Create the object; if a unique key already holds it, return that row instead.
+
+        A conflict undoes only this insert (a SAVEPOINT): the rest of the
+        transaction is kept. Flushes, never commits.
+        """
+        return await call(_helpers.create_or_first, self.sync_session, model, **attrs)
+
+    async def create_many(self, model: type[M], rows: Iterable[Mapping[str, Any]], /) -> list[M]:
+        """Insert every row in batched ``INSERT .. RETURNING`` statements; flushes, never commits."""
+        return await call(_bulk.create_many, self.sync_session, model, rows)
