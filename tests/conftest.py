@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from sqlalchemy import make_url
 
 from datalayer import Database
+from datalayer.asyncio import AsyncDatabase
 from datalayer.testing import clean_tables, create_scratch_database, drop_scratch_database
 from tests._outsider import Outsider
 from tests.factories import Factories, define_factories
@@ -28,6 +30,10 @@ _SERVER_NAMES = [name for name, variable in SERVER_URL_VARIABLES.items() if os.e
 _NATIVE = ("sqlite", "postgresql")
 SERVERS = [*_SERVER_NAMES, *(f"{name}/savepoint" for name in _SERVER_NAMES if name in _NATIVE)]
 BACKENDS = ["sqlite", "sqlite/savepoint", *SERVERS]
+# The async drivers of each backend, as "<backend>+<driver>": psycopg runs in its asyncio mode.
+_ASYNC_DRIVERS = {"sqlite": ("aiosqlite",), "postgresql": ("asyncpg", "psycopg"), "mariadb": ("aiomysql",)}
+ASYNC_BACKENDS = [f"{name}+{driver}" for name in ["sqlite", *_SERVER_NAMES] for driver in _ASYNC_DRIVERS[name]]
+ASYNC_SERVERS = [variant for variant in ASYNC_BACKENDS if not variant.startswith("sqlite")]
 
 
 _run_databases: dict[str, str] = {}
@@ -83,11 +89,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = item.get_closest_marker("only")
         callspec = getattr(item, "callspec", None)
         params = callspec.params if callspec is not None else {}
-        variant = str(params.get("env", params.get("server_env", "")))
-        (drop if marker and variant.partition("/")[0] not in marker.args else keep).append(item)
+        variant = str(next((params[name] for name in _ENV_FIXTURES if name in params), ""))
+        backend = variant.partition("/")[0].partition("+")[0]
+        (drop if marker and backend not in marker.args else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+_ENV_FIXTURES = ("env", "server_env", "aenv", "server_aenv")
 
 
 @pytest.fixture(scope="session")
@@ -172,3 +182,50 @@ def outsider(server_env: Env) -> Iterator[Outsider]:
     made = Outsider(server_env)
     yield made
     made.close()
+
+
+@dataclass
+class AsyncEnv:
+    """An AsyncDatabase on an async driver, sharing the test models (and tables) of the sync ``env``."""
+
+    backend: str
+    driver: str
+    adb: AsyncDatabase
+    models: Models
+    sync: Env
+
+
+def _async_url(env: Env, driver: str) -> str:
+    url = make_url(env.url)
+    return url.set(drivername=f"{url.get_backend_name()}+{driver}").render_as_string(hide_password=False)
+
+
+async def _aenv_for_test(
+    request: pytest.FixtureRequest, cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[AsyncEnv]:
+    backend, _, driver = str(request.param).partition("+")
+    env = _cached_env(backend, cache, tmp_path_factory)
+    adb = AsyncDatabase(_async_url(env, driver), model_class=env.db.Model)
+    try:
+        yield AsyncEnv(backend, driver, adb, env.models, env)
+    finally:
+        await adb.dispose()
+        clean_tables(env.db)
+
+
+@pytest.fixture(params=ASYNC_BACKENDS)
+async def aenv(
+    request: pytest.FixtureRequest, _env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[AsyncEnv]:
+    """The test models on each async driver in turn (aiosqlite, asyncpg, psycopg, aiomysql); rows deleted after."""
+    async for made in _aenv_for_test(request, _env_cache, tmp_path_factory):
+        yield made
+
+
+@pytest.fixture(params=ASYNC_SERVERS)
+async def server_aenv(
+    request: pytest.FixtureRequest, _env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[AsyncEnv]:
+    """Like ``aenv``, on the server databases' async drivers only."""
+    async for made in _aenv_for_test(request, _env_cache, tmp_path_factory):
+        yield made

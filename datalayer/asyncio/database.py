@@ -24,6 +24,8 @@ class AsyncDatabase:
     :func:`sqlalchemy.ext.asyncio.create_async_engine`, with the same safe defaults
     as :class:`~datalayer.Database`. Pass the ``model_class`` of a sync Database to
     serve the same models from both (scripts and migrations sync, the web app async).
+    Its sessions keep their objects loaded after a commit (``expire_on_commit=False``,
+    as SQLAlchemy advises for asyncio): a later attribute access needs no I/O.
 
     Example::
 
@@ -63,7 +65,8 @@ class AsyncDatabase:
         self.registry = self.Model.registry
         self.metadata = self.Model.metadata
         _ownership.own(self.metadata, self)
-        self.Session = async_sessionmaker(self.engine, class_=AsyncSession)
+        # Objects stay loaded after a commit: refreshing them lazily would need I/O outside an await.
+        self.Session = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     async def create_all(self) -> None:
         """Create every table of ``metadata`` that does not exist yet (commits its own DDL)."""
