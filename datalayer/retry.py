@@ -10,6 +10,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Concatenate, ParamSpec, TypeVar
 
+import attrs
+
 from .errors import RetryableError, UsageError
 
 __all__ = ["run", "transactional"]
@@ -22,6 +24,31 @@ P = ParamSpec("P")
 
 UnitFactory = Callable[[], AbstractContextManager[U]]
 OnRetry = Callable[[int, RetryableError, float], None]
+
+
+@attrs.frozen
+class Retries:
+    """When to run a unit of work again, and after how long: shared by the sync and asyncio runners."""
+
+    attempts: int
+    backoff: float
+    max_backoff: float
+    on_retry: OnRetry | None
+
+    def __attrs_post_init__(self) -> None:
+        if self.attempts < 1:
+            raise UsageError(f"attempts must be at least 1, not {self.attempts!r}")
+
+    def delay(self, attempt: int, error: RetryableError) -> float | None:
+        """How long to wait before the next attempt after ``error``, or None when it was the last."""
+        if attempt >= self.attempts:
+            return None
+        delay = random.uniform(0, min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))
+        name = type(error).__name__
+        logger.info("retrying a unit of work after %s (attempt %d of %d)", name, attempt, self.attempts)
+        if self.on_retry is not None:
+            self.on_retry(attempt, error, delay)
+        return delay
 
 
 def run(
@@ -46,23 +73,18 @@ def run(
 
         order = run(AppUnitOfWork, lambda uow: place_order(uow, "a@example.com", "tea"))
     """
-    if attempts < 1:
-        raise UsageError(f"attempts must be at least 1, not {attempts!r}")
-    for attempt in range(1, attempts + 1):
+    retries = Retries(attempts, backoff, max_backoff, on_retry)
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             with unit() as uow:
                 return fn(uow)
         except RetryableError as error:
-            if attempt == attempts:
+            delay = retries.delay(attempt, error)
+            if delay is None:
                 raise
-            delay = random.uniform(0, min(max_backoff, backoff * 2 ** (attempt - 1)))
-            logger.info(
-                "retrying a unit of work after %s (attempt %d of %d)", type(error).__name__, attempt, attempts
-            )
-            if on_retry is not None:
-                on_retry(attempt, error, delay)
-            time.sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
+        time.sleep(delay)
 
 
 def transactional(

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from .database import AsyncDatabase
 from .repository import AsyncRepository
+from .retry import run, transactional
 from .session import AsyncSession
 from .unit_of_work import AsyncUnitOfWork
 
-__all__ = ["AsyncDatabase", "AsyncRepository", "AsyncSession", "AsyncUnitOfWork"]
+__all__ = ["AsyncDatabase", "AsyncRepository", "AsyncSession", "AsyncUnitOfWork", "run", "transactional"]
