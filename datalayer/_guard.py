@@ -13,8 +13,11 @@ The guard reads the driver's own view of the transaction after each statement an
 each failure, never the statement's text. A transaction the database rolled back is
 refused at COMMIT with :class:`~datalayer.errors.TransactionAbortedError`; one that a
 statement ended is recorded, so that a unit of work knows part of it is committed.
-Installed on every engine a :class:`~datalayer.Database` makes, for the drivers whose
-state it can read: psycopg, PyMySQL and the standard library's sqlite3.
+Installed on every engine a :class:`~datalayer.Database` or an ``AsyncDatabase`` makes,
+for the drivers whose state it can read: psycopg (both modes), PyMySQL and aiomysql,
+sqlite3 and aiosqlite, which it reads from the driver's own connection; and asyncpg,
+which does not say whether a transaction failed: after a failure in a transaction,
+its COMMIT first asks the server with a ``SELECT 1`` that an aborted one refuses.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
+from sqlalchemy.pool import PoolProxiedConnection
 
 from . import _error_codes as _codes
 from ._backends import backend, driver
@@ -42,7 +46,7 @@ _MYSQL_IN_TRANS, _MYSQL_AUTOCOMMIT = 0x0001, 0x0002
 _MYSQL_DEADLOCK, _MYSQL_LOCK_WAIT_TIMEOUT = 1213, 1205
 
 _Check = Callable[[Connection, Any, dict[str, Any]], None]
-_AfterCheck = Callable[[Connection, Any, Any, Any, dict[str, Any]], None]
+_AfterCheck = Callable[[Connection, PoolProxiedConnection, Any, Any, dict[str, Any]], None]
 
 
 def install(engine: Engine) -> None:
@@ -86,7 +90,7 @@ def _after_statement(check: _AfterCheck) -> Callable[..., None]:
         connection: Connection, cursor: Any, _sql: Any, _params: Any, context: Any, _many: Any
     ) -> None:
         if connection.in_transaction():
-            check(connection, connection.connection.dbapi_connection, cursor, context, connection.info)
+            check(connection, connection.connection, cursor, context, connection.info)
 
     return after_cursor_execute
 
@@ -105,12 +109,12 @@ def _after_failure(check: _Check) -> Callable[[ExceptionContext], None]:
 def refusal(connection: Connection) -> TransactionAbortedError | None:
     """The error that refuses a COMMIT of ``connection``'s transaction, or None when it may commit."""
     probes = _probes(connection.dialect)
-    dbapi_connection = None if connection.invalidated else connection.connection.dbapi_connection
-    if probes is None or dbapi_connection is None:
+    pooled = None if connection.invalidated else connection.connection
+    if probes is None or pooled is None or pooled.dbapi_connection is None:
         return None  # a driver the guard cannot read, or a COMMIT that fails on its own
     info = connection.info
     aborted = info.get(_ABORTED)
-    if aborted is None and probes.marked_failed(dbapi_connection):
+    if aborted is None and probes.marked_failed(pooled, info):
         aborted = info.get(_FAILURE) or True
     if aborted is None:
         return None
@@ -149,23 +153,47 @@ def _remember_failure(_connection: Connection, _context: Any, _info: dict[str, A
     """PostgreSQL keeps an aborted transaction marked until it ends: read at COMMIT."""
 
 
-def _pg_marked_failed(dbapi_connection: Any) -> bool:
-    return bool(dbapi_connection.pgconn.transaction_status == _PG_INERROR)
+def _driver(pooled: PoolProxiedConnection) -> Any:
+    """The driver's own connection: the async driver's under SQLAlchemy's adapter, else the DBAPI one."""
+    return pooled.driver_connection  # read only while a statement runs on it: never None there
 
 
-def _never_marked(_dbapi_connection: Any) -> bool:
+def _pg_marked_failed(pooled: PoolProxiedConnection, _info: dict[str, Any]) -> bool:
+    return bool(_driver(pooled).pgconn.transaction_status == _PG_INERROR)
+
+
+def _asyncpg_marked_failed(pooled: PoolProxiedConnection, info: dict[str, Any]) -> bool:
+    # asyncpg does not say whether the transaction failed: after a failure inside it,
+    # ask the server, which refuses every statement of an aborted transaction.
+    if _FAILURE not in info:
+        return False
+    try:
+        pooled.cursor().execute("SELECT 1")
+    except Exception:
+        return True
+    return False
+
+
+def _never_marked(_pooled: PoolProxiedConnection, _info: dict[str, Any]) -> bool:
     return False  # the database rolls back at once, and the failure handler records it
 
 
 def _pg_after(
-    _connection: Connection, dbapi_connection: Any, _cursor: Any, _context: Any, info: dict[str, Any]
+    connection: Connection, pooled: PoolProxiedConnection, _cursor: Any, _context: Any, info: dict[str, Any]
 ) -> None:
-    if dbapi_connection.pgconn.transaction_status == _PG_IDLE and not dbapi_connection.autocommit:
+    if _driver(pooled).pgconn.transaction_status == _PG_IDLE and not autocommit(connection):
+        _ended(info)
+
+
+def _asyncpg_after(
+    connection: Connection, pooled: PoolProxiedConnection, _cursor: Any, _context: Any, info: dict[str, Any]
+) -> None:
+    if not _driver(pooled).is_in_transaction() and not autocommit(connection):
         _ended(info)
 
 
 def _mysql_after(
-    _connection: Connection, dbapi_connection: Any, cursor: Any, context: Any, info: dict[str, Any]
+    _connection: Connection, pooled: PoolProxiedConnection, cursor: Any, context: Any, info: dict[str, Any]
 ) -> None:
     # InnoDB reports a transaction only once it has changed something; when a
     # statement leaves none behind it, the statement ended it (DDL commits implicitly).
@@ -176,7 +204,7 @@ def _mysql_after(
         if context.isinsert or context.isupdate or context.isdelete or context.is_text:
             info[_WROTE] = True
         return
-    status = dbapi_connection.server_status
+    status = _driver(pooled).server_status
     if status & _MYSQL_IN_TRANS:
         info[_WROTE] = True
     elif info.pop(_WROTE, False) and not status & _MYSQL_AUTOCOMMIT:
@@ -187,8 +215,8 @@ def _mysql_failed(connection: Connection, context: Any, info: dict[str, Any]) ->
     # InnoDB undoes only the failed statement, except on a deadlock (and on a lock
     # wait timeout with innodb_rollback_on_timeout), where the whole transaction goes.
     # Under autocommit every statement is a transaction of its own: nothing more is undone.
-    dbapi_connection = connection.connection.dbapi_connection
-    if dbapi_connection is None or dbapi_connection.server_status & _MYSQL_AUTOCOMMIT:
+    driver_connection = _driver(connection.connection)
+    if driver_connection is None or driver_connection.server_status & _MYSQL_AUTOCOMMIT:
         return
     failure = context.original_exception
     errno = _codes.mysql_errno(failure)
@@ -215,18 +243,20 @@ def _mysql_in_transaction(connection: Connection) -> bool:
 
 
 def _sqlite_after(
-    connection: Connection, dbapi_connection: Any, _cursor: Any, _context: Any, info: dict[str, Any]
+    connection: Connection, pooled: PoolProxiedConnection, _cursor: Any, _context: Any, info: dict[str, Any]
 ) -> None:
-    if not dbapi_connection.in_transaction and not autocommit(connection):
+    if not _driver(pooled).in_transaction and not autocommit(connection):
         _ended(info)
-        _sqlite_begin_again(dbapi_connection)
+        _sqlite_begin_again(pooled)
 
 
 def _sqlite_failed(connection: Connection, context: Any, info: dict[str, Any]) -> None:
-    dbapi_connection = connection.connection.dbapi_connection
-    if dbapi_connection is not None and not dbapi_connection.in_transaction and not autocommit(connection):
+    pooled = connection.connection
+    if pooled.dbapi_connection is None or autocommit(connection):
+        return
+    if not _driver(pooled).in_transaction:
         info[_ABORTED] = context.sqlalchemy_exception or context.original_exception
-        _sqlite_begin_again(dbapi_connection)
+        _sqlite_begin_again(pooled)
 
 
 def autocommit(connection: Connection) -> bool:
@@ -240,13 +270,20 @@ class _Probes(NamedTuple):
 
     after: _AfterCheck  # after each statement: did it end the transaction?
     failed: _Check  # after each failure: did the database roll the whole transaction back?
-    marked_failed: Callable[[Any], bool]  # at COMMIT: does the driver say the transaction failed?
+    marked_failed: Callable[[PoolProxiedConnection, dict[str, Any]], bool]  # at COMMIT: did it fail?
 
 
+_PG = _Probes(_pg_after, _remember_failure, _pg_marked_failed)
+_MYSQL = _Probes(_mysql_after, _mysql_failed, _never_marked)
+_SQLITE = _Probes(_sqlite_after, _sqlite_failed, _never_marked)
 _PROBES = {
-    ("postgresql", "psycopg"): _Probes(_pg_after, _remember_failure, _pg_marked_failed),
-    ("mysql", "pymysql"): _Probes(_mysql_after, _mysql_failed, _never_marked),
-    ("sqlite", "pysqlite"): _Probes(_sqlite_after, _sqlite_failed, _never_marked),
+    ("postgresql", "psycopg"): _PG,
+    ("postgresql", "psycopg (asyncio)"): _PG,
+    ("postgresql", "asyncpg (asyncio)"): _Probes(_asyncpg_after, _remember_failure, _asyncpg_marked_failed),
+    ("mysql", "pymysql"): _MYSQL,
+    ("mysql", "aiomysql (asyncio)"): _MYSQL,
+    ("sqlite", "pysqlite"): _SQLITE,
+    ("sqlite", "aiosqlite (asyncio)"): _SQLITE,
 }
 """The drivers whose view of the transaction the guard reads, by (backend, driver)."""
 
@@ -255,8 +292,12 @@ def _probes(dialect: Dialect) -> _Probes | None:
     return _PROBES.get((backend(dialect).name, driver(dialect)))
 
 
-def _sqlite_begin_again(dbapi_connection: Any) -> None:
+def _sqlite_begin_again(pooled: PoolProxiedConnection) -> None:
     # With the driver's own transaction handling off, SQLite runs every later
     # statement in a transaction of its own, committed at once: begin one instead,
     # as PostgreSQL and MariaDB do, so that what follows commits or rolls back as one.
-    dbapi_connection.execute("BEGIN")
+    cursor = pooled.cursor()
+    try:
+        cursor.execute("BEGIN")
+    finally:
+        cursor.close()
