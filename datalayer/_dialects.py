@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, ExceptionContext
 
 from . import _guard, _read_only
 from ._backends import driver
@@ -22,10 +22,25 @@ def configure_engine(engine: Engine) -> None:
     _guard.install(engine)
     native.install(engine)
     _read_only.install(engine)
+    if engine.dialect.is_async:
+        event.listen(engine, "handle_error", _close_interrupted_cursor)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "checkin", _sqlite_checkin)
         if driver(engine.dialect) in ("pysqlite", "aiosqlite (asyncio)"):
             _fix_pysqlite_transactions(engine)
+
+
+def _close_interrupted_cursor(context: ExceptionContext) -> None:
+    # A statement interrupted by the task's cancellation leaves the driver's cursor
+    # open, and SQLAlchemy invalidates the connection without closing it. aiosqlite's
+    # then keeps SQLite's write lock after its connection is closed (the statement
+    # outlives it), until garbage collection: close the cursor, after the statement.
+    cursor = getattr(context.execution_context, "cursor", None)
+    if cursor is not None and not isinstance(context.original_exception, Exception):
+        try:
+            cursor.close()
+        except Exception as failure:  # the interruption propagates anyway
+            context.original_exception.add_note(f"datalayer: closing its cursor failed too: {failure!r}")
 
 
 def _sqlite_checkin(dbapi_connection: Any, connection_record: Any) -> None:

@@ -182,6 +182,11 @@ class TransactionBlock(Generic[S]):
             translated = self._translate(error, committing=committing)
             if translated is not None:
                 raise translated from error
+            if committing and not isinstance(error, Exception):  # cancelled, interrupted
+                error.add_note(
+                    f"datalayer: {self._name} was interrupted during its COMMIT: the database may have "
+                    "saved all of the transaction or none of it"
+                )
             raise
         self._commits += 1
 
