@@ -1,4 +1,4 @@
-"""A task cancelled inside ``async with unit:`` rolls back, re-raises CancelledError, and frees its connection.
+"""A task cancelled inside ``async with unit:`` rolls back, re-raises CancelledError, frees its connection.
 
 The cancellation lands at each await point in turn: before the first statement, while
 a flush's INSERT is on the wire, and while the COMMIT is. An engine listener cancels
