@@ -9,6 +9,15 @@ implementation, run through SQLAlchemy's greenlet bridge.
 
 from __future__ import annotations
 
+import importlib
+
+try:
+    importlib.import_module("greenlet")  # SQLAlchemy's asyncio support needs it at import
+except ImportError as missing:
+    raise ImportError(
+        'datalayer.asyncio needs the greenlet package: pip install "datalayer-sqla[asyncio]"'
+    ) from missing
+
 from .database import AsyncDatabase
 from .repository import AsyncRepository
 from .retry import run, transactional

@@ -8,16 +8,13 @@ awaitable to the event loop, so nothing blocks it.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy.util import greenlet_spawn
 
-from ..errors import UsageError
-
-__all__ = ["call", "iterate", "require_greenlet"]
+__all__ = ["call", "iterate"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -49,11 +46,3 @@ async def iterate(iterator: Iterator[T], batch: int) -> AsyncIterator[T]:
 
 def _take(iterator: Iterator[T], count: int) -> list[T]:
     return list(itertools.islice(iterator, count))
-
-
-def require_greenlet() -> None:
-    """Refuse to go on, naming the extra to install, when SQLAlchemy's asyncio support is missing."""
-    if importlib.util.find_spec("greenlet") is None:
-        raise UsageError(
-            'datalayer.asyncio needs the greenlet package: pip install "datalayer-sqla[asyncio]"'
-        )

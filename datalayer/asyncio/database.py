@@ -10,7 +10,6 @@ from sqlalchemy.orm import DeclarativeBase
 
 from .. import _backends, _dialects, _ownership, _urls
 from ..database import new_model_class
-from ._bridge import require_greenlet
 from .session import AsyncSession
 
 __all__ = ["AsyncDatabase"]
@@ -56,7 +55,6 @@ class AsyncDatabase:
         model_class: type[DeclarativeBase] | None = None,
         **engine_options: Any,
     ) -> None:
-        require_greenlet()
         self.url = make_url(url)
         options = _backends.engine_defaults(self.url.drivername, engine_options)
         self.engine = create_async_engine(self.url, **options)
