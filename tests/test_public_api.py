@@ -6,24 +6,25 @@ import types
 
 import pytest
 
+import inspect
+
 import datalayer
+import datalayer.asyncio
 import datalayer.errors
 import datalayer.testing
 import repositories
 
+MODULES = [datalayer, datalayer.asyncio, datalayer.errors, datalayer.testing, repositories]
 
-@pytest.mark.parametrize(
-    "module", [datalayer, datalayer.errors, datalayer.testing, repositories], ids=lambda m: m.__name__
-)
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)
 def test_all_is_sorted_and_every_name_is_importable(module: types.ModuleType) -> None:
     assert module.__all__ == sorted(module.__all__)
     for name in module.__all__:
         assert hasattr(module, name), name
 
 
-@pytest.mark.parametrize(
-    "module", [datalayer, datalayer.errors, datalayer.testing, repositories], ids=lambda m: m.__name__
-)
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)
 def test_all_lists_every_public_class_and_function_defined_in_the_package(module: types.ModuleType) -> None:
     package = module.__name__.split(".")[0]
     public = {
@@ -38,7 +39,8 @@ def test_all_lists_every_public_class_and_function_defined_in_the_package(module
 
 def test_the_pinned_names_are_there() -> None:
     assert {"Database", "RepositoryContract", "Session", "UnitOfWork"} <= set(datalayer.__all__)
-    assert repositories.__all__ == ["Repository"]
+    assert repositories.__all__ == ["AsyncRepository", "Repository"]
+    assert {"AsyncDatabase", "AsyncUnitOfWork"} <= set(datalayer.asyncio.__all__)
     for method in ("all", "create", "first", "first_or_create", "create_or_first", "get"):
         assert callable(getattr(datalayer.Session, method))
     for method in (
@@ -56,7 +58,21 @@ def test_both_repositories_have_every_method_of_the_contract(cls: type[object]) 
         assert callable(getattr(cls, name)), name
 
 
-@pytest.mark.parametrize("first", ["repositories", "datalayer", "datalayer.testing"])
+def test_the_async_repository_has_every_method_of_the_repository_awaitable() -> None:
+    sync = {name for name in vars(repositories.Repository) if not name.startswith("_")}
+    assert sync <= set(vars(repositories.AsyncRepository)), sync - set(vars(repositories.AsyncRepository))
+    for name in sync - {"select", "stream"}:
+        assert inspect.iscoroutinefunction(getattr(repositories.AsyncRepository, name)), name
+    assert not inspect.iscoroutinefunction(repositories.AsyncRepository.stream)  # an async iterator
+
+
+def test_the_async_session_has_every_helper_of_the_session_awaitable() -> None:
+    helpers = {name for name in vars(datalayer.Session) if not name.startswith("_")}
+    for name in helpers:
+        assert inspect.iscoroutinefunction(getattr(datalayer.asyncio.AsyncSession, name)), name
+
+
+@pytest.mark.parametrize("first", ["repositories", "datalayer", "datalayer.testing", "datalayer.asyncio"])
 def test_every_package_imports_first_in_a_fresh_interpreter(first: str) -> None:
     import subprocess
     import sys
