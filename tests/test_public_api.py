@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import types
 
 import pytest
-
-import inspect
 
 import datalayer
 import datalayer.asyncio
