@@ -86,7 +86,7 @@ SQLITE = Backend(
     "sqlite",
     _codes.sqlite_kind,
     native_insert=sqlite_insert if sqlite3.sqlite_version_info >= (3, 35) else None,
-    native_drivers=frozenset({"pysqlite"}),
+    native_drivers=frozenset({"pysqlite", "aiosqlite (asyncio)"}),
     reread_sees_latest=True,
     inserts_one_row_at_a_time=True,
     read_only_sql=_SQLITE_READ_ONLY,

@@ -32,7 +32,10 @@ SERVERS = [*_SERVER_NAMES, *(f"{name}/savepoint" for name in _SERVER_NAMES if na
 BACKENDS = ["sqlite", "sqlite/savepoint", *SERVERS]
 # The async drivers of each backend, as "<backend>+<driver>": psycopg runs in its asyncio mode.
 _ASYNC_DRIVERS = {"sqlite": ("aiosqlite",), "postgresql": ("asyncpg", "psycopg"), "mariadb": ("aiomysql",)}
-ASYNC_BACKENDS = [f"{name}+{each}" for name in ["sqlite", *_SERVER_NAMES] for each in _ASYNC_DRIVERS[name]]
+ASYNC_BACKENDS = [
+    *(f"{name}+{each}" for name in ["sqlite", *_SERVER_NAMES] for each in _ASYNC_DRIVERS[name]),
+    "sqlite+aiosqlite/savepoint",  # the one async driver with a native create_or_first path
+]
 ASYNC_SERVERS = [variant for variant in ASYNC_BACKENDS if not variant.startswith("sqlite")]
 
 
@@ -203,9 +206,10 @@ def _async_url(env: Env, driver: str) -> str:
 async def _aenv_for_test(
     request: pytest.FixtureRequest, cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AsyncEnv]:
-    backend, _, driver = str(request.param).partition("+")
-    env = _cached_env(backend, cache, tmp_path_factory)
-    adb = AsyncDatabase(_async_url(env, driver), model_class=env.db.Model)
+    variant, _, strategy = str(request.param).partition("/")
+    backend, _, driver = variant.partition("+")
+    env = _cached_env(f"{backend}/{strategy}" if strategy else backend, cache, tmp_path_factory)
+    adb = AsyncDatabase(_async_url(env, driver), model_class=env.db.Model, **env.engine_options)
     try:
         yield AsyncEnv(backend, driver, adb, env.models, env)
     finally:

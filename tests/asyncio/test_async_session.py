@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from datalayer.asyncio import AsyncSession
 from datalayer.errors import ConflictError, UnknownAttributeError
@@ -100,3 +100,22 @@ async def test_a_savepoint_rollback_undoes_only_its_part(aenv: AsyncEnv) -> None
         await s.commit()
     async with aenv.adb.Session() as s:
         assert [u.email for u in await s.all(User)] == ["kept@example.com"]
+
+
+async def test_create_or_first_takes_the_one_round_trip_path_on_aiosqlite(aenv: AsyncEnv) -> None:
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    engine = aenv.adb.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        async with aenv.adb.Session() as s:
+            await s.create_or_first(aenv.models.User, email="a@example.com")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    native = aenv.backend == "sqlite" and aenv.adb.engine.get_execution_options().get(
+        "datalayer_native_inserts", True
+    )
+    assert ("SAVEPOINT" not in statements) == native, statements
