@@ -4,8 +4,10 @@
 #   2. twine check --strict, and scripts/check_dist.py (py.typed, LICENSE, entry points, metadata);
 #   3. install the wheel alone into a fresh virtual environment, outside the checkout, and run
 #      `datalayer --version` and `datalayer demo` from it; a missing driver names the extra to install;
-#   4. install the wheel with its server extras and run the demo on each server whose
-#      DATALAYER_TEST_POSTGRESQL_URL / DATALAYER_TEST_MARIADB_URL is set.
+#      Without the asyncio extra, greenlet is not installed and the packages still import;
+#   4. install the wheel with its asyncio and server extras, run an async unit of work on
+#      aiosqlite, and the demo on each server whose DATALAYER_TEST_POSTGRESQL_URL /
+#      DATALAYER_TEST_MARIADB_URL is set.
 # Usage: scripts/release-check.sh [DIST_DIR]   (default: a temporary directory, removed at the end)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -46,8 +48,40 @@ if "$work/venv/bin/datalayer" demo --url "postgresql+psycopg://localhost/none" 2
 fi
 grep -F "pip install \"$name[postgresql]\"" "$work/hint.log"
 
-step "install the wheel with its server extras and run the demo on each server that is set"
-"$work/venv/bin/pip" install -q "$wheel[postgresql,mariadb]"
+# Sync users do not pay for asyncio: no greenlet, and the packages import without it.
+"$work/venv/bin/python" -c 'import importlib.util as u, datalayer, repositories; assert u.find_spec("greenlet") is None'
+
+step "install the wheel with its asyncio and server extras; run an async unit, and the demo on each server"
+"$work/venv/bin/pip" install -q "$wheel[asyncio,postgresql,mariadb]"
+"$work/venv/bin/python" - <<'PYTHON'
+import asyncio
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from datalayer.asyncio import AsyncDatabase, AsyncUnitOfWork
+
+adb = AsyncDatabase("sqlite+aiosqlite:///release-check.sqlite3")
+
+
+class User(adb.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(120), unique=True)
+
+
+async def main() -> None:
+    await adb.create_all()
+    async with AsyncUnitOfWork(adb) as uow:
+        made = await uow.repository(User).create_or_first(email="a@example.com")
+    async with adb.Session() as s:
+        assert (await s.first_or_create(User, email="a@example.com")).id == made.id
+    await adb.dispose()
+    print("async unit of work on aiosqlite: done")
+
+
+asyncio.run(main())
+PYTHON
 for url in "${DATALAYER_TEST_POSTGRESQL_URL:-}" "${DATALAYER_TEST_MARIADB_URL:-}"; do
   if [ -n "$url" ]; then
     "$work/venv/bin/datalayer" demo --url "$url" >"$work/demo.log"
