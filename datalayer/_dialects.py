@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, ExceptionContext
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from . import _guard, _read_only
 from ._backends import driver
@@ -43,11 +44,12 @@ def _close_interrupted_cursor(context: ExceptionContext) -> None:
             context.original_exception.add_note(f"datalayer: closing its cursor failed too: {failure!r}")
 
 
-def _sqlite_checkin(dbapi_connection: Any, connection_record: Any) -> None:
+def _sqlite_checkin(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
     # A COMMIT that SQLite refuses (a deferred foreign key) leaves its transaction
     # open while SQLAlchemy counts it ended and skips the reset: end it here, or the
-    # next user of the connection fails on BEGIN.
-    if getattr(dbapi_connection, "in_transaction", False):
+    # next user of the connection fails on BEGIN. (aiosqlite's state is on its own
+    # connection, under SQLAlchemy's adapter.)
+    if getattr(connection_record.driver_connection, "in_transaction", False):
         dbapi_connection.rollback()
 
 
