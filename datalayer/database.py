@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import URL, create_engine, make_url, select
+from sqlalchemy import URL, Engine, MetaData, create_engine, make_url, select
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from . import _backends, _dialects, _ownership, _urls
 from .session import ScopedSession, Session
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.orm import registry
+
+    from .asyncio import AsyncDatabase
 
 __all__ = ["Database"]
 
@@ -39,7 +46,10 @@ class Database:
             dbs.commit()
     """
 
+    url: URL
     Model: type[DeclarativeBase]
+    registry: registry
+    metadata: MetaData
     Session: sessionmaker[Session]
     s: ScopedSession
     select = staticmethod(select)
@@ -51,13 +61,7 @@ class Database:
         model_class: type[DeclarativeBase] | None = None,
         **engine_options: Any,
     ) -> None:
-        self.url = make_url(url)
-        options = _backends.engine_defaults(self.url.drivername, engine_options)
-        self.engine = create_engine(self.url, **options)
-        _dialects.configure_engine(self.engine)
-        self.Model = model_class if model_class is not None else new_model_class()
-        self.registry = self.Model.registry
-        self.metadata = self.Model.metadata
+        self.engine = set_up(self, url, model_class, engine_options, create_engine)
         _ownership.own(self.metadata, self)
         self.Session = sessionmaker(bind=self.engine, class_=Session)
         self.s = ScopedSession(self.Session)
@@ -77,6 +81,26 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({_urls.shown(self.url)!r})"
+
+
+E = TypeVar("E", "Engine", "AsyncEngine")
+
+
+def set_up(
+    database: Database | AsyncDatabase,
+    url: str | URL,
+    model_class: type[DeclarativeBase] | None,
+    engine_options: dict[str, Any],
+    create: Callable[..., E],
+) -> E:
+    """Give a Database or an AsyncDatabase its URL, model base and metadata; return its ``create``d engine."""
+    database.url = make_url(url)
+    engine = create(database.url, **_backends.engine_defaults(database.url.drivername, engine_options))
+    _dialects.configure_engine(engine if isinstance(engine, Engine) else engine.sync_engine)
+    database.Model = model_class if model_class is not None else new_model_class()
+    database.registry = database.Model.registry
+    database.metadata = database.Model.metadata
+    return engine
 
 
 def new_model_class() -> type[DeclarativeBase]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect
@@ -52,15 +52,7 @@ class UnitOfWork(TransactionBlock[Session]):
     database: Database
 
     def __init__(self, database: Database | None = None, *, read_only: bool | None = None) -> None:
-        if read_only is not None:
-            self.read_only = read_only
-        if database is not None:
-            self.database = database
-        elif getattr(type(self), "database", None) is None:
-            raise UsageError(
-                f"{type(self).__name__} has no database: pass one, UnitOfWork(db), "
-                "or set `database = db` on the subclass"
-            )
+        configure(self, database, read_only, "UnitOfWork(db)")
 
     def _open(self) -> Session:
         return self.database.Session(**self._session_options())
@@ -108,6 +100,25 @@ class UnitOfWork(TransactionBlock[Session]):
     def repository(self, model: type[M]) -> Repository[M]:
         """A :class:`~repositories.Repository` of ``model`` on this unit's session."""
         return Repository(self.session, model)
+
+
+class _Configurable(Protocol):
+    read_only: bool
+    database: Any
+
+
+def configure(unit: _Configurable, database: object | None, read_only: bool | None, example: str) -> None:
+    """Set a unit's database and mode from its arguments, or refuse a unit with no database at all."""
+    if read_only is not None:
+        unit.read_only = read_only
+    if database is not None:
+        unit.database = database
+    elif getattr(type(unit), "database", None) is None:
+        name = example.partition("(")[2].rstrip(")")
+        raise UsageError(
+            f"{type(unit).__name__} has no database: pass one, {example}, "
+            f"or set `database = {name}` on the subclass"
+        )
 
 
 _UNIT = "datalayer_unit"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import URL, make_url, select
+from sqlalchemy import URL, MetaData, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, registry
 
-from .. import _backends, _dialects, _ownership, _urls
-from ..database import new_model_class
+from .. import _ownership, _urls
+from ..database import set_up
 from .session import AsyncSession
 
 __all__ = ["AsyncDatabase"]
@@ -43,7 +43,10 @@ class AsyncDatabase:
     .. versionadded:: 0.1.0
     """
 
+    url: URL
     Model: type[DeclarativeBase]
+    registry: registry
+    metadata: MetaData
     Session: async_sessionmaker[AsyncSession]
     engine: AsyncEngine
     select = staticmethod(select)
@@ -55,13 +58,7 @@ class AsyncDatabase:
         model_class: type[DeclarativeBase] | None = None,
         **engine_options: Any,
     ) -> None:
-        self.url = make_url(url)
-        options = _backends.engine_defaults(self.url.drivername, engine_options)
-        self.engine = create_async_engine(self.url, **options)
-        _dialects.configure_engine(self.engine.sync_engine)
-        self.Model = model_class if model_class is not None else new_model_class()
-        self.registry = self.Model.registry
-        self.metadata = self.Model.metadata
+        self.engine = set_up(self, url, model_class, engine_options, create_async_engine)
         _ownership.own(self.metadata, self)
         # Objects stay loaded after a commit: refreshing them lazily would need I/O outside an await.
         self.Session = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)

@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 from sqlalchemy.engine import Dialect
 
 from .._declared import Declared, declared_repositories
-from ..errors import UsageError
 from ..session import Session
-from ..unit_of_work import UnitOfWork
+from ..unit_of_work import UnitOfWork, configure
 from ._bridge import call
 from .repository import AsyncRepository
 from .session import AsyncSession
@@ -59,15 +58,7 @@ class AsyncUnitOfWork:
     """A read-only unit never commits: clean exit rolls back, and writes are refused."""
 
     def __init__(self, database: AsyncDatabase | None = None, *, read_only: bool | None = None) -> None:
-        if read_only is not None:
-            self.read_only = read_only
-        if database is not None:
-            self.database = database
-        elif getattr(type(self), "database", None) is None:
-            raise UsageError(
-                f"{type(self).__name__} has no database: pass one, AsyncUnitOfWork(adb), "
-                "or set `database = adb` on the subclass"
-            )
+        configure(self, database, read_only, "AsyncUnitOfWork(adb)")
         self._block = _Block(self)
 
     @property
