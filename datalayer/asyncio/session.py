@@ -7,8 +7,8 @@ and never commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.ext import asyncio as sa_asyncio
 
@@ -19,6 +19,8 @@ from ._bridge import call
 __all__ = ["AsyncSession"]
 
 M = TypeVar("M")
+T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class AsyncSession(sa_asyncio.AsyncSession):
@@ -36,6 +38,17 @@ class AsyncSession(sa_asyncio.AsyncSession):
     """
 
     sync_session_class = Session
+    # Narrowed: this class makes its sync session from sync_session_class, always datalayer's.
+    sync_session: Session  # pyright: ignore[reportIncompatibleVariableOverride]
+
+    async def run_sync(  # pyright: ignore[reportIncompatibleMethodOverride]
+        self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run the sync ``fn(sync_session, *args, **kwargs)`` through the bridge (SQLAlchemy's ``run_sync``).
+
+        ``fn`` gets datalayer's :class:`~datalayer.Session`, helpers included.
+        """
+        return await call(fn, self.sync_session, *args, **kwargs)
 
     async def all(self, model: type[M], /, **attrs: Any) -> list[M]:
         """Every ``model`` object whose attributes equal ``attrs``, ordered by primary key."""

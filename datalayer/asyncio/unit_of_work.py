@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from sqlalchemy.engine import Dialect
 
@@ -128,7 +128,7 @@ class _Block(UnitOfWork):
 
     def _open(self) -> Session:
         self.async_session = self._owner.database.Session(**self._session_options())
-        return cast("Session", self.async_session.sync_session)  # AsyncSession.sync_session_class
+        return self.async_session.sync_session
 
     def _dialect(self) -> Dialect:
         return self._owner.database.engine.dialect
