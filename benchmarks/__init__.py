@@ -5,7 +5,8 @@ contender: datalayer (session helpers and repositories), hand-written SQLAlchemy
 ORM, the raw DBAPI driver, sqla-wrapper and advanced-alchemy. Results are
 ratios to the hand-written ORM measured in the same run (the median of paired
 repetitions), plus statements sent per operation; absolute times are only
-comparable within one run.
+comparable within one run. ``python -m benchmarks --report-only --out docs/`` redraws the results
+page and its charts from the results saved by an earlier run, without running anything.
 """
 
 from __future__ import annotations

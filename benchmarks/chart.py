@@ -1,69 +1,115 @@
-"""The results chart: per database, each workload's ratios to hand-written ORM (log scale)."""
+"""One database's chart: each workload's ratios to hand-written ORM (log scale), one PNG per database.
+
+Sized for the documentation's content column (670-750 CSS px on a desktop window): 7 inches wide at
+110 dpi (770 px), so the theme shows it at 87% of its size or more, and no text is smaller than 9 pt.
+"""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
 from . import BASELINE, CONTENDERS
 
-__all__ = ["draw"]
+__all__ = ["DPI", "WIDTH", "draw"]
 
+WIDTH = 7.0  # inches
+DPI = 110
 _COLOURS: dict[str, str] = dict(
     zip(CONTENDERS, ("#1f6fb4", "#5fa8e8", "#888888", "#2e9e4f", "#e08a1e", "#b0417a"), strict=True)
 )
+_TICKS = (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200)
+_BAR = 0.14  # bar height, in workloads
+_FONTS = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9.5,
+    "ytick.labelsize": 9.5,
+    "legend.fontsize": 9.5,
+    "hatch.linewidth": 0.8,
+}
 
 
-def draw(results: list[dict[str, Any]], path: Path) -> str | None:
-    """Write the PNG; return None, or why it could not be drawn (matplotlib not installed)."""
+def _bars(workload: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        outcome
+        for outcome in workload["outcomes"]
+        if outcome.get("ratio") is not None and outcome["contender"].split(" ")[0] in _COLOURS
+        and outcome["contender"] != workload["baseline"]
+    ]  # fmt: skip
+
+
+def draw(result: dict[str, Any], path: Path) -> str | None:
+    """Write ``result``'s chart to ``path``; return None, or why it could not be drawn."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        from matplotlib.patches import Rectangle
     except ImportError:
         return "matplotlib is not installed: no chart (pip install matplotlib)"
-    height = max(4.0, 0.42 * max(len(r["workloads"]) for r in results) * 2.6)
-    figure: Any
-    figure, axes = plt.subplots(1, len(results), figsize=(6.5 * len(results), height), squeeze=False)
-    for axis, result in zip(axes[0], results, strict=True):
-        _panel(axis, result)
-    names = [name for name in _COLOURS if name != BASELINE] + [BASELINE]
-    handles = [Rectangle((0, 0), 1, 1, color=_COLOURS[name]) for name in names]
-    labels = [*names[:-1], "sqlalchemy, other forms (ORM bulk INSERT, Core, keyset)"]
-    figure.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
-    figure.suptitle(f"Throughput relative to hand-written SQLAlchemy ORM (= 1, {results[0]['mode']} mode)")
-    figure.tight_layout(rect=(0, 0.04, 1, 0.97))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    workloads = result["workloads"]
+    with plt.rc_context(_FONTS):
+        figure: Any = plt.figure(figsize=(WIDTH, 1.9 + 0.56 * len(workloads)), dpi=DPI, layout="constrained")
+        axis = figure.add_subplot()
+        ratios = [outcome["ratio"] for workload in workloads for outcome in _bars(workload)]
+        for position, workload in enumerate(workloads):
+            _workload(axis, position, workload)
+        _axes(axis, workloads, [*ratios, 1.0])
+        _legend(figure)
+        title = f"{result['database']} {result['server_version']}: throughput relative to hand-written ORM"
+        figure.suptitle(f"{title} ({result['mode']} mode)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=DPI)
+        plt.close(figure)
     return None
 
 
-def _panel(axis: Any, result: dict[str, Any]) -> None:
-    labels: list[str] = []
-    ticks: list[float] = []
-    position = 0.0
-    for workload in result["workloads"]:
-        bars = [
-            outcome
-            for outcome in workload["outcomes"]
-            if outcome.get("ratio") is not None and outcome["contender"].split(" ")[0] in _COLOURS
-            and outcome["contender"] != workload["baseline"]
-        ]  # fmt: skip
-        for offset, outcome in enumerate(bars):
-            name = outcome["contender"].split(" ")[0]
-            hatch = "//" if "(keyset)" in outcome["contender"] else None
-            axis.barh(
-                position + offset * 0.16, outcome["ratio"], height=0.15, color=_COLOURS[name], hatch=hatch
-            )
-        labels.append(workload["title"])
-        ticks.append(position + max(len(bars) - 1, 0) * 0.08)
-        position += 1.0
-    axis.set_yticks(ticks, labels, fontsize=8)
-    axis.invert_yaxis()
+def _workload(axis: Any, position: int, workload: dict[str, Any]) -> None:
+    bars = _bars(workload)
+    if position % 2:
+        axis.axhspan(position - 0.5, position + 0.5, color="#f3f3f3", zorder=0)
+    first = position - (len(bars) - 1) * _BAR / 2
+    for offset, outcome in enumerate(bars):
+        name = outcome["contender"].split(" ")[0]
+        hatch = "///" if "(keyset)" in outcome["contender"] else None
+        axis.barh(
+            first + offset * _BAR,
+            outcome["ratio"],
+            height=_BAR * 0.92,
+            color=_COLOURS[name],
+            hatch=hatch,
+            edgecolor="white" if hatch else None,
+            linewidth=0,
+            zorder=2,
+        )
+
+
+def _axes(axis: Any, workloads: list[dict[str, Any]], ratios: list[float]) -> None:
+    labels = [textwrap.fill(workload["title"], 22) for workload in workloads]
+    axis.set_yticks(range(len(workloads)), labels)
+    axis.set_ylim(len(workloads) - 0.5, -0.5)
+    axis.tick_params(axis="y", length=0)
     axis.set_xscale("log")
-    axis.axvline(1.0, color="black", linewidth=0.8)
-    axis.set_title(f"{result['database']} {result['server_version']}", fontsize=10)
-    axis.set_xlabel("x hand-written ORM (log); hatched: keyset pagination", fontsize=8)
+    low, high = min(ratios) / 1.3, max(ratios) * 1.3
+    ticks = [tick for tick in _TICKS if low <= tick <= high]
+    axis.set_xlim(low, high)
+    axis.set_xticks(ticks, [f"{tick:g}x" for tick in ticks])
+    axis.minorticks_off()
+    axis.grid(axis="x", color="#d8d8d8", linewidth=0.8, zorder=1)
+    axis.axvline(1.0, color="black", linewidth=1.0, zorder=3)
+    axis.set_xlabel("x hand-written SQLAlchemy ORM (log scale; 1x = as fast)")
+    for side in ("top", "right"):
+        axis.spines[side].set_visible(False)
+
+
+def _legend(figure: Any) -> None:
+    from matplotlib.patches import Patch
+
+    names = [name for name in _COLOURS if name != BASELINE]
+    handles = [Patch(color=_COLOURS[name], label=name) for name in names]
+    handles.append(Patch(color=_COLOURS[BASELINE], label="sqlalchemy-orm bulk INSERT, keyset"))
+    handles.append(Patch(facecolor="#777777", edgecolor="white", hatch="///", label="keyset pagination"))
+    figure.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, columnspacing=1.5)

@@ -1,4 +1,8 @@
-"""``python -m benchmarks [--quick] [--url URL ...] [--out docs/] [--results DIR] [--strict]``."""
+"""``python -m benchmarks [--quick] [--url URL ...] [--out docs/] [--results DIR] [--strict]``.
+
+``python -m benchmarks --report-only --out docs/`` runs nothing: it redraws the results page and its
+charts from the results saved in ``--results`` by an earlier run.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,10 @@ from typing import Any
 
 from datalayer._urls import shown
 
-from .chart import draw
 from .databases import close_target, default_urls, open_target
-from .report import markdown, table, write_json
+from .report import load_results, write_json, write_page
 from .suite import run_database
+from .tables import results_table
 from .targets import judge, unmet
 from .workloads import FULL, QUICK
 
@@ -37,9 +41,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--url", action="append", help="a database to run on (repeatable; 'sqlite://' = temp file)"
     )
-    parser.add_argument("--out", type=Path, help="write performance-results.md and img/benchmarks.png here")
+    parser.add_argument(
+        "--out", type=Path, help="write performance-results.md and img/benchmarks-<database>.png here"
+    )
     parser.add_argument(
         "--results", type=Path, default=RESULTS, help="where <database>.json go (%(default)s)"
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: rewrite --out's page and charts from the <database>.json in --results",
     )
     parser.add_argument("--strict", action="store_true", help="full mode: exit 1 when a target is not met")
     return parser
@@ -49,8 +60,27 @@ def _log(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
+def _write_page(results: list[dict[str, Any]], out: Path) -> None:
+    for path in write_page(results, out, _log):
+        _log(f"wrote {path}")
+
+
+def _report_only(args: argparse.Namespace) -> int:
+    results = load_results(args.results)
+    if not results:
+        _log(f"no <database>.json in {args.results}: nothing to report")
+        return 2
+    _write_page(results, args.out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.report_only:
+        if args.out is None or args.quick or args.url or args.strict:
+            parser.error("--report-only takes --out (required) and --results, and nothing else")
+        return _report_only(args)
     mode = "quick" if args.quick else "full"
     sizes = QUICK if args.quick else FULL
     results: list[dict[str, Any]] = []
@@ -71,16 +101,11 @@ def main(argv: list[str] | None = None) -> int:
         if mode == "full":
             judge(result)
         _log(f"[{target.name}] results in {write_json(result, args.results)}")
-        print(f"\n## {result['database']} ({mode})\n\n{table(result)}\n", flush=True)
+        tables = "\n\n".join(f"### {w['title']}\n\n{results_table(w)}" for w in result["workloads"])
+        print(f"\n## {result['database']} ({mode})\n\n{tables}\n", flush=True)
         results.append(result)
     if args.out is not None and results:
-        args.out.mkdir(parents=True, exist_ok=True)
-        problem = draw(results, args.out / "img" / "benchmarks.png")
-        if problem:
-            _log(problem)
-        page = args.out / "performance-results.md"
-        page.write_text(markdown(results, None if problem else "img/benchmarks.png"))
-        _log(f"wrote {page}" + ("" if problem else f" and {args.out / 'img' / 'benchmarks.png'}"))
+        _write_page(results, args.out)
     missed = [f"[{result['database']}] {line}" for result in results for line in unmet(result)]
     if mode == "full":
         print("Targets not met:\n" + ("\n".join(f"- {line}" for line in missed) if missed else "- none"))

@@ -1,27 +1,25 @@
-"""Results as JSON (one file per database) and as Markdown tables."""
+"""Results as JSON (one file per database), read back, and the results page with a chart per database."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import BASELINE
-from .targets import unmet
+from .chart import draw
+from .tables import groups, not_measured, results_table, targets_table
 
-__all__ = ["markdown", "table", "write_json"]
+__all__ = ["chart_name", "load_results", "markdown", "write_json", "write_page"]
 
+PAGE = "performance-results.md"
+_ORDER = ("sqlite", "postgresql", "mariadb", "mysql")
 _NOTE = (
     "Ratios are to hand-written SQLAlchemy ORM (`{baseline}`) in the same run: the median of paired, "
     "interleaved repetitions, with the interquartile range of those ratios in brackets (the run's noise). "
     "Absolute rates are only comparable within one run. Statements are those sent through the driver "
     "(SAVEPOINT, RELEASE and SQLite's BEGIN included; the driver's implicit BEGIN and COMMIT not)."
-)
-_DETAILS = (
-    ("x_per_row", "{:.1f}x per-row create"),
-    ("x_core", "{:.2f}x Core executemany"),
-    ("peak_mb", "peak +{:,.0f} MB"),
-    ("far_over_first", "{:.2f}x page-1 time"),
 )
 
 
@@ -32,68 +30,20 @@ def write_json(result: dict[str, Any], directory: Path) -> Path:
     return path
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+def _order(result: dict[str, Any]) -> tuple[int, str]:
+    base = result["database"].split("-")[0]
+    return (_ORDER.index(base) if base in _ORDER else len(_ORDER), result["database"])
 
 
-def _ratio(outcome: dict[str, Any]) -> str:
-    ratio, spread = outcome.get("ratio"), outcome.get("spread")
-    if ratio is None:
-        return ""
-    return _number(ratio) + (f" ({_number(spread[0])}-{_number(spread[1])})" if spread else "")
+def load_results(directory: Path) -> list[dict[str, Any]]:
+    """Every ``<database>.json`` in ``directory``: SQLite, PostgreSQL, MariaDB, then any other."""
+    results = [json.loads(path.read_text()) for path in sorted(directory.glob("*.json"))]
+    return sorted(results, key=_order)
 
 
-def _statements(workload: dict[str, Any], outcome: dict[str, Any]) -> str:
-    per_op = outcome.get("statements_per_op")
-    if per_op is None:
-        return ""
-    if workload["unit"] == "rows/s":
-        rows = outcome["extra"].get("rows", 1)
-        return f"{per_op * rows:,.0f} per {rows:,} rows"
-    return f"{per_op:.2f}"
-
-
-def _detail(outcome: dict[str, Any]) -> str:
-    extra = outcome.get("extra", {})
-    parts = [template.format(extra[key]) for key, template in _DETAILS if extra.get(key) is not None]
-    if outcome["status"] != "ok":
-        parts.append(f"{outcome['status']}: {outcome['reason']}")
-    return "; ".join(parts).replace("|", "\\|")
-
-
-def _verdict(outcome: dict[str, Any]) -> str:
-    target = outcome.get("target")
-    if not target:
-        return ""
-    met = {True: "met", False: "**not met**", None: "n/a"}[target["met"]]
-    checks = [
-        f"{check['value']:.3g} vs {check['rule']}" if check["value"] is not None else check["rule"]
-        for check in target["checks"]
-    ]
-    return f"{met}: {'; '.join(checks)}"
-
-
-def table(result: dict[str, Any]) -> str:
-    """One Markdown table of every workload and contender of one database's result."""
-    judged = result["mode"] == "full"
-    head = ["Workload", "Contender", "Rate", "x ORM (IQR)", "Statements/op", "Detail"]
-    align = ["---", "---", "---:", "---:", "---:", "---"]
-    if judged:
-        head, align = [*head, "Target"], [*align, "---"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(align) + "|"]
-    for workload in result["workloads"]:
-        for outcome in workload["outcomes"]:
-            rate = outcome.get("per_second")
-            cells = [
-                workload["title"],
-                outcome["contender"],
-                f"{_number(rate)} {workload['unit']}" if rate is not None else "n/a",
-                _ratio(outcome),
-                _statements(workload, outcome),
-                _detail(outcome),
-            ]
-            lines.append("| " + " | ".join([*cells, _verdict(outcome)] if judged else cells) + " |")
-    return "\n".join(lines)
+def chart_name(result: dict[str, Any]) -> str:
+    """The chart's path in the docs folder: one chart per database."""
+    return f"img/benchmarks-{result['database']}.png"
 
 
 def _heading(result: dict[str, Any]) -> str:
@@ -107,21 +57,49 @@ def _heading(result: dict[str, Any]) -> str:
     )
 
 
-def markdown(results: list[dict[str, Any]], chart: str | None) -> str:
-    """The results page: a table per database, the targets not met, and the workload definitions."""
+def _section(result: dict[str, Any], chart: str | None) -> list[str]:
+    parts = [_heading(result)]
+    if chart:
+        parts.append(f"![{result['database']}: throughput relative to hand-written SQLAlchemy ORM]({chart})")
+    for title, workloads in groups(result):
+        parts.append(f"### {title}")
+        parts.extend(f"#### {workload['title']}\n\n{results_table(workload)}" for workload in workloads)
+        missing = not_measured(workloads)
+        if missing:
+            parts.append(missing)
+    targets = targets_table(result)
+    if targets:
+        parts.extend(["### Targets", targets])
+    return parts
+
+
+def markdown(results: list[dict[str, Any]], charts: dict[str, str] | None = None) -> str:
+    """The results page: per database its chart, a table per group of workloads and its targets."""
     parts = [
         "# Performance results",
         "Generated by `python -m benchmarks` (see `benchmarks/`); do not edit by hand.",
         _NOTE.format(baseline=BASELINE),
     ]
-    if chart:
-        parts.append(f"![Ratios to hand-written SQLAlchemy ORM]({chart})")
     for result in results:
-        parts.extend([_heading(result), table(result)])
-        if result["mode"] == "full":
-            missed = unmet(result)
-            parts.append("Targets not met: " + ("; ".join(missed) if missed else "none") + ".")
+        parts.extend(_section(result, (charts or {}).get(result["database"])))
     if results:
         parts.append("## Workloads")
         parts.append("\n".join(f"- **{w['title']}**: {w['definition']}." for w in results[0]["workloads"]))
     return "\n\n".join(parts) + "\n"
+
+
+def write_page(results: list[dict[str, Any]], out: Path, log: Callable[[str], None]) -> list[Path]:
+    """Write the results page and each database's chart into the docs folder ``out``; the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    charts: dict[str, str] = {}
+    written: list[Path] = []
+    for result in results:
+        problem = draw(result, out / chart_name(result))
+        if problem:
+            log(problem)
+            break
+        charts[result["database"]] = chart_name(result)
+        written.append(out / chart_name(result))
+    page = out / PAGE
+    page.write_text(markdown(results, charts))
+    return [page, *written]

@@ -1,0 +1,148 @@
+"""One database's result as Markdown tables narrow enough for the documentation's content column.
+
+The workloads come in groups (single operations, bulk create, iteration, paging); each workload has a
+table of its own: Contender | Rate (unit) | x ORM (IQR) | Statements/op | Detail, the last two only where
+a contender has one. Why a contender was not measured goes in a list under its group, and the targets
+in a table of their own: Workload | Contender | Target | Measured | Met, a row per check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["groups", "not_measured", "results_table", "targets_table"]
+
+Workload = dict[str, Any]
+Outcome = dict[str, Any]
+
+_DETAILS = (  # an outcome's extra figures, one a line in the Detail column
+    ("x_per_row", "{:.1f}x per-row create"),
+    ("x_core", "{:.2f}x Core executemany"),
+    ("peak_mb", "peak +{:,.0f} MB"),
+    ("far_over_first", "{:.2f}x page-1 time"),
+)
+_GROUPS = (("bulk_", "Bulk create"), ("iterate_", "Iterating over every row"), ("page_", "Paging"))
+_MET = {True: "met", False: "**not met**", None: "n/a"}
+
+
+def _group(workload: Workload) -> str:
+    found = (title for prefix, title in _GROUPS if workload["key"].startswith(prefix))
+    return next(found, "Single operations")
+
+
+def groups(result: dict[str, Any]) -> list[tuple[str, list[Workload]]]:
+    """The result's workloads by group, each group where its first workload is."""
+    found: dict[str, list[Workload]] = {}
+    for workload in result["workloads"]:
+        found.setdefault(_group(workload), []).append(workload)
+    return list(found.items())
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _table(head: list[str], align: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(align) + "|"]
+    return "\n".join([*lines, *("| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows)])
+
+
+def _name(contender: str) -> str:
+    """A contender's name, kept whole on a line: ``datalayer-session`` with a non-breaking hyphen."""
+    return contender.replace("-", "\u2011")
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def _rate(outcome: Outcome) -> str:
+    rate = outcome.get("per_second")
+    return _number(rate) if rate is not None else "n/a"
+
+
+def _ratio(outcome: Outcome) -> str:
+    """``0.79 (0.78-0.79)``; the range never breaks across lines (a non-breaking hyphen)."""
+    ratio, spread = outcome.get("ratio"), outcome.get("spread")
+    if ratio is None:
+        return ""
+    return _number(ratio) + (f" ({_number(spread[0])}\u2011{_number(spread[1])})" if spread else "")
+
+
+def _statements(workload: Workload, outcome: Outcome) -> str:
+    per_op = outcome.get("statements_per_op")
+    if per_op is None:
+        return ""
+    if workload["unit"] == "rows/s":
+        rows = outcome["extra"].get("rows", 1)
+        return f"{per_op * rows:,.0f} per {rows:,}\u00a0rows"
+    return f"{per_op:.2f}"
+
+
+def _detail(outcome: Outcome) -> str:
+    """The outcome's extra figures, each on a line of its own that does not break."""
+    extra = outcome.get("extra") or {}
+    lines = [template.format(extra[key]) for key, template in _DETAILS if extra.get(key) is not None]
+    return "<br>".join(line.replace(" ", "\u00a0").replace("-", "\u2011") for line in lines)
+
+
+def _figures(workload: Workload, outcome: Outcome) -> list[str]:
+    return [_statements(workload, outcome), _detail(outcome)]
+
+
+def results_table(workload: Workload) -> str:
+    """Every contender of one workload: Contender | Rate (unit) | x ORM (IQR) | Statements/op | Detail.
+
+    Statements/op and Detail are left out when no contender has one.
+    """
+    head = ["Contender", f"Rate ({workload['unit']})", "x ORM (IQR)", "Statements/op", "Detail"]
+    rows = [
+        [_name(outcome["contender"]), _rate(outcome), _ratio(outcome), *_figures(workload, outcome)]
+        for outcome in workload["outcomes"]
+    ]
+    keep = [column < 3 or any(row[column] for row in rows) for column in range(len(head))]
+    return _table(
+        [cell for cell, kept in zip(head, keep, strict=True) if kept],
+        [align for align, kept in zip(["---", "---:", "---:", "---:", "---"], keep, strict=True) if kept],
+        [[cell for cell, kept in zip(row, keep, strict=True) if kept] for row in rows],
+    )
+
+
+def _and(titles: list[str]) -> str:
+    return titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
+
+
+def not_measured(workloads: list[Workload]) -> str | None:
+    """Why a contender has no figures, once per contender and reason, with the workloads it applies to."""
+    reasons: dict[tuple[str, str], list[str]] = {}
+    for workload in workloads:
+        for outcome in workload["outcomes"]:
+            if outcome["status"] != "ok":
+                status = "" if outcome["status"] == "n/a" else f"{outcome['status']}: "
+                reason = f"{status}{outcome['reason']}"
+                reasons.setdefault((outcome["contender"], reason), []).append(workload["title"])
+    if not reasons:
+        return None
+    items = [f"- {name}, in {_and(titles)}: {reason}." for (name, reason), titles in reasons.items()]
+    return "Not measured (n/a):\n\n" + "\n".join(items)
+
+
+def targets_table(result: dict[str, Any]) -> str | None:
+    """Each check of each target judged, with its value and verdict; None when nothing was judged."""
+    rows: list[list[str]] = []
+    counts = dict.fromkeys(_MET, 0)
+    for workload in result["workloads"]:
+        title = workload["title"]
+        for outcome in workload["outcomes"]:
+            contender = _name(outcome["contender"])
+            for check in (outcome.get("target") or {}).get("checks", []):
+                value, met = check["value"], check["met"]
+                measured = f"{value:.3g}" if value is not None else "n/a"
+                rows.append([title, contender, check["rule"], measured, _MET[met]])
+                counts[met] += 1
+                title = contender = ""  # each named once, on its first row
+    if not rows:
+        return None
+    head, align = ["Workload", "Contender", "Target", "Measured", "Met"], ["---", "---", "---", "---:", "---"]
+    summary = f"Checks: {counts[True]} met, {counts[False]} not met, {counts[None]} n/a (not measurable yet)."
+    return f"{summary}\n\n{_table(head, align, rows)}"
