@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 
 from datalayer.asyncio import AsyncSession
 from datalayer.errors import ConflictError, UnknownAttributeError
@@ -67,12 +68,24 @@ async def test_create_or_first_keeps_the_callers_pending_and_flushed_work(aenv: 
     assert flushed.id is not None
 
 
-async def test_only_unique_violations_count_as_existing(aenv: AsyncEnv) -> None:
-    Order = aenv.models.Order
+async def test_create_or_first_lets_a_foreign_key_failure_propagate(aenv: AsyncEnv) -> None:
     async with aenv.adb.Session() as s:
-        with pytest.raises(Exception) as raised:  # a foreign key violation is not "exists"
-            await s.create_or_first(Order, user_id=987654, item="orphan")
-        assert not isinstance(raised.value, ConflictError) or "foreign" in str(raised.value).lower()
+        with pytest.raises(IntegrityError) as raised:  # a foreign key violation is not "exists"
+            await s.create_or_first(aenv.models.Order, user_id=999_999, item="orphan")
+        assert not isinstance(raised.value, ConflictError)
+        assert await s.all(aenv.models.Order) == []
+
+
+async def test_create_or_first_lets_a_not_null_failure_propagate_and_keeps_earlier_work(
+    aenv: AsyncEnv,
+) -> None:
+    User, Order = aenv.models.User, aenv.models.Order
+    async with aenv.adb.Session() as s:
+        user = await s.create(User, email="kept@example.com")
+        with pytest.raises(IntegrityError):
+            await s.create_or_first(Order, user_id=user.id, item=None)
+        await s.commit()
+    assert await count_users(aenv) == 1
 
 
 async def test_unknown_attributes_are_named_with_the_model(aenv: AsyncEnv) -> None:
