@@ -32,7 +32,9 @@ SERVERS = [*_SERVER_NAMES, *(f"{name}/savepoint" for name in _SERVER_NAMES if na
 BACKENDS = ["sqlite", "sqlite/savepoint", *SERVERS]
 # The async drivers of each backend, as "<backend>+<driver>": psycopg runs in its asyncio mode.
 _ASYNC_DRIVERS = {"sqlite": ("aiosqlite",), "postgresql": ("asyncpg", "psycopg"), "mariadb": ("aiomysql",)}
-ASYNC_BACKENDS = [f"{name}+{driver}" for name in ["sqlite", *_SERVER_NAMES] for driver in _ASYNC_DRIVERS[name]]
+ASYNC_BACKENDS = [
+    f"{name}+{driver}" for name in ["sqlite", *_SERVER_NAMES] for driver in _ASYNC_DRIVERS[name]
+]
 ASYNC_SERVERS = [variant for variant in ASYNC_BACKENDS if not variant.startswith("sqlite")]
 
 
@@ -217,7 +219,7 @@ async def _aenv_for_test(
 async def aenv(
     request: pytest.FixtureRequest, _env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AsyncEnv]:
-    """The test models on each async driver in turn (aiosqlite, asyncpg, psycopg, aiomysql); rows deleted after."""
+    """The test models on each async driver (aiosqlite, asyncpg, psycopg, aiomysql); rows deleted after."""
     async for made in _aenv_for_test(request, _env_cache, tmp_path_factory):
         yield made
 

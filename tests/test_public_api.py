@@ -38,7 +38,7 @@ def test_all_lists_every_public_class_and_function_defined_in_the_package(module
 
 def test_the_pinned_names_are_there() -> None:
     assert {"Database", "RepositoryContract", "Session", "UnitOfWork"} <= set(datalayer.__all__)
-    assert repositories.__all__ == ["Repository"]
+    assert repositories.__all__ == ["AsyncRepository", "Repository"]
     for method in ("all", "create", "first", "first_or_create", "create_or_first", "get"):
         assert callable(getattr(datalayer.Session, method))
     for method in (

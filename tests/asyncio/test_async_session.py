@@ -77,7 +77,7 @@ async def test_only_unique_violations_count_as_existing(aenv: AsyncEnv) -> None:
 
 async def test_unknown_attributes_are_named_with_the_model(aenv: AsyncEnv) -> None:
     async with aenv.adb.Session() as s:
-        with pytest.raises(UnknownAttributeError, match="User.*emial|emial.*User"):
+        with pytest.raises(UnknownAttributeError, match=r"User.*emial|emial.*User"):
             await s.first(aenv.models.User, emial="a@example.com")
 
 
