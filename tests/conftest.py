@@ -197,9 +197,12 @@ class AsyncEnv:
     sync: Env
 
 
-def _async_url(env: Env, driver: str) -> str:
-    url = make_url(env.url)
-    return url.set(drivername=f"{url.get_backend_name()}+{driver}").render_as_string(hide_password=False)
+def async_driver_url(url: str, driver: str) -> str:
+    """``url`` with the async ``driver`` of its backend (``asyncpg``, ``aiosqlite``...)."""
+    parsed = make_url(url)
+    return parsed.set(drivername=f"{parsed.get_backend_name()}+{driver}").render_as_string(
+        hide_password=False
+    )
 
 
 async def _aenv_for_test(
@@ -207,7 +210,7 @@ async def _aenv_for_test(
 ) -> AsyncIterator[AsyncEnv]:
     backend, _, driver = str(request.param).partition("+")
     env = _cached_env(backend, cache, tmp_path_factory)
-    adb = AsyncDatabase(_async_url(env, driver), model_class=env.db.Model)
+    adb = AsyncDatabase(async_driver_url(env.url, driver), model_class=env.db.Model)
     try:
         yield AsyncEnv(backend, driver, adb, env.models, env)
     finally:
@@ -231,3 +234,9 @@ async def server_aenv(
     """Like ``aenv``, on the server databases' async drivers only."""
     async for made in _aenv_for_test(request, _env_cache, tmp_path_factory):
         yield made
+
+
+@pytest.fixture
+def datalayer_async_database(aenv: AsyncEnv) -> AsyncDatabase:
+    """The plugin's async fixtures (datalayer_async_db, async_db_session...) on each async driver in turn."""
+    return aenv.adb
