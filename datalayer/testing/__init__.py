@@ -1,4 +1,4 @@
-"""Testing tools: transactional isolation, factories, query counting and fakes.
+"""Testing tools: transactional isolation, factories, query counting and fakes, sync and async.
 
 The pytest plugin (registered on install) builds its fixtures from these; they
 work without pytest too. The async tools import nothing of asyncio's until used:
@@ -9,12 +9,21 @@ from __future__ import annotations
 
 from ._current import current_session, use_session
 from .factories import ModelFactory
-from .fakes import FakeDatabase, FakeRepository, FakeSession, FakeUnitOfWork
+from .fakes import (
+    FakeAsyncRepository,
+    FakeAsyncUnitOfWork,
+    FakeDatabase,
+    FakeRepository,
+    FakeSession,
+    FakeUnitOfWork,
+)
 from .isolation import async_clean_tables, async_isolated, clean_tables, isolated
 from .queries import QueryLog, assert_queries, count_queries
 from .scratch import create_scratch_database, drop_scratch_database
 
 __all__ = [
+    "FakeAsyncRepository",
+    "FakeAsyncUnitOfWork",
     "FakeDatabase",
     "FakeRepository",
     "FakeSession",
