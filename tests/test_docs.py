@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import re
 import sys
 import types
+from collections.abc import Awaitable
 from pathlib import Path
 
 import pytest
@@ -39,4 +42,10 @@ def test_the_example_runs(code: str, page: Path, line: int, tmp_path: Path) -> N
         del sys.modules[name]
         for value in vars(module).values():
             if hasattr(value, "dispose") and hasattr(value, "engine"):
-                value.dispose()  # a Database the example opened
+                disposed = value.dispose()  # a Database the example opened
+                if inspect.isawaitable(disposed):  # an AsyncDatabase's
+                    asyncio.run(_awaited(disposed))
+
+
+async def _awaited(awaitable: Awaitable[object]) -> None:
+    await awaitable
