@@ -33,8 +33,12 @@ BACKENDS = ["sqlite", "sqlite/savepoint", *SERVERS]
 # The async drivers of each backend, as "<backend>+<driver>": psycopg runs in its asyncio mode.
 _ASYNC_DRIVERS = {"sqlite": ("aiosqlite",), "postgresql": ("asyncpg", "psycopg"), "mariadb": ("aiomysql",)}
 ASYNC_BACKENDS = [
+<<<<<<< HEAD
     *(f"{name}+{each}" for name in ["sqlite", *_SERVER_NAMES] for each in _ASYNC_DRIVERS[name]),
     "sqlite+aiosqlite/savepoint",  # the one async driver with a native create_or_first path
+=======
+    f"{name}+{driver}" for name in ["sqlite", *_SERVER_NAMES] for driver in _ASYNC_DRIVERS[name]
+>>>>>>> async-testing
 ]
 ASYNC_SERVERS = [variant for variant in ASYNC_BACKENDS if not variant.startswith("sqlite")]
 
@@ -198,18 +202,27 @@ class AsyncEnv:
     sync: Env
 
 
-def _async_url(env: Env, driver: str) -> str:
-    url = make_url(env.url)
-    return url.set(drivername=f"{url.get_backend_name()}+{driver}").render_as_string(hide_password=False)
+def async_driver_url(url: str, driver: str) -> str:
+    """``url`` with the async ``driver`` of its backend (``asyncpg``, ``aiosqlite``...)."""
+    parsed = make_url(url)
+    return parsed.set(drivername=f"{parsed.get_backend_name()}+{driver}").render_as_string(
+        hide_password=False
+    )
 
 
 async def _aenv_for_test(
     request: pytest.FixtureRequest, cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AsyncEnv]:
+<<<<<<< HEAD
     variant, _, strategy = str(request.param).partition("/")
     backend, _, driver = variant.partition("+")
     env = _cached_env(f"{backend}/{strategy}" if strategy else backend, cache, tmp_path_factory)
     adb = AsyncDatabase(_async_url(env, driver), model_class=env.db.Model, **env.engine_options)
+=======
+    backend, _, driver = str(request.param).partition("+")
+    env = _cached_env(backend, cache, tmp_path_factory)
+    adb = AsyncDatabase(async_driver_url(env.url, driver), model_class=env.db.Model)
+>>>>>>> async-testing
     try:
         yield AsyncEnv(backend, driver, adb, env.models, env)
     finally:
@@ -221,10 +234,14 @@ async def _aenv_for_test(
 async def aenv(
     request: pytest.FixtureRequest, _env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AsyncEnv]:
+<<<<<<< HEAD
     """The test models on each async driver in turn (aiosqlite, asyncpg, psycopg, aiomysql).
 
     Every row is deleted after the test.
     """
+=======
+    """The test models on each async driver (aiosqlite, asyncpg, psycopg, aiomysql); rows deleted after."""
+>>>>>>> async-testing
     async for made in _aenv_for_test(request, _env_cache, tmp_path_factory):
         yield made
 
@@ -236,3 +253,9 @@ async def server_aenv(
     """Like ``aenv``, on the server databases' async drivers only."""
     async for made in _aenv_for_test(request, _env_cache, tmp_path_factory):
         yield made
+
+
+@pytest.fixture
+def datalayer_async_database(aenv: AsyncEnv) -> AsyncDatabase:
+    """The plugin's async fixtures (datalayer_async_db, async_db_session...) on each async driver in turn."""
+    return aenv.adb

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+<<<<<<< HEAD
+=======
+import asyncio
+>>>>>>> async-testing
 import inspect
 import os
 import re
 import sys
 import types
+from collections.abc import Awaitable
 from pathlib import Path
 
 import pytest
@@ -40,6 +45,16 @@ def test_the_example_runs(code: str, page: Path, line: int, tmp_path: Path) -> N
         del sys.modules[name]
         for value in vars(module).values():
             if hasattr(value, "dispose") and hasattr(value, "engine"):
+<<<<<<< HEAD
                 if inspect.iscoroutinefunction(value.dispose):
                     continue  # an AsyncDatabase: its example disposes of it inside its event loop
                 value.dispose()  # a Database the example opened
+=======
+                disposed = value.dispose()  # a Database the example opened
+                if inspect.isawaitable(disposed):  # an AsyncDatabase's
+                    asyncio.run(_awaited(disposed))
+
+
+async def _awaited(awaitable: Awaitable[object]) -> None:
+    await awaitable
+>>>>>>> async-testing

@@ -80,3 +80,22 @@ def test_every_package_imports_first_in_a_fresh_interpreter(first: str) -> None:
         [sys.executable, "-c", f"import {first}; import datalayer, repositories"], check=False
     )
     assert done.returncode == 0
+
+
+def test_the_async_testing_tools_are_exported() -> None:
+    assert {
+        "FakeAsyncRepository", "FakeAsyncUnitOfWork", "async_clean_tables", "async_isolated",
+    } <= set(datalayer.testing.__all__)  # fmt: skip
+
+
+def test_the_testing_tools_and_the_plugin_import_without_greenlet() -> None:
+    """A sync project installs neither greenlet nor pytest-asyncio: nothing of asyncio's is imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['greenlet'] = None\n"
+        "import datalayer.testing, datalayer.testing.plugin\n"
+        "assert 'datalayer.asyncio' not in sys.modules and 'sqlalchemy.ext.asyncio' not in sys.modules\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

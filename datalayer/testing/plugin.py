@@ -11,25 +11,27 @@ by overriding the ``datalayer_database`` fixture in your ``conftest.py``. Then:
   every table is emptied afterwards.
 - ``assert_queries``: ``with assert_queries(2): ...`` fails, listing the
   statements, unless the block runs exactly two.
+
+With pytest-asyncio active, the same for an AsyncDatabase (``datalayer_async_database``
+ini option or fixture): ``datalayer_async_db``, ``async_db_session``,
+``async_committing_db`` and ``async_assert_queries`` (see ``_async_plugin``).
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
+import sys
 from collections.abc import Callable, Generator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack
 
 import pytest
-from sqlalchemy import URL
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
 
-from .._urls import hide_credentials, shown
 from ..database import Database
 from ..errors import UsageError
 from ..session import Session
+from . import _async_plugin_missing
 from ._current import use_session
+from ._loading import connecting, load
 from .isolation import clean_tables, isolated
 from .queries import QueryLog
 from .queries import assert_queries as _assert_queries
@@ -42,6 +44,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "datalayer_database", "module:attribute of the datalayer Database the tests use", default=""
     )
     parser.addini(
+        "datalayer_async_database",
+        "module:attribute of the datalayer AsyncDatabase the async tests use",
+        default="",
+    )
+    parser.addini(
         "datalayer_create_all",
         "create the Database's tables (metadata.create_all) once per test run",
         type="bool",
@@ -49,50 +56,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _load(spec: str) -> Database:
-    __tracebackhide__ = True  # its locals hold what was found, a URL with its password maybe
-    module_name, _, attribute = spec.partition(":")
-    if not module_name or not attribute:
-        raise UsageError(f"datalayer_database = {spec!r}: expected module:attribute, e.g. myapp.db:db")
-    found = getattr(importlib.import_module(module_name), attribute, None)
-    if not isinstance(found, Database):
-        raise UsageError(f"datalayer_database = {spec!r} is {_described(found)}, not a datalayer Database")
-    return found
+def pytest_configure(config: pytest.Config) -> None:
+    """Add the async fixtures when pytest-asyncio runs the tests; stand-ins that say so otherwise."""
+    asyncio_plugin = sys.modules.get("pytest_asyncio.plugin")
+    if asyncio_plugin is not None and config.pluginmanager.is_registered(asyncio_plugin):
+        from . import _async_plugin  # imports pytest_asyncio
 
-
-def _described(found: object) -> str:
-    """What ``found`` is, for a message: never its value, which may be a URL with its password."""
-    if found is None:
-        return "None (or missing)"
-    if isinstance(found, Engine):
-        return f"an Engine on {shown(found.url)}: wrap its URL, Database(url)"
-    if isinstance(found, URL):
-        return f"the URL {shown(found)}: make it Database(url)"
-    if isinstance(found, str):
-        try:
-            return f"the URL string {shown(found)}: make it Database(url)"
-        except sa_exc.ArgumentError:
-            return "a string (not shown)"
-    return f"a {type(found).__module__}.{type(found).__qualname__} object"
-
-
-@contextmanager
-def _connecting(database: Database) -> Generator[None, None, None]:
-    """Report a failure to connect to ``database`` as one line: the driver's message, no password.
-
-    Left to propagate, the error's traceback would list the arguments of the
-    driver's connect function, the password among them.
-    """
-    __tracebackhide__ = True
-    try:
-        yield
-    except sa_exc.DBAPIError as exc:
-        if exc.statement is not None:  # a statement failed: not a failure to connect
-            raise
-        lines = str(exc.orig).strip().splitlines()
-        reason = hide_credentials(lines[0] if lines else "", database.url)
-        message = f"cannot connect to {database!r}: {type(exc.orig).__name__}: {reason}"
-        raise pytest.fail.Exception(message, pytrace=False) from None
+        config.pluginmanager.register(_async_plugin, "datalayer-asyncio")
+    else:
+        config.pluginmanager.register(_async_plugin_missing, "datalayer-asyncio")
 
 
 @pytest.fixture(scope="session")
@@ -104,9 +76,9 @@ def datalayer_database(pytestconfig: pytest.Config) -> Database:
             "no Database for the tests: set `datalayer_database = module:attribute` in the pytest "
             "configuration, or define a `datalayer_database` fixture in conftest.py"
         )
-    database = _load(spec)
+    database = load("datalayer_database", spec, Database)
     if pytestconfig.getini("datalayer_create_all"):
-        with _connecting(database):
+        with connecting(database):
             database.create_all()
     return database
 
@@ -115,7 +87,7 @@ def datalayer_database(pytestconfig: pytest.Config) -> Database:
 def datalayer_db(datalayer_database: Database) -> Generator[Database, None, None]:
     """The Database with every session of this test on one connection, rolled back at the end."""
     with ExitStack() as stack:
-        with _connecting(datalayer_database):
+        with connecting(datalayer_database):
             stack.enter_context(isolated(datalayer_database))
         yield datalayer_database
 
@@ -127,6 +99,9 @@ def db_session(datalayer_db: Database) -> Generator[Session, None, None]:
         yield session
 
 
+_SESSION_FIXTURES = ("db_session", "committing_db", "async_db_session", "async_committing_db")
+
+
 @pytest.fixture(autouse=True)
 def _datalayer_sessions_first(request: pytest.FixtureRequest) -> None:
     """Open the test's session before any other fixture when the test uses one.
@@ -134,7 +109,7 @@ def _datalayer_sessions_first(request: pytest.FixtureRequest) -> None:
     Fixtures that build objects with factories (pytest-factoryboy's, or your
     own) then write to it whatever order the test lists them in.
     """
-    for name in ("db_session", "committing_db"):
+    for name in _SESSION_FIXTURES:
         if name in request.fixturenames:
             request.getfixturevalue(name)
 
@@ -152,7 +127,7 @@ def committing_db(
         with datalayer_database.Session(expire_on_commit=False) as session, use_session(session, commit=True):
             yield datalayer_database
     finally:
-        with _connecting(datalayer_database):
+        with connecting(datalayer_database):
             clean_tables(datalayer_database)
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Generator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from ..database import Database
+
+if TYPE_CHECKING:  # datalayer.asyncio needs greenlet, which the sync tools do without
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from ..asyncio import AsyncDatabase
 
 __all__ = ["QueryLog", "assert_queries", "count_queries"]
 
@@ -43,13 +48,30 @@ class QueryLog:
             self.statements.append(statement)
 
 
-def _engine(target: Database | Engine) -> Engine:
-    return target.engine if isinstance(target, Database) else target
+Target: TypeAlias = "Database | Engine | AsyncDatabase | AsyncEngine"
+"""What the statements are counted on: a database or an engine, sync or async."""
+
+
+def _engine(target: Target) -> Engine:
+    """The sync engine whose events see ``target``'s statements (an AsyncEngine's ``sync_engine``)."""
+    if isinstance(target, Engine):
+        return target
+    if isinstance(target, Database):
+        return target.engine
+    from sqlalchemy.ext.asyncio import AsyncEngine  # imported already, since target is async
+
+    engine = target if isinstance(target, AsyncEngine) else target.engine
+    return engine.sync_engine
 
 
 @contextmanager
-def count_queries(target: Database | Engine) -> Generator[QueryLog, None, None]:
-    """Log the statements the block runs on ``target``'s engine (every connection, every thread)."""
+def count_queries(target: Target) -> Generator[QueryLog, None, None]:
+    """Log the statements the block runs on ``target``'s engine (every connection, every thread).
+
+    An AsyncDatabase or AsyncEngine is counted through its sync engine, which
+    sees every statement its async units, sessions and connections send: the
+    block may await, ``with count_queries(adb) as log: await ...``.
+    """
     log = QueryLog()
     engine = _engine(target)
     event.listen(engine, "before_cursor_execute", log.record)
@@ -60,7 +82,7 @@ def count_queries(target: Database | Engine) -> Generator[QueryLog, None, None]:
 
 
 @contextmanager
-def assert_queries(target: Database | Engine, expected: int) -> Generator[QueryLog, None, None]:
+def assert_queries(target: Target, expected: int) -> Generator[QueryLog, None, None]:
     """Fail unless the block runs exactly ``expected`` statements; the failure lists them.
 
     BEGIN, COMMIT, ROLLBACK and SAVEPOINT statements are not counted, so a count
@@ -68,6 +90,9 @@ def assert_queries(target: Database | Engine, expected: int) -> Generator[QueryL
 
         with assert_queries(db, 1):
             db.s.first(User, email="a@example.com")
+
+        with assert_queries(adb, 1):  # an AsyncDatabase: the block awaits
+            await session.first(User, email="a@example.com")
     """
     with count_queries(target) as log:
         yield log

@@ -5,14 +5,28 @@ Each ``assert_type`` fails the type check if the library's annotations lose prec
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import assert_type
 
 from sqlalchemy import Select, String
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from datalayer import Database, RepositoryContract, ScopedSession, Session, UnitOfWork, run, transactional
-from datalayer.testing import FakeDatabase, FakeRepository, FakeUnitOfWork
+from datalayer.asyncio import AsyncDatabase, AsyncSession
+from datalayer.testing import (
+    FakeAsyncRepository,
+    FakeAsyncUnitOfWork,
+    FakeDatabase,
+    FakeRepository,
+    FakeUnitOfWork,
+    ModelFactory,
+    QueryLog,
+    assert_queries,
+    async_isolated,
+    count_queries,
+    use_session,
+)
 from repositories import Repository
 
 
@@ -146,3 +160,50 @@ def check_fakes() -> None:
         assert_type(uow.users, FakeUserRepository)
         assert_type(uow.accounts, FakeRepository[User])
         assert_type(uow.repository(User), FakeRepository[User])
+
+
+class FakeAsyncUserRepository(FakeAsyncRepository[User]):
+    async def by_email(self, email: str) -> User | None:
+        return await self.first(email=email)
+
+
+class FakeAsyncAppUnitOfWork(FakeAsyncUnitOfWork):
+    users: FakeAsyncUserRepository
+    accounts: FakeAsyncRepository[User]
+
+
+async def check_async_fakes() -> None:
+    users = FakeAsyncUserRepository()
+    assert_type(users.model, type[User])
+    assert_type(users.sync, FakeRepository[User])
+    assert_type(await users.by_email("x"), User | None)
+    assert_type(await users.get_one(1), User)
+    assert_type(await users.create_many([{"email": "x"}]), list[User])
+    assert_type(users.stream(email="x"), AsyncIterator[User])
+    assert_type(await users.page(10, after=5), list[User])
+    assert_type(FakeAsyncRepository(User), FakeAsyncRepository[User])
+    async with FakeAsyncAppUnitOfWork(FakeDatabase()) as uow:
+        assert_type(uow, FakeAsyncAppUnitOfWork)
+        assert_type(uow.users, FakeAsyncUserRepository)
+        assert_type(uow.accounts, FakeAsyncRepository[User])
+        assert_type(uow.repository(User), FakeAsyncRepository[User])
+        assert_type(uow.commits, int)
+        await uow.commit()
+
+
+class UserFactory(ModelFactory):
+    class Meta:  # pyright: ignore[reportIncompatibleVariableOverride]
+        model = User
+
+
+async def check_async_testing_tools(adb: AsyncDatabase, session: AsyncSession) -> None:
+    with count_queries(adb) as log, count_queries(adb.engine):
+        assert_type(log, QueryLog)
+    with assert_queries(adb, 1) as counted:
+        assert_type(counted, QueryLog)
+    async with async_isolated(adb) as connection:
+        assert_type(connection, AsyncConnection)
+    with use_session(session) as current:
+        assert_type(current, AsyncSession)
+    await UserFactory.create_async(email="x")
+    await UserFactory.create_batch_async(2)
