@@ -33,14 +33,11 @@ BACKENDS = ["sqlite", "sqlite/savepoint", *SERVERS]
 # The async drivers of each backend, as "<backend>+<driver>": psycopg runs in its asyncio mode.
 _ASYNC_DRIVERS = {"sqlite": ("aiosqlite",), "postgresql": ("asyncpg", "psycopg"), "mariadb": ("aiomysql",)}
 ASYNC_BACKENDS = [
-<<<<<<< HEAD
-    *(f"{name}+{each}" for name in ["sqlite", *_SERVER_NAMES] for each in _ASYNC_DRIVERS[name]),
-    "sqlite+aiosqlite/savepoint",  # the one async driver with a native create_or_first path
-=======
     f"{name}+{driver}" for name in ["sqlite", *_SERVER_NAMES] for driver in _ASYNC_DRIVERS[name]
->>>>>>> async-testing
 ]
 ASYNC_SERVERS = [variant for variant in ASYNC_BACKENDS if not variant.startswith("sqlite")]
+# aiosqlite is the one async driver with a native create_or_first path: ``aenv`` runs it forced off too.
+_AENV_VARIANTS = [*ASYNC_BACKENDS, "sqlite+aiosqlite/savepoint"]
 
 
 _run_databases: dict[str, str] = {}
@@ -213,16 +210,10 @@ def async_driver_url(url: str, driver: str) -> str:
 async def _aenv_for_test(
     request: pytest.FixtureRequest, cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AsyncEnv]:
-<<<<<<< HEAD
     variant, _, strategy = str(request.param).partition("/")
     backend, _, driver = variant.partition("+")
     env = _cached_env(f"{backend}/{strategy}" if strategy else backend, cache, tmp_path_factory)
-    adb = AsyncDatabase(_async_url(env, driver), model_class=env.db.Model, **env.engine_options)
-=======
-    backend, _, driver = str(request.param).partition("+")
-    env = _cached_env(backend, cache, tmp_path_factory)
-    adb = AsyncDatabase(async_driver_url(env.url, driver), model_class=env.db.Model)
->>>>>>> async-testing
+    adb = AsyncDatabase(async_driver_url(env.url, driver), model_class=env.db.Model, **env.engine_options)
     try:
         yield AsyncEnv(backend, driver, adb, env.models, env)
     finally:
@@ -230,18 +221,11 @@ async def _aenv_for_test(
         clean_tables(env.db)
 
 
-@pytest.fixture(params=ASYNC_BACKENDS)
+@pytest.fixture(params=_AENV_VARIANTS)
 async def aenv(
     request: pytest.FixtureRequest, _env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AsyncEnv]:
-<<<<<<< HEAD
-    """The test models on each async driver in turn (aiosqlite, asyncpg, psycopg, aiomysql).
-
-    Every row is deleted after the test.
-    """
-=======
     """The test models on each async driver (aiosqlite, asyncpg, psycopg, aiomysql); rows deleted after."""
->>>>>>> async-testing
     async for made in _aenv_for_test(request, _env_cache, tmp_path_factory):
         yield made
 

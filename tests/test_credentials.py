@@ -302,7 +302,9 @@ def test_the_plugin_names_a_wrong_datalayer_database_without_its_password(
     )
     pytester.syspathinsert()
     pytester.makeini("[pytest]\ndatalayer_database = appdb:DATABASE\n")
-    options = ["-p", "no:randomly"] + ([traceback_style] if traceback_style != "default" else [])
+    options = ["-p", "no:randomly", "-p", "no:asyncio"] + (
+        [traceback_style] if traceback_style != "default" else []
+    )
     result = pytester.runpytest(*options)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*datalayer_database = 'appdb:DATABASE' is *, not a datalayer Database*"])

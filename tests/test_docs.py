@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-<<<<<<< HEAD
-=======
 import asyncio
->>>>>>> async-testing
 import inspect
 import os
 import re
@@ -45,11 +42,6 @@ def test_the_example_runs(code: str, page: Path, line: int, tmp_path: Path) -> N
         del sys.modules[name]
         for value in vars(module).values():
             if hasattr(value, "dispose") and hasattr(value, "engine"):
-<<<<<<< HEAD
-                if inspect.iscoroutinefunction(value.dispose):
-                    continue  # an AsyncDatabase: its example disposes of it inside its event loop
-                value.dispose()  # a Database the example opened
-=======
                 disposed = value.dispose()  # a Database the example opened
                 if inspect.isawaitable(disposed):  # an AsyncDatabase's
                     asyncio.run(_awaited(disposed))
@@ -57,4 +49,3 @@ def test_the_example_runs(code: str, page: Path, line: int, tmp_path: Path) -> N
 
 async def _awaited(awaitable: Awaitable[object]) -> None:
     await awaitable
->>>>>>> async-testing

@@ -113,14 +113,14 @@ def test_committing_db_refuses_to_be_combined_with_isolation(pytester: pytest.Py
         "    return Database('sqlite://')\n"
     )
     pytester.makepyfile("def test_both(datalayer_db, committing_db):\n    pass\n")
-    result = pytester.runpytest("-p", "no:randomly")
+    result = pytester.runpytest("-p", "no:randomly", "-p", "no:asyncio")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*committing_db cannot be combined with datalayer_db*"])
 
 
 def test_a_missing_database_configuration_says_how_to_give_one(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_needs_db(datalayer_db):\n    pass\n")
-    result = pytester.runpytest("-p", "no:randomly")
+    result = pytester.runpytest("-p", "no:randomly", "-p", "no:asyncio")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*set `datalayer_database = module:attribute`*"])
 
@@ -128,7 +128,7 @@ def test_a_missing_database_configuration_says_how_to_give_one(pytester: pytest.
 def test_usage_error_names_a_bad_ini_value(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\ndatalayer_database = nodots\n")
     pytester.makepyfile("def test_needs_db(datalayer_db):\n    pass\n")
-    result = pytester.runpytest("-p", "no:randomly")
+    result = pytester.runpytest("-p", "no:randomly", "-p", "no:asyncio")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*expected module:attribute*"])
     assert issubclass(UsageError, TypeError)

@@ -44,7 +44,9 @@ datalayer_async_database = app:adb
 asyncio_mode = {mode}
 asyncio_default_fixture_loop_scope = {loop}
 asyncio_default_test_loop_scope = {loop}
-filterwarnings = error
+filterwarnings =
+    error
+    ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning
 pythonpath = .
 """
 
