@@ -70,10 +70,12 @@ def connecting(database: _Database) -> Generator[None, None, None]:
     __tracebackhide__ = True
     try:
         yield
-    except sa_exc.DBAPIError as exc:
-        if exc.statement is not None:  # a statement failed: not a failure to connect
+    except (sa_exc.DBAPIError, OSError) as exc:
+        # An async driver may raise the socket's own error (asyncpg: ConnectionRefusedError).
+        if isinstance(exc, sa_exc.DBAPIError) and exc.statement is not None:  # a statement failed
             raise
-        lines = str(exc.orig).strip().splitlines()
+        orig = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+        lines = str(orig).strip().splitlines()
         reason = hide_credentials(lines[0] if lines else "", database.url)
-        message = f"cannot connect to {database!r}: {type(exc.orig).__name__}: {reason}"
+        message = f"cannot connect to {database!r}: {type(orig).__name__}: {reason}"
         raise pytest.fail.Exception(message, pytrace=False) from None

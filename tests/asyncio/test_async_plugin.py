@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import URL, text
 
+from tests._outsider import closed_port
 from tests.conftest import ASYNC_BACKENDS, Env, _cached_env, async_driver_url
 
 APP = """
@@ -239,3 +240,26 @@ def test_without_pytest_asyncio_the_sync_plugin_works_and_the_async_fixtures_say
     result.stdout.fnmatch_lines(
         ["*the datalayer async fixtures run on pytest-asyncio: pip install pytest-asyncio*"]
     )
+
+
+PASSWORD = "Cr3d:Zq9x@w/k%#?-leak-canary"
+
+
+@pytest.mark.parametrize("driver", ["postgresql+asyncpg", "postgresql+psycopg", "mysql+aiomysql"])
+def test_the_async_fixtures_never_show_the_password_of_a_database_they_cannot_reach(
+    pytester: pytest.Pytester, driver: str
+) -> None:
+    url = URL.create(driver, username="scott", password=PASSWORD, host="127.0.0.1", port=closed_port())
+    database = f"AsyncDatabase({url.render_as_string(hide_password=False)!r})"
+    pytester.makepyfile(
+        app=f"from datalayer.asyncio import AsyncDatabase\nadb = {database}\n",
+        test_app="async def test_needs_db(async_db_session):\n    pass\n",
+    )
+    pytester.makeini(INI.format(mode="auto", loop="function"))
+    # In a process of its own: an in-process run would re-import the driver, which SQLAlchemy's
+    # dialect, cached with the first import's exception classes, would then not recognise.
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "--showlocals")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"cannot connect to AsyncDatabase('{driver}://scott:***@127.0.0.1:*'): *"])
+    output = result.stdout.str() + result.stderr.str()
+    assert PASSWORD not in output and "leak-canary" not in output

@@ -30,6 +30,10 @@ key checks, NOT NULL and CHECK constraints, collations
 (MariaDB compares strings case-insensitively), type coercion, inheritance,
 changing a primary key, locking and isolation levels (the last commit wins);
 ``add`` of an object from another unit inserts it as new.
+
+FakeAsyncUnitOfWork and FakeAsyncRepository are the asyncio fronts of the same
+fakes: FakeUnitOfWork's block and FakeRepository's methods, awaited, on the same
+store; they emulate exactly the above.
 """
 
 from __future__ import annotations
