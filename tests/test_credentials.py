@@ -327,7 +327,7 @@ def test_the_plugin_never_shows_the_password_of_a_database_it_cannot_reach(
     )
     pytester.syspathinsert()
     pytester.makeini("[pytest]\ndatalayer_database = appdb:db\n")
-    result = pytester.runpytest("-p", "no:randomly")
+    result = pytester.runpytest("-p", "no:randomly", "-p", "no:asyncio")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         ["cannot connect to Database('postgresql+psycopg://scott*@127.0.0.1:*/app*'): OperationalError: *"]
