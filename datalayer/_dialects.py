@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine, ExceptionContext
+from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from . import _guard, _read_only
@@ -25,6 +25,7 @@ def configure_engine(engine: Engine) -> None:
     _read_only.install(engine)
     if engine.dialect.is_async:
         event.listen(engine, "handle_error", _close_interrupted_cursor)
+        event.listen(engine, "do_connect", _connect_or_operational_error)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "checkin", _sqlite_checkin)
         if driver(engine.dialect) in ("pysqlite", "aiosqlite (asyncio)"):
@@ -42,6 +43,17 @@ def _close_interrupted_cursor(context: ExceptionContext) -> None:
             cursor.close()
         except Exception as failure:  # the interruption propagates anyway
             context.original_exception.add_note(f"datalayer: closing its cursor failed too: {failure!r}")
+
+
+def _connect_or_operational_error(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+    # asyncpg's connect raises the socket's own OSError (a refused or unreachable
+    # server), which SQLAlchemy lets through unwrapped: raise it as the driver's
+    # OperationalError, as every other driver does, so that it is translated (and
+    # never shows the URL's password).
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as error:
+        raise dialect.loaded_dbapi.OperationalError(f"cannot connect: {error}") from error
 
 
 def _sqlite_checkin(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
