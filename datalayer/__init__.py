@@ -2,19 +2,21 @@
 
 ``Database`` holds the engine, the ``Model`` base and the sessions; ``Session``
 adds sqla-wrapper's helpers to SQLAlchemy's; ``UnitOfWork`` owns a transaction;
-``RepositoryContract`` types a service's repositories, real or fake.
+``RepositoryContract`` (and ``AsyncRepositoryContract``) types a service's repositories,
+real or fake. The asyncio API is in :mod:`datalayer.asyncio`.
 """
 
 from __future__ import annotations
 
 from . import errors
-from ._contract import RepositoryContract
+from ._contract import AsyncRepositoryContract, RepositoryContract
 from .database import Database
 from .retry import run, transactional
 from .session import ScopedSession, Session
 from .unit_of_work import UnitOfWork
 
 __all__ = [
+    "AsyncRepositoryContract",
     "Database",
     "RepositoryContract",
     "ScopedSession",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["RepositoryContract"]
+__all__ = ["AsyncRepositoryContract", "RepositoryContract"]
 
 M = TypeVar("M")
 
@@ -83,5 +83,82 @@ class RepositoryContract(Protocol[M]):
         ...
 
     def delete(self, obj: M) -> None:
+        """Delete ``obj``."""
+        ...
+
+
+class AsyncRepositoryContract(Protocol[M]):
+    """The public surface of :class:`~repositories.AsyncRepository` that its in-memory fake shares.
+
+    :class:`RepositoryContract`'s methods, awaitable; ``stream`` is an async iterator.
+
+    Example::
+
+        async def rename(users: AsyncRepositoryContract[User], user_id: int, name: str) -> User:
+            user = await users.get_one(user_id)
+            user.name = name
+            return user
+
+    .. versionadded:: 0.1.0
+    """
+
+    @property
+    def model(self) -> type[M]:
+        """The mapped class the repository reads and writes."""
+        ...
+
+    async def get(self, ident: Any = ..., /, **key: Any) -> M | None:
+        """The object with this primary key, or None."""
+        ...
+
+    async def get_one(self, ident: Any = ..., /, **key: Any) -> M:
+        """:meth:`get`, but :class:`~datalayer.errors.NotFoundError` when there is no such object."""
+        ...
+
+    async def all(self, **attrs: Any) -> list[M]:
+        """Every object whose attributes equal ``attrs``, ordered by primary key."""
+        ...
+
+    async def first(self, **attrs: Any) -> M | None:
+        """The matching object with the lowest primary key, or None."""
+        ...
+
+    async def create(self, **attrs: Any) -> M:
+        """A new object built from ``attrs``, added to the unit's transaction."""
+        ...
+
+    async def first_or_create(self, **attrs: Any) -> M:
+        """The first matching object, created if there is none."""
+        ...
+
+    async def create_or_first(self, **attrs: Any) -> M:
+        """Create the object, or return the one already holding its unique key."""
+        ...
+
+    async def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[M]:
+        """Insert every row or none; the objects, in the rows' order."""
+        ...
+
+    def stream(self, batch_size: int = 1000, **attrs: Any) -> AsyncIterator[M]:
+        """Every matching object, by primary key: ``async for``."""
+        ...
+
+    async def page(self, size: int, after: Any = None, **attrs: Any) -> list[M]:
+        """Up to ``size`` matching objects whose primary key follows ``after``."""
+        ...
+
+    async def count(self, **attrs: Any) -> int:
+        """How many objects match ``attrs``."""
+        ...
+
+    async def exists(self, **attrs: Any) -> bool:
+        """Whether any object matches ``attrs``."""
+        ...
+
+    async def add(self, obj: M) -> M:
+        """Add ``obj``, built by the caller."""
+        ...
+
+    async def delete(self, obj: M) -> None:
         """Delete ``obj``."""
         ...

@@ -57,6 +57,14 @@ def test_both_repositories_have_every_method_of_the_contract(cls: type[object]) 
         assert callable(getattr(cls, name)), name
 
 
+@pytest.mark.parametrize("cls", [repositories.AsyncRepository, datalayer.testing.FakeAsyncRepository])
+def test_both_async_repositories_have_every_method_of_the_async_contract(cls: type[object]) -> None:
+    members = {name for name in vars(datalayer.AsyncRepositoryContract) if not name.startswith("_")}
+    assert members == {name for name in vars(datalayer.RepositoryContract) if not name.startswith("_")}
+    for name in members - {"model", "stream"}:
+        assert inspect.iscoroutinefunction(getattr(cls, name)), name
+
+
 def test_the_async_repository_has_every_method_of_the_repository_awaitable() -> None:
     sync = {name for name in vars(repositories.Repository) if not name.startswith("_")}
     assert sync <= set(vars(repositories.AsyncRepository)), sync - set(vars(repositories.AsyncRepository))

@@ -13,8 +13,9 @@ from sqlalchemy.ext import asyncio as sa_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from datalayer import Database, Session
+from datalayer import AsyncRepositoryContract, Database, Session
 from datalayer.asyncio import AsyncDatabase, AsyncSession, AsyncUnitOfWork
+from datalayer.testing import FakeAsyncRepository
 from repositories import AsyncRepository, Repository
 
 
@@ -118,3 +119,17 @@ async def check_unit_of_work() -> None:
     async with AppUnitOfWork(read_only=True) as read_only:
         assert_type(read_only.read_only, bool)
         assert_type(await read_only.users.get_one(1), User)
+
+
+async def rename_async(users: AsyncRepositoryContract[User], user_id: int, email: str) -> User:
+    user = await users.get_one(user_id)
+    user.email = email
+    return user
+
+
+def check_async_contract(s: AsyncSession) -> None:
+    real: AsyncRepositoryContract[User] = AsyncRepository(s, User)
+    subclass: AsyncRepositoryContract[User] = Users(s)
+    fake: AsyncRepositoryContract[User] = FakeAsyncRepository(User)
+    assert_type(real.stream(), AsyncIterator[User])
+    del subclass, fake
