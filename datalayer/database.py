@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import URL, Engine, MetaData, create_engine, make_url, select
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
@@ -14,8 +14,6 @@ from .session import ScopedSession, Session
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
     from sqlalchemy.orm import registry
-
-    from .asyncio import AsyncDatabase
 
 __all__ = ["Database"]
 
@@ -86,8 +84,17 @@ class Database:
 E = TypeVar("E", "Engine", "AsyncEngine")
 
 
+class _Modelled(Protocol):
+    """A Database or an AsyncDatabase, as :func:`set_up` fills it in."""
+
+    url: URL
+    Model: type[DeclarativeBase]
+    registry: registry
+    metadata: MetaData
+
+
 def set_up(
-    database: Database | AsyncDatabase,
+    database: _Modelled,
     url: str | URL,
     model_class: type[DeclarativeBase] | None,
     engine_options: dict[str, Any],
