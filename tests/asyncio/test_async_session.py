@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import event, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, MissingGreenlet, StatementError
 
 from datalayer.asyncio import AsyncSession
 from datalayer.errors import ConflictError, UnknownAttributeError
@@ -132,3 +132,20 @@ async def test_create_or_first_takes_the_one_round_trip_path_on_aiosqlite(aenv: 
         "datalayer_native_inserts", True
     )
     assert ("SAVEPOINT" not in statements) == native, statements
+
+
+# SQLAlchemy's aiosqlite adapter makes the cursor's coroutine before it finds no greenlet, and drops it.
+@pytest.mark.filterwarnings("ignore:coroutine 'Connection.cursor' was never awaited:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_a_lazy_load_outside_the_bridge_fails_with_sqlalchemys_clear_error(aenv: AsyncEnv) -> None:
+    User = aenv.models.User
+    async with aenv.adb.Session() as s:
+        await s.create(User, email="a@example.com")
+        await s.commit()
+    async with aenv.adb.Session() as s:
+        user = await s.first(User, email="a@example.com")
+        assert user is not None
+        with pytest.raises((MissingGreenlet, StatementError), match="greenlet_spawn has not been called"):
+            user.orders  # noqa: B018 (a lazy load: I/O outside an await)
+        loaded = await s.run_sync(lambda sync: sync.get_one(User, user.id).orders)  # inside the bridge
+        assert loaded == []
