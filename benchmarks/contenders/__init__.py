@@ -64,6 +64,6 @@ def build(name: str, url: str) -> Contender:
     try:  # sqla-wrapper, advanced-alchemy, greenlet and the asyncio drivers are optional
         module = importlib.import_module(f"{__name__}.{module_name}")
         contender: Contender = getattr(module, class_name)(url)
-    except ImportError as exc:
-        return Unavailable(f"{exc.name or exc} is not installed")
+    except ImportError as exc:  # a module's own message (datalayer.asyncio's) says what to install
+        return Unavailable(f"{exc.name} is not installed" if exc.name else str(exc))
     return contender

@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
+import greenlet  # noqa: F401  (SQLAlchemy's asyncio needs it; without it every async contender is n/a)
 from sqlalchemy import Engine, event, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
