@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Benchmark datalayer against hand-written SQLAlchemy, the raw driver, sqla-wrapper and "
-        "advanced-alchemy, side by side in one run. Default databases: a temporary SQLite file, plus "
+        "advanced-alchemy, side by side in one run; its asyncio API against hand-written async SQLAlchemy "
+        "and advanced-alchemy's async repositories. Default databases: a temporary SQLite file, plus "
         "PostgreSQL / MariaDB when DATALAYER_BENCH_POSTGRESQL_URL / DATALAYER_BENCH_MARIADB_URL (or the "
         "DATALAYER_TEST_* variables) are set; each server gets a database of its own, dropped at the end.",
     )
