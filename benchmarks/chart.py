@@ -1,7 +1,9 @@
-"""One database's chart: each workload's ratios to hand-written ORM (log scale), one PNG per database.
+"""One database's chart: each workload's ratios (log scale), one PNG per database.
 
-Sized for the documentation's content column (670-750 CSS px on a desktop window): 7 inches wide at
-110 dpi (770 px), so the theme shows it at 87% of its size or more, and no text is smaller than 9 pt.
+Two panels: the sync workloads as ratios to hand-written ORM, and the async group as ratios to
+hand-written async ORM, each with its own axis. Sized for the documentation's content column (670-750
+CSS px on a desktop window): 7 inches wide at 110 dpi (770 px), so the theme shows it at 87% of its size
+or more, and no text is smaller than 9 pt.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from . import BASELINE, CONTENDERS
+from . import ASYNC_BASELINE, BASELINE, CONTENDERS
+from .workloads import OP_WORKLOADS
 
 __all__ = ["DPI", "WIDTH", "draw"]
 
@@ -19,11 +22,19 @@ DPI = 110
 _COLOURS: dict[str, str] = dict(
     zip(CONTENDERS, ("#1f6fb4", "#5fa8e8", "#888888", "#2e9e4f", "#e08a1e", "#b0417a"), strict=True)
 )
+_TWINS = {  # each async contender in the colour of its sync twin, named with it in the legend
+    "datalayer-async-session": "datalayer-session",
+    "datalayer-async-repo": "datalayer-repo",
+    "advanced-alchemy-async": "advanced-alchemy",
+}
+_COLOURS.update({name: _COLOURS[twin] for name, twin in _TWINS.items()})
+_TITLES = {f"async_{workload.key}": workload.title for workload in OP_WORKLOADS}  # the panel says "async"
 _TICKS = (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200)
-_BAR = 0.14  # bar height, in workloads
+_BAR = 0.078  # bar height, in inches
+_ROW = {False: 0.56, True: 0.40}  # a workload's height, in inches: sync (up to 6 bars), async (3)
 _FONTS = {
     "font.size": 10,
-    "axes.titlesize": 11,
+    "axes.titlesize": 10.5,
     "axes.labelsize": 10,
     "xtick.labelsize": 9.5,
     "ytick.labelsize": 9.5,
@@ -50,14 +61,21 @@ def draw(result: dict[str, Any], path: Path) -> str | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return "matplotlib is not installed: no chart (pip install matplotlib)"
-    workloads = result["workloads"]
+    panels = [
+        (is_async, group)
+        for is_async in (False, True)
+        if (group := [w for w in result["workloads"] if (w["baseline"] == ASYNC_BASELINE) == is_async])
+    ]
+    heights = [_ROW[is_async] * len(group) for is_async, group in panels]
     with plt.rc_context(_FONTS):
-        figure: Any = plt.figure(figsize=(WIDTH, 1.9 + 0.56 * len(workloads)), dpi=DPI, layout="constrained")
-        axis = figure.add_subplot()
-        ratios = [outcome["ratio"] for workload in workloads for outcome in _bars(workload)]
-        for position, workload in enumerate(workloads):
-            _workload(axis, position, workload)
-        _axes(axis, workloads, [*ratios, 1.0])
+        size = (WIDTH, 1.3 + sum(heights) + 0.6 * len(panels))
+        figure: Any = plt.figure(figsize=size, dpi=DPI, layout="constrained")
+        axes = figure.subplots(len(panels), 1, squeeze=False, height_ratios=heights)[:, 0]
+        for axis, (is_async, group) in zip(axes, panels, strict=True):
+            for position, workload in enumerate(group):
+                _workload(axis, position, workload, _BAR / _ROW[is_async])
+            ratios = [outcome["ratio"] for workload in group for outcome in _bars(workload)]
+            _axes(axis, group, [*ratios, 1.0], is_async, result.get("async") or {})
         _legend(figure)
         title = f"{result['database']} {result['server_version']}: throughput relative to hand-written ORM"
         figure.suptitle(f"{title} ({result['mode']} mode)")
@@ -67,18 +85,18 @@ def draw(result: dict[str, Any], path: Path) -> str | None:
     return None
 
 
-def _workload(axis: Any, position: int, workload: dict[str, Any]) -> None:
+def _workload(axis: Any, position: int, workload: dict[str, Any], bar: float) -> None:
     bars = _bars(workload)
     if position % 2:
         axis.axhspan(position - 0.5, position + 0.5, color="#f3f3f3", zorder=0)
-    first = position - (len(bars) - 1) * _BAR / 2
+    first = position - (len(bars) - 1) * bar / 2
     for offset, outcome in enumerate(bars):
         name = outcome["contender"].split(" ")[0]
         hatch = "///" if "(keyset)" in outcome["contender"] else None
         axis.barh(
-            first + offset * _BAR,
+            first + offset * bar,
             outcome["ratio"],
-            height=_BAR * 0.92,
+            height=bar * 0.92,
             color=_COLOURS[name],
             hatch=hatch,
             edgecolor="white" if hatch else None,
@@ -87,8 +105,10 @@ def _workload(axis: Any, position: int, workload: dict[str, Any]) -> None:
         )
 
 
-def _axes(axis: Any, workloads: list[dict[str, Any]], ratios: list[float]) -> None:
-    labels = [textwrap.fill(workload["title"], 22) for workload in workloads]
+def _axes(
+    axis: Any, workloads: list[dict[str, Any]], ratios: list[float], is_async: bool, record: dict[str, Any]
+) -> None:
+    labels = [textwrap.fill(_TITLES.get(workload["key"], workload["title"]), 22) for workload in workloads]
     axis.set_yticks(range(len(workloads)), labels)
     axis.set_ylim(len(workloads) - 0.5, -0.5)
     axis.tick_params(axis="y", length=0)
@@ -100,7 +120,12 @@ def _axes(axis: Any, workloads: list[dict[str, Any]], ratios: list[float]) -> No
     axis.minorticks_off()
     axis.grid(axis="x", color="#d8d8d8", linewidth=0.8, zorder=1)
     axis.axvline(1.0, color="black", linewidth=1.0, zorder=3)
-    axis.set_xlabel("x hand-written SQLAlchemy ORM (log scale; 1x = as fast)")
+    if is_async:
+        on = f", on {record['driver']}" if record.get("driver") else ""
+        axis.set_title(f"Async (asyncio drivers){on}", loc="left")
+        axis.set_xlabel("x hand-written async SQLAlchemy ORM (log scale; 1x = as fast)")
+    else:
+        axis.set_xlabel("x hand-written SQLAlchemy ORM (log scale; 1x = as fast)")
     for side in ("top", "right"):
         axis.spines[side].set_visible(False)
 
@@ -108,8 +133,11 @@ def _axes(axis: Any, workloads: list[dict[str, Any]], ratios: list[float]) -> No
 def _legend(figure: Any) -> None:
     from matplotlib.patches import Patch
 
-    names = [name for name in _COLOURS if name != BASELINE]
-    handles = [Patch(color=_COLOURS[name], label=name) for name in names]
-    handles.append(Patch(color=_COLOURS[BASELINE], label="sqlalchemy-orm bulk INSERT, keyset"))
+    twins = {twin: name for name, twin in _TWINS.items()}
+    names = [*twins, *(name for name in CONTENDERS if name not in twins and name != BASELINE)]
+    handles = [Patch(color=_COLOURS[name], label=f"{name}, {twins[name]}") for name in twins]
     handles.append(Patch(facecolor="#777777", edgecolor="white", hatch="///", label="keyset pagination"))
-    figure.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, columnspacing=1.5)
+    handles += [Patch(color=_COLOURS[name], label=name) for name in names[len(twins) :]]
+    handles.append(Patch(color=_COLOURS[BASELINE], label="sqlalchemy-orm bulk INSERT, keyset"))
+    # two columns: the contenders with an async twin (the long names) and the keyset hatch, then the rest
+    figure.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False, columnspacing=1.2)

@@ -1,7 +1,8 @@
-"""``python -m benchmarks [--quick] [--url URL ...] [--out docs/] [--results DIR] [--strict]``.
+"""``python -m benchmarks [--quick] [--url URL ...] [--out docs/] [--results DIR] [--strict] [--only async]``.
 
 ``python -m benchmarks --report-only --out docs/`` runs nothing: it redraws the results page and its
-charts from the results saved in ``--results`` by an earlier run.
+charts from the results saved in ``--results`` by an earlier run. ``--only async`` runs the async group
+alone and merges it into each database's saved results (see :mod:`benchmarks.async_group`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 
 from datalayer._urls import shown
 
+from .async_group import merge
 from .databases import close_target, default_urls, open_target
-from .report import load_results, write_json, write_page
+from .report import load_result, load_results, write_json, write_page
 from .suite import run_database
 from .tables import results_table
 from .targets import judge, unmet
@@ -31,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Benchmark datalayer against hand-written SQLAlchemy, the raw driver, sqla-wrapper and "
-        "advanced-alchemy, side by side in one run. Default databases: a temporary SQLite file, plus "
+        "advanced-alchemy, side by side in one run; its asyncio API against hand-written async SQLAlchemy "
+        "and advanced-alchemy's async repositories. Default databases: a temporary SQLite file, plus "
         "PostgreSQL / MariaDB when DATALAYER_BENCH_POSTGRESQL_URL / DATALAYER_BENCH_MARIADB_URL (or the "
         "DATALAYER_TEST_* variables) are set; each server gets a database of its own, dropped at the end.",
     )
@@ -53,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
         help="run nothing: rewrite --out's page and charts from the <database>.json in --results",
     )
     parser.add_argument("--strict", action="store_true", help="full mode: exit 1 when a target is not met")
+    parser.add_argument(
+        "--only",
+        choices=["async"],
+        help="run only this group of workloads and merge it into the <database>.json in --results",
+    )
     return parser
 
 
@@ -78,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.report_only:
-        if args.out is None or args.quick or args.url or args.strict:
+        if args.out is None or args.quick or args.url or args.strict or args.only:
             parser.error("--report-only takes --out (required) and --results, and nothing else")
         return _report_only(args)
     mode = "quick" if args.quick else "full"
@@ -90,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         target = open_target(url, taken)
         _log(f"[{target.name}] {mode} run on {shown(target.url)}")
         try:
-            result = run_database(target, sizes, mode, _log)
+            measured = result = run_database(target, sizes, mode, _log, args.only)
+            if args.only:
+                result = merge(load_result(args.results, target.name), measured)
         except Exception as exc:  # one database failing does not lose the others' results
             traceback.print_exc()
             _log(f"[{target.name}] failed: {type(exc).__name__}: {exc}")
@@ -101,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         if mode == "full":
             judge(result)
         _log(f"[{target.name}] results in {write_json(result, args.results)}")
-        tables = "\n\n".join(f"### {w['title']}\n\n{results_table(w)}" for w in result["workloads"])
+        tables = "\n\n".join(f"### {w['title']}\n\n{results_table(w)}" for w in measured["workloads"])
         print(f"\n## {result['database']} ({mode})\n\n{tables}\n", flush=True)
         results.append(result)
     if args.out is not None and results:

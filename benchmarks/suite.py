@@ -1,4 +1,7 @@
-"""One database's run: set up the tables, run every workload for every contender, tear down."""
+"""One database's run: set up the tables, run every workload for every contender, tear down.
+
+The async group runs right after the sync per-operation workloads; ``only="async"`` runs it alone.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from typing import Any
 from sqlalchemy import create_engine
 
 from . import BASELINE, CONTENDERS
+from .async_group import async_record, run_async_group
 from .bulk import run_bulk
 from .contenders import Contender, build
 from .databases import Target
@@ -29,27 +33,28 @@ Log = Callable[[str], None]
 _PACKAGES = ("SQLAlchemy", "psycopg", "PyMySQL", "sqla-wrapper", "advanced-alchemy")
 
 
-def run_database(target: Target, sizes: Sizes, mode: str, log: Log) -> dict[str, Any]:
-    """Every workload on ``target``; the JSON-ready result."""
+def run_database(
+    target: Target, sizes: Sizes, mode: str, log: Log, only: str | None = None
+) -> dict[str, Any]:
+    """Every workload on ``target`` (only the async group with ``only="async"``); the JSON-ready result."""
     started = time.perf_counter()
     engine = create_engine(target.url)
     try:
         create_tables(engine)
         seed_users(engine, sizes.users)
-        fill_items(engine, sizes.items)
+        if only is None:  # the large table is for iterating and paging only
+            fill_items(engine, sizes.items)
         version = engine.dialect.server_version_info
     finally:
         engine.dispose()
-    log(f"[{target.name}] tables ready ({sizes.users:,} users, {sizes.items:,} items)")
-    contenders = {name: build(name, target.url) for name in CONTENDERS}
+    log(f"[{target.name}] tables ready ({sizes.users:,} users, {0 if only else sizes.items:,} items)")
     try:
-        results = _workloads(target, contenders, sizes, log)
+        results, async_seconds = _workloads(target, sizes, log, only)
     finally:
-        for contender in contenders.values():
-            contender.close()
         engine = create_engine(target.url)
         drop_tables(engine)
         engine.dispose()
+    environment = _environment()
     return {
         "database": target.name,
         "server_version": ".".join(str(part) for part in version or ()),
@@ -57,15 +62,31 @@ def run_database(target: Target, sizes: Sizes, mode: str, log: Log) -> dict[str,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 1),
         "sizes": sizes.__dict__,
-        "environment": _environment(),
+        "environment": environment,
         "notes": target.notes,
         "workloads": [result.as_dict() for result in results],
+        "async": async_record(target.url, mode, environment["datalayer"], async_seconds),
     }
 
 
-def _workloads(target: Target, contenders: dict[str, Contender], sizes: Sizes, log: Log) -> list[Result]:
-    results = run_op_workloads(contenders, sizes, uuid.uuid4().hex[:8])
-    log(f"[{target.name}] per-operation workloads done")
+def _workloads(target: Target, sizes: Sizes, log: Log, only: str | None) -> tuple[list[Result], float]:
+    """The results, and the seconds the async group took."""
+    tag = uuid.uuid4().hex[:8]
+    if only is not None:
+        return run_async_group(target, sizes, tag, log)
+    contenders = {name: build(name, target.url) for name in CONTENDERS}
+    try:
+        results = run_op_workloads(contenders, sizes, tag)
+        log(f"[{target.name}] per-operation workloads done")
+        group, seconds = run_async_group(target, sizes, tag, log)
+        return [*results, *group, *_sync_rest(target, contenders, sizes, log)], seconds
+    finally:
+        for contender in contenders.values():
+            contender.close()
+
+
+def _sync_rest(target: Target, contenders: dict[str, Contender], sizes: Sizes, log: Log) -> list[Result]:
+    results: list[Result] = []
     for size in sizes.bulk:
         outcomes = run_bulk(target.url, contenders, size, sizes.per_row_cap, sizes.bulk_reps)
         definition = (

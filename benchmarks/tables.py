@@ -1,7 +1,7 @@
 """One database's result as Markdown tables narrow enough for the documentation's content column.
 
-The workloads come in groups (single operations, bulk create, iteration, paging); each workload has a
-table of its own: Contender | Rate (unit) | x ORM (IQR) | Statements/op | Detail, the last two only where
+Workloads come in groups (single operations, async, bulk create, iteration, paging); each has a table:
+Contender | Rate (unit) | x ORM (IQR) (or x async ORM) | Statements/op | Detail, the last two only where
 a contender has one. Why a contender was not measured goes in a list under its group, and the targets
 in a table of their own: Workload | Contender | Target | Measured | Met, a row per check.
 """
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["groups", "not_measured", "results_table", "targets_table"]
+from . import ASYNC_BASELINE
+
+__all__ = ["ASYNC_GROUP", "groups", "not_measured", "results_table", "targets_table"]
 
 Workload = dict[str, Any]
 Outcome = dict[str, Any]
@@ -21,7 +23,9 @@ _DETAILS = (  # an outcome's extra figures, one a line in the Detail column
     ("peak_mb", "peak +{:,.0f} MB"),
     ("far_over_first", "{:.2f}x page-1 time"),
 )
-_GROUPS = (("bulk_", "Bulk create"), ("iterate_", "Iterating over every row"), ("page_", "Paging"))
+ASYNC_GROUP = "Async (asyncio drivers)"
+_GROUPS = (("async_", ASYNC_GROUP), ("bulk_", "Bulk create"),
+           ("iterate_", "Iterating over every row"), ("page_", "Paging"))  # fmt: skip
 _MET = {True: "met", False: "**not met**", None: "n/a"}
 
 
@@ -95,7 +99,8 @@ def results_table(workload: Workload) -> str:
 
     Statements/op and Detail are left out when no contender has one.
     """
-    head = ["Contender", f"Rate ({workload['unit']})", "x ORM (IQR)", "Statements/op", "Detail"]
+    versus = "x async ORM (IQR)" if workload["baseline"] == ASYNC_BASELINE else "x ORM (IQR)"
+    head = ["Contender", f"Rate ({workload['unit']})", versus, "Statements/op", "Detail"]
     rows = [
         [_name(outcome["contender"]), _rate(outcome), _ratio(outcome), *_figures(workload, outcome)]
         for outcome in workload["outcomes"]

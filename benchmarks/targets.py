@@ -3,6 +3,10 @@
 Each verdict lands on the datalayer outcome it is about, as
 ``{"rule": ..., "value": ..., "met": True | False | None}``; ``None`` means the
 operation is not available yet ("n/a"), so the target cannot be judged.
+
+The async group is judged against hand-written async ORM by the same rules, where they hold there:
+parity everywhere, and create_or_first's gains only where datalayer's one-round-trip path runs on the
+asyncio driver (aiosqlite; not asyncpg, nor aiomysql, whose MariaDB has no such statement).
 """
 
 from __future__ import annotations
@@ -10,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["DATALAYER", "judge", "unmet"]
+__all__ = ["ASYNC_NATIVE_DATABASES", "DATALAYER", "judge", "unmet"]
 
-DATALAYER = ("datalayer-session", "datalayer-repo")
+DATALAYER = ("datalayer-session", "datalayer-repo", "datalayer-async-session", "datalayer-async-repo")
 _PARITY = 0.95
 _NATIVE_DATABASES = ("postgresql", "sqlite")
+ASYNC_NATIVE_DATABASES = ("sqlite",)
+"""Where create_or_first takes the one-round-trip path on the asyncio driver the benchmark uses."""
 
 Outcome = dict[str, Any]
 Rule = tuple[str, Callable[[Outcome, dict[str, Outcome]], float | None], Callable[[float], bool]]
@@ -33,7 +39,18 @@ def _extra(key: str) -> Callable[[Outcome, dict[str, Outcome]], float | None]:
     return read
 
 
+def _async_rules(key: str, database: str) -> list[Rule]:
+    native = database.split("-")[0] in ASYNC_NATIVE_DATABASES
+    if key == "create_or_first_new" and native:
+        return [(">= 2.0x async ORM", _ratio, lambda v: v >= 2.0)]
+    if key == "create_or_first_existing" and native:
+        return [(">= 1.5x async ORM", _ratio, lambda v: v >= 1.5)]
+    return [(f">= {_PARITY}x async ORM", _ratio, lambda v: v >= _PARITY)]
+
+
 def _rules(key: str, database: str, stream_peaks: dict[str, float]) -> list[Rule]:
+    if key.startswith("async_"):
+        return _async_rules(key.removeprefix("async_"), database)
     if key in ("lookup", "create", "first_or_create_existing", "web_request"):
         return [(f">= {_PARITY}x ORM", _ratio, lambda v: v >= _PARITY)]
     if key == "create_or_first_new" and database.split("-")[0] in _NATIVE_DATABASES:

@@ -7,12 +7,22 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import BASELINE
+from . import ASYNC_BASELINE, BASELINE
 from .contenders import Contender
 from .measure import Case, Outcome, run_cases
 from .schema import user_email
 
-__all__ = ["FULL", "OP_WORKLOADS", "QUICK", "Result", "Sizes", "Workload", "run_op_workloads"]
+__all__ = [
+    "ASYNC_OP_WORKLOADS",
+    "FULL",
+    "OP_WORKLOADS",
+    "QUICK",
+    "Result",
+    "Sizes",
+    "Workload",
+    "run_async_op_workloads",
+    "run_op_workloads",
+]
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,12 @@ OP_WORKLOADS = (
         "open a unit of work, first_or_create an existing user, add an order, commit: one transaction per op",
     ),
 )  # fmt: skip
+ASYNC_OP_WORKLOADS = tuple(
+    Workload(f"async_{w.key}", f"Async: {w.title[0].lower()}{w.title[1:]}", w.method, w.existing,
+             f"{w.definition}; on the asyncio driver, each contender on an event loop of its own")
+    for w in OP_WORKLOADS
+)  # fmt: skip
+"""The per-operation workloads again, on asyncio drivers: the async contenders' group."""
 
 
 @dataclass
@@ -109,14 +125,25 @@ def _unit(contender: Contender, workload: Workload, keys: Callable[[int], list[s
     return run
 
 
-def run_op_workloads(contenders: dict[str, Contender], sizes: Sizes, tag: str) -> list[Result]:
+def run_op_workloads(
+    contenders: dict[str, Contender],
+    sizes: Sizes,
+    tag: str,
+    workloads: tuple[Workload, ...] = OP_WORKLOADS,
+    baseline: str = BASELINE,
+) -> list[Result]:
     results: list[Result] = []
-    for workload in OP_WORKLOADS:
+    for workload in workloads:
         cases = [
             Case(label, contender, _unit(contender, workload, _keys(workload, label, sizes, tag)))
             for label, contender in contenders.items()
         ]
-        run_cases(cases, sizes.reps, baseline=BASELINE, quiet_warmup=sizes.settle)
+        run_cases(cases, sizes.reps, baseline=baseline, quiet_warmup=sizes.settle)
         outcomes = [case.outcome for case in cases]
-        results.append(Result(workload.key, workload.title, "ops/s", workload.definition, BASELINE, outcomes))
+        results.append(Result(workload.key, workload.title, "ops/s", workload.definition, baseline, outcomes))
     return results
+
+
+def run_async_op_workloads(contenders: dict[str, Contender], sizes: Sizes, tag: str) -> list[Result]:
+    """The async group: the per-operation workloads on the async contenders, against the async ORM."""
+    return run_op_workloads(contenders, sizes, tag, ASYNC_OP_WORKLOADS, ASYNC_BASELINE)

@@ -68,7 +68,7 @@ def test_the_committed_charts_are_one_per_database_and_sized_for_the_column() ->
     for database in DATABASES:
         width, height = _png_size(DOCS / "img" / f"benchmarks-{database}.png")
         assert width == CHART_WIDTH, f"{database}: {width}px wide"
-        assert 500 <= height <= 1200, f"{database}: {height}px tall"
+        assert 500 <= height <= 1400, f"{database}: {height}px tall"  # two panels: sync, then async
 
 
 def test_report_only_without_results_says_so(tmp_path: Path) -> None:

@@ -2,13 +2,16 @@
 
 Runs ``python -m benchmarks --quick`` once, on SQLite and on each server whose
 test URL is set, and checks the shape of what it reports: a number, or an
-explicit n/a with its reason. Quick mode judges no target, and no ratio is
-asserted here: timings on a shared machine prove nothing about speed.
+explicit n/a with its reason; the async group's contenders measured, with ratios
+to the async ORM. Quick mode judges no target, and no ratio's value is asserted
+here: timings on a shared machine prove nothing about speed. ``--only async``
+then measures the async group again on SQLite and merges it into those results.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -19,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from benchmarks import CONTENDERS
-from benchmarks.workloads import OP_WORKLOADS, QUICK
+from benchmarks import ASYNC_BASELINE, ASYNC_CONTENDERS, CONTENDERS
+from benchmarks.workloads import ASYNC_OP_WORKLOADS, OP_WORKLOADS, QUICK
 
 ROOT = Path(__file__).resolve().parent.parent
 URLS = [
@@ -31,8 +34,10 @@ URLS = [
         if os.environ.get(name)
     ),
 ]
+ASYNC_WORKLOADS = [workload.key for workload in ASYNC_OP_WORKLOADS]
 WORKLOADS = [
     *(workload.key for workload in OP_WORKLOADS),
+    *ASYNC_WORKLOADS,
     *(f"bulk_{size}" for size in QUICK.bulk),
     "iterate_list",
     "iterate_stream",
@@ -72,7 +77,8 @@ def test_every_contender_reports_a_number_or_na(quick_run: Run, workload: str) -
         by_key = {entry["key"]: entry for entry in result["workloads"]}
         assert workload in by_key, f"{result['database']}: {workload} missing"
         outcomes = by_key[workload]["outcomes"]
-        assert {outcome["contender"].split(" ")[0] for outcome in outcomes} >= set(CONTENDERS)
+        expected = ASYNC_CONTENDERS if workload in ASYNC_WORKLOADS else CONTENDERS
+        assert {outcome["contender"].split(" ")[0] for outcome in outcomes} >= set(expected)
         for outcome in outcomes:
             where = f"{result['database']} / {workload} / {outcome['contender']}"
             assert outcome["status"] in ("ok", "n/a"), f"{where}: {outcome['reason']}"
@@ -82,6 +88,40 @@ def test_every_contender_reports_a_number_or_na(quick_run: Run, workload: str) -
             else:
                 assert isinstance(outcome["reason"], str) and outcome["reason"], where
                 assert outcome["per_second"] is None, where
+
+
+@pytest.mark.parametrize("workload", ASYNC_WORKLOADS)
+def test_the_async_contenders_are_measured_against_the_async_orm(quick_run: Run, workload: str) -> None:
+    """On every database: datalayer's async API and the async ORM always, advanced-alchemy where installed."""
+    advanced = importlib.util.find_spec("advanced_alchemy") is not None
+    for result in quick_run.results:
+        entry = {entry["key"]: entry for entry in result["workloads"]}[workload]
+        assert entry["baseline"] == ASYNC_BASELINE
+        for outcome in entry["outcomes"]:
+            where = f"{result['database']} / {workload} / {outcome['contender']}"
+            if outcome["contender"] == "advanced-alchemy-async" and not advanced:
+                assert outcome["status"] == "n/a", where
+                continue
+            assert outcome["status"] == "ok", f"{where}: {outcome['reason']}"
+            assert isinstance(outcome["ratio"], float) and outcome["ratio"] > 0, where
+            assert len(outcome["spread"]) == 2, where
+        assert {"driver", "date", "datalayer"} <= set(result["async"]), result["database"]
+
+
+def test_only_async_merges_into_the_saved_results(quick_run: Run, tmp_path: Path) -> None:
+    saved = next(result for result in quick_run.results if result["database"] == "sqlite")
+    (tmp_path / "sqlite.json").write_text(json.dumps(saved))
+    command = [sys.executable, "-m", "benchmarks", "--quick", "--only", "async", "--url", "sqlite://"]
+    command += ["--results", str(tmp_path)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    merged = json.loads((tmp_path / "sqlite.json").read_text())
+    keys = [workload["key"] for workload in merged["workloads"]]
+    assert keys == [workload["key"] for workload in saved["workloads"]]  # the same workloads, in place
+    for old, new in zip(saved["workloads"], merged["workloads"], strict=True):
+        assert (old == new) == (old["key"] not in ASYNC_WORKLOADS), old["key"]
+    assert merged["date"] == saved["date"] and merged["async"]["date"] >= saved["async"]["date"]
+    assert merged["notes"][-1].startswith("The async group was measured later")
 
 
 def test_quick_mode_judges_no_target(quick_run: Run) -> None:

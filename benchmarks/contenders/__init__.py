@@ -15,6 +15,10 @@ _CLASSES = {
     "raw-dbapi": ("raw", "RawContender"),
     "sqla-wrapper": ("wrapper", "SqlaWrapperContender"),
     "advanced-alchemy": ("advanced", "AdvancedAlchemyContender"),
+    "datalayer-async-session": ("async_dl", "DatalayerAsyncSession"),
+    "datalayer-async-repo": ("async_dl", "DatalayerAsyncRepositories"),
+    "sqlalchemy-async-orm": ("async_orm", "AsyncOrmContender"),
+    "advanced-alchemy-async": ("async_advanced", "AdvancedAlchemyAsyncContender"),
 }
 
 
@@ -57,9 +61,9 @@ class Unavailable(Contender):
 def build(name: str, url: str) -> Contender:
     """The contender ``name`` on the database at ``url``."""
     module_name, class_name = _CLASSES[name]
-    module = importlib.import_module(f"{__name__}.{module_name}")
-    try:
+    try:  # sqla-wrapper, advanced-alchemy, greenlet and the asyncio drivers are optional
+        module = importlib.import_module(f"{__name__}.{module_name}")
         contender: Contender = getattr(module, class_name)(url)
-    except ImportError as exc:  # only sqla-wrapper and advanced-alchemy are imported on construction
-        return Unavailable(f"{exc.name or exc} is not installed")
+    except ImportError as exc:  # a module's own message (datalayer.asyncio's) says what to install
+        return Unavailable(f"{exc.name} is not installed" if exc.name else str(exc))
     return contender
