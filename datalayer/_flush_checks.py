@@ -18,10 +18,7 @@ def refuse_over_long_strings(session: Session, _context: Any, _instances: Any) -
     # it here, for objects added or changed by any means, not only by the helpers.
     for obj in session.new:
         state = inspect(obj)
-        values = {
-            prop.key: state.dict[prop.key] for prop in state.mapper.column_attrs if prop.key in state.dict
-        }
-        check_lengths(state.mapper, values)
+        check_lengths(state.mapper, state.dict)  # what is not a measured column is passed over
     for obj in session.dirty:
         state = inspect(obj)
         changed = {attr.key: attr.value for attr in state.attrs if attr.history.added}
