@@ -9,12 +9,12 @@ entered it, as a sync unit belongs to its thread.
 
 from __future__ import annotations
 
-import asyncio
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from sqlalchemy.engine import Dialect
 
+from .._async_front import AsyncFront, TaskBlock
 from .._declared import Declared, declared_repositories
 from ..session import Session
 from ..unit_of_work import UnitOfWork, configure
@@ -28,9 +28,11 @@ if TYPE_CHECKING:
 __all__ = ["AsyncUnitOfWork"]
 
 M = TypeVar("M")
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
-class AsyncUnitOfWork:
+class AsyncUnitOfWork(AsyncFront["_Block"]):
     """Owns one :class:`AsyncSession` and its transaction for the length of an ``async with`` block.
 
     Clean exit commits; an exception, or the task's cancellation, rolls back and
@@ -67,64 +69,22 @@ class AsyncUnitOfWork:
         self._block.session  # noqa: B018 (raises the UsageError of an inactive unit)
         return self._block.async_session
 
-    async def __aenter__(self) -> Self:
-        self._block.__enter__()  # no I/O: opens the session, builds the repositories
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await call(self._block.__exit__, exc_type, exc, traceback)
-
-    async def commit(self) -> None:
-        """Commit the work so far; the unit stays usable (see :meth:`datalayer.UnitOfWork.commit`)."""
-        await call(self._block.commit)
-
-    async def rollback(self) -> None:
-        """Undo the work since the last commit; the unit stays usable."""
-        await call(self._block.rollback)
+    async def _run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await call(fn, *args, **kwargs)
 
     def repository(self, model: type[M]) -> AsyncRepository[M]:
         """An :class:`~repositories.AsyncRepository` of ``model`` on this unit's session."""
         return AsyncRepository(self.session, model)
 
-    if not TYPE_CHECKING:  # keep type checkers strict about attribute names
 
-        def __getattr__(self, name: str) -> Any:
-            # Only reached for missing attributes: the declared repositories live on the block.
-            if name not in ("_block", "database") and name in self._block._repository_names():
-                try:
-                    return self._block.__dict__[name]
-                except KeyError:
-                    raise AttributeError(
-                        f"{type(self).__name__}.{name} exists only inside the `async with` block",
-                        name=name,
-                        obj=self,
-                    ) from None
-            raise AttributeError(
-                f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
-            )
-
-
-class _Block(UnitOfWork):
+class _Block(TaskBlock, UnitOfWork):
     """The sync unit of work an AsyncUnitOfWork runs, on its AsyncSession's ``sync_session``."""
 
-    _with = "async with"
+    _owner: AsyncUnitOfWork
 
     def __init__(self, owner: AsyncUnitOfWork) -> None:  # no super(): the owner has the database
         self._owner = owner
         self.read_only = owner.read_only
-
-    @property
-    def _name(self) -> str:
-        return type(self._owner).__name__
-
-    def _entrant(self) -> tuple[object, str]:
-        task = asyncio.current_task()
-        return (task if task is not None else super()._entrant()[0]), "task"
 
     def _open(self) -> Session:
         self.async_session = self._owner.database.Session(**self._session_options())

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..._async_front import AsyncFront, TaskBlock
 from ..._declared import Declared, declared_repositories
 from ._async_repository import FakeAsyncRepository
 from ._store import FakeDatabase, FakeSession
@@ -16,7 +15,7 @@ __all__ = ["FakeAsyncUnitOfWork"]
 M = TypeVar("M")
 
 
-class FakeAsyncUnitOfWork:
+class FakeAsyncUnitOfWork(AsyncFront["_Block"]):
     """An in-memory :class:`~datalayer.asyncio.AsyncUnitOfWork`: FakeUnitOfWork's block, ``async with``.
 
     The block is FakeUnitOfWork's, on the same :class:`FakeDatabase` and
@@ -72,26 +71,6 @@ class FakeAsyncUnitOfWork:
         """Whether the unit has rolled back at least once."""
         return self._block.rolled_back
 
-    async def __aenter__(self) -> Self:
-        self._block.__enter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._block.__exit__(exc_type, exc, traceback)
-
-    async def commit(self) -> None:
-        """Commit the work so far to the fake database; the unit stays usable."""
-        self._block.commit()
-
-    async def rollback(self) -> None:
-        """Undo the work since the last commit; the unit stays usable."""
-        self._block.rollback()
-
     def repository(self, model: type[M]) -> FakeAsyncRepository[M]:
         """A :class:`FakeAsyncRepository` of ``model`` on this unit's session."""
         return FakeAsyncRepository(model, session=self.session)
@@ -100,29 +79,12 @@ class FakeAsyncUnitOfWork:
         # The keyword repositories, typed Any (uow.repository(Model) is the precisely typed way).
         def __getattr__(self, name: str) -> Any: ...
 
-    else:
 
-        def __getattr__(self, name: str) -> Any:
-            # Only reached for missing attributes: the repositories live on the block.
-            if name != "_block" and name in self._block._repository_names():
-                try:
-                    return self._block.__dict__[name]
-                except KeyError:
-                    raise AttributeError(
-                        f"{type(self).__name__}.{name} exists only inside the `async with` block",
-                        name=name,
-                        obj=self,
-                    ) from None
-            raise AttributeError(
-                f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
-            )
-
-
-class _Block(FakeUnitOfWork):
+class _Block(TaskBlock, FakeUnitOfWork):
     """The fake unit a FakeAsyncUnitOfWork runs: its repositories are the async fronts."""
 
-    _with = "async with"
     _fake = FakeAsyncRepository
+    _owner: FakeAsyncUnitOfWork
 
     def __init__(
         self, owner: FakeAsyncUnitOfWork, database: FakeDatabase | None, repositories: dict[str, type[Any]]
@@ -135,11 +97,3 @@ class _Block(FakeUnitOfWork):
 
     def _declared(self) -> Declared[Any]:
         return declared_repositories(type(self._owner), FakeAsyncUnitOfWork, self._fake)
-
-    @property
-    def _name(self) -> str:
-        return type(self._owner).__name__
-
-    def _entrant(self) -> tuple[object, str]:
-        task = asyncio.current_task()
-        return (task if task is not None else super()._entrant()[0]), "task"
