@@ -137,8 +137,10 @@ def build_site(site: Path) -> None:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    """Serves the built site without writing a line per request to stderr."""
+
     def log_message(self, format: str, *args: Any) -> None:
-        pass
+        """Drop the request log: a page makes dozens of requests, which would bury the output."""
 
 
 @contextmanager

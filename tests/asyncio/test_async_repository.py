@@ -96,8 +96,8 @@ async def test_pages_follow_the_key(aenv: AsyncEnv) -> None:
 async def test_the_model_comes_from_the_type_argument_or_is_asked_for(aenv: AsyncEnv) -> None:
     User = aenv.models.User
 
-    class Users(AsyncRepository):  # type: ignore[type-arg]  # no model given
-        pass
+    class Users(AsyncRepository):  # type: ignore[type-arg]
+        """A subclass that names no model, and is given none."""
 
     async with aenv.adb.Session() as s:
         assert AsyncRepository(s, User).model is User

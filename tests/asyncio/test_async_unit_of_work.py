@@ -39,7 +39,9 @@ def checked_out(aenv: AsyncEnv) -> int:
 
 def unit_class(aenv: AsyncEnv) -> type[AsyncUnitOfWork]:
     class Users(AsyncRepository[aenv.models.User]):  # type: ignore[name-defined]
-        pass
+        async def by_email(self, email: str) -> Any:
+            """A query of the subclass's own, built on the inherited helpers."""
+            return await self.first(email=email)
 
     class Unit(AsyncUnitOfWork):
         database = aenv.adb
@@ -52,6 +54,7 @@ async def test_a_clean_exit_commits_and_returns_the_connection(aenv: AsyncEnv) -
     async with unit_class(aenv)() as uow:
         user = await uow.users.create(email="a@x.org")
         assert isinstance(uow.session, AsyncSession)
+        assert await uow.users.by_email("a@x.org") is user  # the declared subclass, on the unit's session
         assert emails(aenv) == set()  # not before the exit
     assert emails(aenv) == {"a@x.org"}
     assert user.email == "a@x.org"  # objects stay readable after the block
@@ -114,8 +117,8 @@ async def test_another_task_cannot_enter_an_active_unit(aenv: AsyncEnv) -> None:
     unit = unit_class(aenv)()
 
     async def intrude() -> None:
-        async with unit:
-            pass
+        async with unit as intruder:
+            await intruder.users.create(email="intruder@x.org")
 
     async with unit as uow:
         await uow.users.create(email="owner@x.org")

@@ -18,7 +18,7 @@ from tests.conftest import AsyncEnv
 
 
 class Base(DeclarativeBase):
-    pass
+    """The models of this test alone: their tables are made and dropped around each test."""
 
 
 class Owner(Base):
