@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+from .._bridge import call, iterate
 from .._helpers import NO_IDENT
 from .._repository import Repository, chosen_model, model_argument
-from ._bridge import call, iterate
 
 if TYPE_CHECKING:
     from sqlalchemy import Select

@@ -13,8 +13,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from sqlalchemy.ext import asyncio as sa_asyncio
 
 from .. import _bulk, _helpers
+from .._bridge import call
 from ..session import Session
-from ._bridge import call
 
 __all__ = ["AsyncSession"]
 

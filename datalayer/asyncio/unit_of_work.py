@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from sqlalchemy.engine import Dialect
 
 from .._async_front import AsyncFront, TaskBlock
+from .._bridge import call
 from .._declared import Declared, declared_repositories
 from ..session import Session
 from ..unit_of_work import UnitOfWork, configure
-from ._bridge import call
 from .repository import AsyncRepository
 from .session import AsyncSession
 

@@ -70,11 +70,10 @@ def connecting(database: _Database) -> Generator[None, None, None]:
     __tracebackhide__ = True
     try:
         yield
-    except (sa_exc.DBAPIError, OSError) as exc:
-        # An async driver may raise the socket's own error (asyncpg: ConnectionRefusedError).
-        if isinstance(exc, sa_exc.DBAPIError) and exc.statement is not None:  # a statement failed
+    except sa_exc.DBAPIError as exc:  # asyncpg's socket errors too: the engine raises them as the driver's
+        if exc.statement is not None:  # a statement failed: not a failure to connect
             raise
-        orig = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+        orig = exc.orig
         lines = str(orig).strip().splitlines()
         reason = hide_credentials(lines[0] if lines else "", database.url)
         message = f"cannot connect to {database!r}: {type(orig).__name__}: {reason}"

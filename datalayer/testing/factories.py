@@ -7,10 +7,10 @@ from typing import Any, cast
 
 from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy.orm import Session
-from sqlalchemy.util import greenlet_spawn
 from sqlalchemy.util.concurrency import in_greenlet
 
 from .. import _helpers
+from .._bridge import call
 from ..errors import UsageError
 from ._current import commits, current_session
 
@@ -61,13 +61,13 @@ class ModelFactory(SQLAlchemyModelFactory):
                 assert await async_db_session.get(User, user.id) is user
         """
         create = cast("Callable[..., Any]", cls.create)  # pyright: ignore[reportUnknownMemberType]  # untyped
-        return await greenlet_spawn(lambda: create(**kwargs))
+        return await call(create, **kwargs)
 
     @classmethod
     async def create_batch_async(cls, size: int, **kwargs: Any) -> list[Any]:
         """``create_batch(size, **kwargs)``, awaited: :meth:`create_async` ``size`` times at once."""
         create_batch = cast("Callable[..., list[Any]]", cls.create_batch)  # pyright: ignore[reportUnknownMemberType]
-        return await greenlet_spawn(lambda: create_batch(size, **kwargs))
+        return await call(create_batch, size, **kwargs)
 
     @classmethod
     def _create(cls, model_class: type[Any], *args: Any, **kwargs: Any) -> Any:

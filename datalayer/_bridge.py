@@ -1,5 +1,8 @@
 """The bridge from asyncio to datalayer's one implementation: SQLAlchemy's greenlet.
 
+Used by :mod:`datalayer.asyncio` and by the testing tools' awaited factories; it
+imports without greenlet (only calling it needs it), so the sync tools can hold it.
+
 Every helper, repository method and unit-of-work step is the sync code, run by
 :func:`sqlalchemy.util.greenlet_spawn` (what ``AsyncSession.run_sync`` is built
 on): where the sync code waits for the database, the greenlet hands the driver's
