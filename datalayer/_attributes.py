@@ -37,10 +37,17 @@ def check_attributes(
     name is a constructor argument; an attrs class's ``__init__`` arguments that
     are not mapped are accepted too (unless the names also filter).
     """
-    for name in attrs:
+    # One lookup for the names a call site gives together; only usable names are
+    # remembered that way, so unknown names from outside never fill the cache.
+    memo(mapper, _all_usable, tuple(attrs), filters, builds)
+
+
+def _all_usable(mapper: Mapper[Any], names: tuple[str, ...], filters: bool, builds: bool) -> bool:
+    for name in names:
         problem = memo(mapper, _problem, name, filters, builds)
         if problem is not None:
             raise problem()  # a new error each time: a cached one would keep its tracebacks
+    return True
 
 
 def _problem(mapper: Mapper[Any], name: str, filters: bool, builds: bool) -> Callable[[], Exception] | None:

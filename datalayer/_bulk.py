@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapper
 from ._attributes import check_attributes, check_insertable
 from ._backends import backend
 from ._keyset import keyset_values
-from ._mapping import canonical, check_lengths, primary_key_attributes
+from ._lengths import check_lengths
+from ._mapping import canonical, primary_key_attributes
 from ._ownership import checked_mapper
 from ._session_like import SessionLike
 from ._stream import check_count, stream

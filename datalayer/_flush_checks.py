@@ -1,25 +1,27 @@
-"""Checks every flush of a datalayer Session makes before sending anything."""
+"""The one ``before_flush`` listener of datalayer's Session: what every flush checks before sending anything.
+
+A read-only session refuses to flush changes; every new or changed object is
+measured against its columns' lengths, whatever added or changed it (the helpers
+or plain SQLAlchemy). One listener, so a flush pays for one event call.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state
 
-from ._mapping import check_lengths
+from . import _read_only
+from ._lengths import check_state
 
-__all__ = ["refuse_over_long_strings"]
+__all__ = ["check_flush"]
 
 
-def refuse_over_long_strings(session: Session, _context: Any, _instances: Any) -> None:
-    """``before_flush`` listener of datalayer's Session: ValueTooLongError before anything is sent."""
-    # Servers cut an over-long value's trailing whitespace without an error: refuse
-    # it here, for objects added or changed by any means, not only by the helpers.
+def check_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """``before_flush`` listener: ReadOnlyError or ValueTooLongError before anything is sent."""
+    _read_only.refuse_changes(session)
     for obj in session.new:
-        state = inspect(obj)
-        check_lengths(state.mapper, state.dict)  # what is not a measured column is passed over
+        check_state(instance_state(obj), changed_only=False)
     for obj in session.dirty:
-        state = inspect(obj)
-        changed = {attr.key: attr.value for attr in state.attrs if attr.history.added}
-        check_lengths(state.mapper, changed)
+        check_state(instance_state(obj), changed_only=True)

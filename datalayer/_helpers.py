@@ -15,7 +15,8 @@ from sqlalchemy.orm import Mapper
 
 from ._attributes import check_attributes, require_attributes
 from ._create_or_first import create_or_first as create_or_first_path
-from ._mapping import check_lengths, mapper_of, memo, primary_key_attributes
+from ._lengths import check_lengths
+from ._mapping import mapper_of, memo, primary_key_attributes
 from ._ownership import checked_mapper
 from ._session_like import SessionLike
 from ._translate import flush

@@ -1,4 +1,4 @@
-"""Looking at mapped classes: the mapper, its synonyms, string lengths, its unique keys.
+"""Looking at mapped classes: the mapper, its synonyms, its unique keys.
 
 What is worked out once per model is kept on the mapper itself (:func:`memo`):
 a module-level cache would keep every model class, and its Database, alive.
@@ -6,21 +6,19 @@ a module-level cache would keep every model class, and its Database, alive.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any, NamedTuple, TypeVar, cast
 
-from sqlalchemy import Column, Enum, Table, UniqueConstraint
+from sqlalchemy import Column, Table, UniqueConstraint
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.exc import UnmappedColumnError
 
-from .errors import UnmappedClassError, UsageError, ValueTooLongError
+from .errors import UnmappedClassError, UsageError
 
 __all__ = [
     "UniqueKey",
     "canonical",
-    "check_lengths",
     "mapper_of",
     "memo",
     "primary_key_attributes",
@@ -94,47 +92,6 @@ def canonical(mapper: Mapper[Any], attrs: Mapping[str, Any]) -> dict[str, Any]:
             )
         found[target] = value
     return found
-
-
-class _Limit(NamedTuple):
-    length: int
-    enum_forms: frozenset[object]  # what an Enum column accepts and stores in its own form
-
-
-def check_lengths(mapper: Mapper[Any], attrs: Mapping[str, Any]) -> None:
-    """Refuse a string longer than its column's ``String(length)``; synonyms are measured too.
-
-    An ``Enum`` column stores a member (or a string naming one) as the member's
-    name (its value with ``values_callable``), which always fits: it is never
-    measured by what ``str()`` of the member says.
-    """
-    limits = memo(mapper, _limits)
-    for name, value in attrs.items():
-        limit = limits.get(name)
-        if (
-            limit is not None
-            and isinstance(value, str)
-            and len(value) > limit.length
-            and not isinstance(value, enum.Enum)
-            and value not in limit.enum_forms
-        ):
-            raise ValueTooLongError(mapper.class_, name, limit.length, len(value))
-
-
-def _limits(mapper: Mapper[Any]) -> dict[str, _Limit]:
-    limits: dict[str, _Limit] = {}
-    for prop in mapper.column_attrs:
-        type_ = prop.columns[0].type
-        length = getattr(type_, "length", None)
-        if isinstance(length, int):
-            forms: frozenset[object] = frozenset()
-            if isinstance(type_, Enum):
-                forms = frozenset([*type_.enums, *(type_.enum_class or ())])
-            limits[prop.key] = _Limit(length, forms)
-    for name, target in synonym_targets(mapper).items():
-        if target in limits:
-            limits[name] = limits[target]
-    return limits
 
 
 def primary_key_attributes(mapper: Mapper[Any]) -> tuple[str, ...]:

@@ -44,6 +44,9 @@ def _begin_read_only(session: Session, _transaction: SessionTransaction, connect
         elif facts.read_only_per_session and facts.read_only_sql is not None:
             connection.exec_driver_sql(facts.read_only_sql)
             session.info[_JOINED] = connection
+            if not event.contains(session, "after_transaction_end", _end_joined):
+                # On this session alone: every other session's flushes skip the call.
+                event.listen(session, "after_transaction_end", _end_joined)
         # Joined without a savepoint (join_transaction_mode="rollback_only"), PostgreSQL and
         # MariaDB could only make the owner's whole transaction read-only: the ORM refuses alone.
         return
@@ -78,8 +81,8 @@ def _refuse_write_statements(state: ORMExecuteState) -> None:
         raise ReadOnlyError("a read-only unit of work cannot write: an INSERT, UPDATE or DELETE was refused")
 
 
-def refuse_changes(session: Session, _context: Any, _instances: Any) -> None:
-    """``before_flush`` listener: a read-only session refuses to flush changes, before anything is sent."""
+def refuse_changes(session: Session) -> None:
+    """Refuse, before anything is sent, to flush a read-only session's changes (called before each flush)."""
     if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
         raise ReadOnlyError(
             f"a read-only unit of work cannot write: {len(session.new)} new, "
@@ -88,11 +91,13 @@ def refuse_changes(session: Session, _context: Any, _instances: Any) -> None:
 
 
 def listen(session_class: type[Session]) -> None:
-    """Make read-only sessions of ``session_class`` refuse writes (datalayer's class, not all sessions)."""
+    """Make read-only sessions of ``session_class`` refuse writes (datalayer's class, not all sessions).
+
+    Their flushes are refused by :func:`refuse_changes`, which the Session's one
+    ``before_flush`` listener calls.
+    """
     event.listen(session_class, "after_begin", _begin_read_only)
-    event.listen(session_class, "after_transaction_end", _end_joined)
     event.listen(session_class, "do_orm_execute", _refuse_write_statements)
-    event.listen(session_class, "before_flush", refuse_changes)
 
 
 def install(engine: Engine) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
@@ -56,16 +56,26 @@ def conflicts_raised(session: SessionLike, mapper: Mapper[Any], what: str) -> Ge
     try:
         yield
     except sa_exc.IntegrityError as exc:
-        translated = unique_conflict(session.get_bind(mapper=mapper).dialect, exc, what)
-        if translated is None:
-            raise
-        raise translated from exc
+        _raise_conflict(session, mapper, exc, what)
+
+
+def _raise_conflict(
+    session: SessionLike, mapper: Mapper[Any], exc: sa_exc.IntegrityError, what: str
+) -> NoReturn:
+    translated = unique_conflict(session.get_bind(mapper=mapper).dialect, exc, what)
+    if translated is None:
+        raise exc
+    raise translated from exc
 
 
 def flush(session: SessionLike, mapper: Mapper[Any]) -> None:
     """Flush ``session``, turning a unique violation into :class:`ConflictError` (chained)."""
-    with conflicts_raised(session, mapper, "the flush: roll the session back before using it again"):
+    # Not through conflicts_raised: a flush per helper call is the hot path, and a
+    # generator-based context manager costs more than the try it wraps.
+    try:
         session.flush()
+    except sa_exc.IntegrityError as exc:
+        _raise_conflict(session, mapper, exc, "the flush: roll the session back before using it again")
 
 
 def translate(error: BaseException, dialect: Dialect, *, committing: bool = False) -> DatalayerError | None:

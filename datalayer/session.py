@@ -61,7 +61,7 @@ class Session(orm.Session):
 
 
 # On datalayer's Session only: other SQLAlchemy sessions in the process are left alone.
-event.listen(Session, "before_flush", _flush_checks.refuse_over_long_strings)
+event.listen(Session, "before_flush", _flush_checks.check_flush)
 _read_only.listen(Session)
 
 

@@ -38,8 +38,8 @@ def test_datalayer_listens_on_its_own_session_class_and_leaves_sqlalchemys_alone
     from datalayer import Session, _flush_checks, _read_only
 
     for name, listener in [
-        ("before_flush", _read_only.refuse_changes),
-        ("before_flush", _flush_checks.refuse_over_long_strings),
+        ("before_flush", _flush_checks.check_flush),
+        ("after_begin", _read_only._begin_read_only),
     ]:
         assert event.contains(Session, name, listener)
         assert not event.contains(orm.Session, name, listener)

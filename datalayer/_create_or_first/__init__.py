@@ -18,7 +18,8 @@ from sqlalchemy.orm.attributes import instance_dict
 
 from .._backends import is_unique_violation
 from .._guard import autocommit
-from .._mapping import canonical, check_lengths, primary_key_attributes
+from .._lengths import check_lengths
+from .._mapping import canonical, primary_key_attributes
 from .._session_like import SessionLike
 from .._translate import flush
 from .native import insert_or_nothing, native_columns

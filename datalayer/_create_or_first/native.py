@@ -46,7 +46,7 @@ _SESSION_EVENTS = (
     "pending_to_persistent",
     "detached_to_persistent",
 )
-_OWN_LISTENERS = frozenset({_flush_checks.refuse_over_long_strings, _read_only.refuse_changes})
+_OWN_LISTENERS = frozenset({_flush_checks.check_flush})
 
 
 def install(engine: Engine) -> None:
