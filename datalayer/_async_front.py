@@ -34,6 +34,11 @@ class AsyncFront(Generic[B]):
 
     async def __aenter__(self) -> Self:
         self._block.__enter__()  # no I/O: opens the session, builds the repositories
+        # Set on the front too while the block is open: read on every call, a repository
+        # then costs an attribute lookup, not a failed one and __getattr__.
+        attached = self._block.attached_repositories()
+        self.__dict__.update(attached)
+        self.__dict__["_front_repositories"] = tuple(attached)
         return self
 
     async def __aexit__(
@@ -42,7 +47,12 @@ class AsyncFront(Generic[B]):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await self._run(self._block.__exit__, exc_type, exc, traceback)
+        try:
+            await self._run(self._block.__exit__, exc_type, exc, traceback)
+        finally:
+            if not self._block.active:
+                for name in self.__dict__.pop("_front_repositories", ()):
+                    self.__dict__.pop(name, None)
 
     async def commit(self) -> None:
         """Commit the work so far; the unit stays usable (see :meth:`datalayer.UnitOfWork.commit`)."""

@@ -65,6 +65,15 @@ class TransactionBlock(Generic[S]):
         return self._session
 
     @property
+    def active(self) -> bool:
+        """Whether the block is open (its session too)."""
+        return self._session is not None
+
+    def attached_repositories(self) -> dict[str, Any]:
+        """The repositories set as attributes of the open block, by name (none outside it)."""
+        return {name: self.__dict__[name] for name in self._repository_names() if name in self.__dict__}
+
+    @property
     def _name(self) -> str:
         """The unit's class name, for messages (an asyncio unit's, for the block it runs)."""
         return type(self).__name__

@@ -23,6 +23,11 @@ from repositories import AsyncRepository
 from tests._outsider import committed_emails
 from tests.conftest import AsyncEnv
 
+
+class Boom(Exception):
+    pass
+
+
 ABORTING = {
     "postgresql": "SELECT 1/0",  # PostgreSQL aborts the transaction on any failure
     "sqlite": "INSERT OR ROLLBACK INTO t_users (email) VALUES ('before@x.org')",  # the duplicate rolls back
@@ -98,7 +103,13 @@ async def test_the_session_and_repositories_exist_only_inside_the_block(aenv: As
         unit.users  # noqa: B018
     async with unit as uow:
         assert await uow.users.count() == 0
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="only inside the `async with` block"):
+        unit.users  # noqa: B018
+    with pytest.raises(Boom):
+        async with unit as uow:
+            assert await uow.users.count() == 0
+            raise Boom
+    with pytest.raises(AttributeError, match="only inside the `async with` block"):
         unit.users  # noqa: B018
 
 
@@ -109,6 +120,7 @@ async def test_entering_the_unit_again_in_the_same_task_joins_its_transaction(ae
         async with unit as inner:
             assert inner.session is outer.session
             await inner.users.create(email="inner@x.org")
+        assert await outer.users.count() == 2  # the inner exit leaves the outer block's repositories
         assert emails(aenv) == set()  # the outermost block commits
     assert emails(aenv) == {"outer@x.org", "inner@x.org"}
 
