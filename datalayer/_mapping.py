@@ -113,15 +113,19 @@ class UniqueKey(NamedTuple):
     primary: bool
 
 
-def unique_keys(mapper: Mapper[Any]) -> list[UniqueKey]:
-    """Every unique key of the mapped table whose columns are all mapped.
+def unique_keys(mapper: Mapper[Any]) -> tuple[UniqueKey, ...]:
+    """Every unique key of the mapped table whose columns are all mapped (worked out once per mapper).
 
     The primary key comes first, then unique constraints and unique indexes in
     their declared order.
     """
+    return memo(mapper, _unique_keys)
+
+
+def _unique_keys(mapper: Mapper[Any]) -> tuple[UniqueKey, ...]:
     table = mapper.local_table
     if not isinstance(table, Table):
-        return []
+        return ()
     found: list[tuple[str | None, tuple[Column[Any], ...], bool]] = [
         (_name(table.primary_key.name), tuple(table.primary_key.columns), True)
     ]
@@ -140,7 +144,7 @@ def unique_keys(mapper: Mapper[Any]) -> list[UniqueKey]:
         attributes = _attribute_names(mapper, columns)
         if attributes and all(key.attributes != attributes for key in keys):
             keys.append(UniqueKey(name, table.name, tuple(c.name for c in columns), attributes, primary))
-    return keys
+    return tuple(keys)
 
 
 def _name(name: object) -> str | None:

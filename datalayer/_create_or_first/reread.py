@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
 from .. import _error_codes as _codes
 from .._backends import backend
-from .._mapping import UniqueKey, canonical, unique_keys
+from .._mapping import UniqueKey, canonical, memo, unique_keys
 from .._session_like import SessionLike
 from ..errors import ConflictError, StaleConflictError
 from .native import IN_SAVEPOINT
@@ -40,15 +40,12 @@ def existing_row(
     keys = unique_keys(mapper)
     identified = [key for key in keys if name is not None and name in _names(dialect, key)]
     covered = [key for key in identified or keys if set(key.attributes) <= attrs.keys()]
+    locking = backend(dialect).locking_reread
     for key in covered:
-        stmt = select(model).filter_by(**{attr: attrs[attr] for attr in key.attributes})
-        if backend(dialect).locking_reread:
-            stmt = stmt.with_for_update(read=True)
-        # Where the driver can, the re-read runs inside a SAVEPOINT sent in the same round
-        # trip: a value the INSERT took may still fail the comparison (PostgreSQL would
-        # then abort the caller's whole transaction).
-        stmt = stmt.order_by(*mapper.primary_key).limit(1).execution_options(**{IN_SAVEPOINT: True})
-        found = session.scalars(stmt).first()
+        shape = tuple(attrs[attr] is None for attr in key.attributes)
+        params = {f"dl_{attr}": attrs[attr] for attr in key.attributes if attrs[attr] is not None}
+        stmt = memo(mapper, _reread, key.attributes, shape, locking)
+        found: M | None = session.scalars(stmt, params).first()
         if found is not None:
             return found
     if covered and _may_be_hidden(dialect, identified, keys, attrs):
@@ -58,6 +55,23 @@ def existing_row(
             constraint=name,
         ) from exc
     raise uncovered(model, attrs, name) from exc
+
+
+def _reread(
+    mapper: Mapper[Any], attributes: tuple[str, ...], nulls: tuple[bool, ...], locking: bool
+) -> Select[Any]:
+    """The re-read by one key, built once per model, key and NULL shape; its values are bound."""
+    criteria = [
+        mapper.columns[attr].is_(None) if is_null else mapper.columns[attr] == bindparam(f"dl_{attr}")
+        for attr, is_null in zip(attributes, nulls, strict=True)
+    ]
+    stmt = select(mapper).where(*criteria)
+    if locking:
+        stmt = stmt.with_for_update(read=True)
+    # Where the driver can, the re-read runs inside a SAVEPOINT sent in the same round
+    # trip: a value the INSERT took may still fail the comparison (PostgreSQL would
+    # then abort the caller's whole transaction).
+    return stmt.order_by(*mapper.primary_key).limit(1).execution_options(**{IN_SAVEPOINT: True})
 
 
 def uncovered(model: type[Any], attrs: dict[str, Any], constraint: str | None) -> ConflictError:
@@ -75,7 +89,7 @@ def _names(dialect: Dialect, key: UniqueKey) -> tuple[str, ...]:
 
 
 def _may_be_hidden(
-    dialect: Dialect, identified: list[UniqueKey], keys: list[UniqueKey], attrs: dict[str, Any]
+    dialect: Dialect, identified: list[UniqueKey], keys: tuple[UniqueKey, ...], attrs: dict[str, Any]
 ) -> bool:
     """Whether a missed re-read can mean a hidden row rather than a key ``attrs`` do not hold."""
     if backend(dialect).reread_sees_latest:
