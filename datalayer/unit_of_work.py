@@ -138,8 +138,10 @@ def _watch_connection(session: Session, _transaction: SessionTransaction, connec
 @event.listens_for(Session, "after_commit")
 def _count_commit(session: Session) -> None:
     # uow.commit(), uow.session.commit() and the exit's commit alike: the work is in.
+    # SQLAlchemy also calls after_commit for a released SAVEPOINT (begin_nested, the
+    # helpers' own): that commits nothing, and must never stop a retry.
     unit = session.info.get(_UNIT)
-    if unit is not None:
+    if unit is not None and not session.in_nested_transaction():
         unit._commits += 1
 
 

@@ -124,3 +124,39 @@ def test_a_service_that_committed_is_never_run_again_by_run(env: Env) -> None:
     assert calls == [1]
     with env.db.Session() as dbs:
         assert [u.email for u in dbs.all(env.models.User)] == ["paid@x.org"]
+
+
+@pytest.mark.parametrize("helper", ["create_or_first", "first_or_create", "begin_nested"])
+def test_a_released_savepoint_is_not_a_commit_and_the_unit_is_still_retried(env: Env, helper: str) -> None:
+    """A savepoint released inside the unit (the helpers' own, or the caller's) commits nothing."""
+    attempts: list[int] = []
+
+    def work(uow: UnitOfWork) -> int:
+        attempts.append(1)
+        users = uow.repository(env.models.User)
+        email = f"try{len(attempts)}@x.org"
+        if helper == "begin_nested":
+            with uow.session.begin_nested():
+                user = users.create(email=email)
+        else:
+            user = getattr(users, helper)(email=email)
+        if len(attempts) < 2:
+            raise DeadlockError("deadlock after a savepoint was released")
+        return int(user.id)
+
+    user_id = run(lambda: UnitOfWork(env.db), work, backoff=0)
+    assert len(attempts) == 2  # retried: nothing of the first attempt was committed
+    with env.db.Session() as dbs:
+        assert [(u.id, u.email) for u in dbs.all(env.models.User)] == [(user_id, "try2@x.org")]
+
+
+def test_an_error_after_a_released_savepoint_claims_no_committed_part(env: Env) -> None:
+    with pytest.raises(ConflictError) as caught, UnitOfWork(env.db) as uow:
+        users = uow.repository(env.models.User)
+        with uow.session.begin_nested():
+            users.create(email="a@x.org")
+        users.create_or_first(email="b@x.org")
+        raise ConflictError("the caller's own failure")
+    assert not any("committed" in note for note in getattr(caught.value, "__notes__", []))
+    with env.db.Session() as dbs:
+        assert dbs.all(env.models.User) == []

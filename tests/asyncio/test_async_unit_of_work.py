@@ -172,6 +172,24 @@ async def test_run_retries_transient_failures_in_a_fresh_unit(aenv: AsyncEnv) ->
     assert emails(aenv) == {"a@x.org-3"}
 
 
+async def test_a_released_savepoint_is_not_a_commit_and_the_unit_is_still_retried(aenv: AsyncEnv) -> None:
+    Unit = unit_class(aenv)
+    attempts: list[int] = []
+
+    @transactional(Unit, backoff=0)
+    async def register(uow: Any) -> None:
+        attempts.append(1)
+        await uow.users.create_or_first(email=f"a-{len(attempts)}@x.org")  # a SAVEPOINT where not native
+        async with uow.session.begin_nested():
+            await uow.users.create(email=f"b-{len(attempts)}@x.org")
+        if len(attempts) < 2:
+            raise DeadlockError("deadlock after the savepoints were released")
+
+    await register()
+    assert len(attempts) == 2
+    assert emails(aenv) == {"a-2@x.org", "b-2@x.org"}
+
+
 async def test_run_lets_other_errors_through_at_once(aenv: AsyncEnv) -> None:
     calls: list[int] = []
 
