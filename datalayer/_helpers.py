@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapper
 from ._attributes import check_attributes, require_attributes
 from ._create_or_first import create_or_first as create_or_first_path
 from ._lengths import check_lengths
-from ._mapping import mapper_of, memo, primary_key_attributes
+from ._mapping import is_sql, mapper_of, memo, primary_key_attributes
 from ._ownership import checked_mapper
 from ._session_like import SessionLike
 from ._translate import flush
@@ -143,7 +143,7 @@ def _checked(
 
 def _first(session: SessionLike, model: type[M], mapper: Mapper[Any], attrs: dict[str, Any]) -> M | None:
     shape = tuple((name, attrs[name] is None) for name in attrs)
-    if all(name in mapper.columns for name in attrs):
+    if all(name in mapper.columns and not is_sql(value) for name, value in attrs.items()):
         # Built once per model and attribute names, values bound: no statement or
         # cache key to rebuild on the lookup path.
         params = {f"dl_{name}": value for name, value in attrs.items() if value is not None}

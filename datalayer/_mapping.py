@@ -13,12 +13,14 @@ from sqlalchemy import Column, Table, UniqueConstraint
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.exc import UnmappedColumnError
+from sqlalchemy.sql.elements import ClauseElement
 
 from .errors import UnmappedClassError, UsageError
 
 __all__ = [
     "UniqueKey",
     "canonical",
+    "is_sql",
     "mapper_of",
     "memo",
     "primary_key_attributes",
@@ -55,6 +57,11 @@ def memo(mapper: Mapper[Any], build: Callable[..., T], *args: Hashable) -> T:
     except KeyError:
         value = cache[key] = build(mapper, *args)
         return value
+
+
+def is_sql(value: object) -> bool:
+    """Whether ``value`` is a SQL expression (rendered into a statement), not a value to bind."""
+    return isinstance(value, ClauseElement) or hasattr(value, "__clause_element__")
 
 
 def synonym_targets(mapper: Mapper[Any]) -> dict[str, str]:

@@ -50,6 +50,22 @@ def test_a_model_with_a_sql_expression_is_created_and_its_expression_loads(
         assert [(label.text, label.size) for label in dbs.scalars(select(Label))] == [("four", 4)]
 
 
+def test_a_sql_expression_given_as_a_value_is_inserted_as_a_flush_would(
+    labelled: tuple[Database, type[Any]],
+) -> None:
+    db, Label = labelled
+    with UnitOfWork(db) as uow:
+        made = uow.session.create_or_first(Label, text=func.lower("LOUD"))
+        assert (made.text, made.size) == ("loud", 4)
+        assert uow.session.create_or_first(Label, text="quiet").text == "quiet"  # bound values still work
+        again = uow.session.create_or_first(Label, text=func.lower("LOUD"))
+        assert again is made
+        assert uow.session.first(Label, text=func.lower("LOUD")) is made  # compared as SQL, not bound
+        assert uow.session.first_or_create(Label, text=func.lower("QUIET")).text == "quiet"
+    with db.Session() as dbs:
+        assert sorted(dbs.scalars(select(Label.text))) == ["loud", "quiet"]
+
+
 def test_a_model_with_a_deferred_sql_expression_is_created_too(env: Env) -> None:
     Seat = env.models.Seat
     with UnitOfWork(env.db) as uow:

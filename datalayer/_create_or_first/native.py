@@ -15,17 +15,18 @@ then attached to the session as persistent with every column the database return
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapper, scoped_session
 from sqlalchemy.orm.attributes import instance_dict, instance_state, set_committed_value
 from sqlalchemy.orm.session import make_transient_to_detached
-from sqlalchemy.sql import Executable
 
 from .. import _flush_checks, _read_only
 from .._backends import backend, driver
+from .._mapping import is_sql, memo
 from .._session_like import SessionLike
 from ..errors import ReadOnlyError
 
@@ -99,12 +100,18 @@ def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, va
     # expressions (column_property) stay unloaded and load when first used.
     loaded = [(prop.key, prop.columns[0]) for prop in mapper.column_attrs if prop.columns[0].table is table]
     facts = backend(session.get_bind(mapper=mapper).dialect)
-    assert facts.native_insert is not None  # checked by native_columns
-    upsert = facts.native_insert(table)
-    # The dialects' Insert.returning() is untyped: say what it is.
-    statement = cast("Executable", upsert.values(values).on_conflict_do_nothing().returning(*table.columns))
+    native_insert = facts.native_insert
+    assert native_insert is not None  # checked by native_columns
     options = {IN_SAVEPOINT: True} if facts.native_in_savepoint else {}
-    returned = session.execute(statement, execution_options=options).mappings().first()
+    if any(is_sql(value) for value in values.values()):
+        # A SQL expression as a value is rendered into the statement, as a flush does.
+        statement = _insert_statement(mapper, native_insert).values(values)
+        returned = session.execute(statement, execution_options=options).mappings().first()
+    else:
+        # One statement per model and backend, its values bound: no statement to build
+        # and no cache key to work out on every call.
+        statement = memo(mapper, _insert_statement, native_insert)
+        returned = session.execute(statement, values, execution_options=options).mappings().first()
     if returned is None:
         return False
     for key, column in loaded:
@@ -113,6 +120,16 @@ def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, va
     session.add(obj)
     _inserted_in_this_transaction(session, obj)
     return True
+
+
+def _insert_statement(mapper: Mapper[Any], native_insert: Callable[[Table[Any]], Any]) -> Any:
+    """``INSERT INTO <table> .. ON CONFLICT DO NOTHING RETURNING <every column>`` for ``mapper``'s table.
+
+    Typed Any: the dialects' Insert (``on_conflict_do_nothing``, ``returning``) is untyped.
+    """
+    table = _table(mapper)
+    assert table is not None  # checked by native_columns
+    return native_insert(table).on_conflict_do_nothing().returning(*table.columns)
 
 
 def _inserted_in_this_transaction(session: SessionLike, obj: object) -> None:

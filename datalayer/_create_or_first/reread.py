@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapper
 
 from .. import _error_codes as _codes
 from .._backends import backend
-from .._mapping import UniqueKey, canonical, memo, unique_keys
+from .._mapping import UniqueKey, canonical, is_sql, memo, unique_keys
 from .._session_like import SessionLike
 from ..errors import ConflictError, StaleConflictError
 from .native import IN_SAVEPOINT
@@ -42,9 +42,16 @@ def existing_row(
     covered = [key for key in identified or keys if set(key.attributes) <= attrs.keys()]
     locking = backend(dialect).locking_reread
     for key in covered:
-        shape = tuple(attrs[attr] is None for attr in key.attributes)
-        params = {f"dl_{attr}": attrs[attr] for attr in key.attributes if attrs[attr] is not None}
-        stmt = memo(mapper, _reread, key.attributes, shape, locking)
+        values = [attrs[attr] for attr in key.attributes]
+        if any(is_sql(value) for value in values):
+            # A SQL expression is compared as itself, rendered into the statement.
+            stmt = _reread(mapper, key.attributes, (False,) * len(values), locking, inline=values)
+            params = {}
+        else:
+            shape = tuple(value is None for value in values)
+            stmt = memo(mapper, _reread, key.attributes, shape, locking)
+            named = zip(key.attributes, values, strict=True)
+            params = {f"dl_{attr}": value for attr, value in named if value is not None}
         found: M | None = session.scalars(stmt, params).first()
         if found is not None:
             return found
@@ -58,12 +65,20 @@ def existing_row(
 
 
 def _reread(
-    mapper: Mapper[Any], attributes: tuple[str, ...], nulls: tuple[bool, ...], locking: bool
+    mapper: Mapper[Any],
+    attributes: tuple[str, ...],
+    nulls: tuple[bool, ...],
+    locking: bool,
+    inline: list[Any] | None = None,
 ) -> Select[Any]:
-    """The re-read by one key, built once per model, key and NULL shape; its values are bound."""
+    """The re-read by one key, built once per model, key and NULL shape; its values are bound.
+
+    ``inline``: the values to render into the statement instead (SQL expressions).
+    """
+    values: list[Any] = inline if inline is not None else [bindparam(f"dl_{attr}") for attr in attributes]
     criteria = [
-        mapper.columns[attr].is_(None) if is_null else mapper.columns[attr] == bindparam(f"dl_{attr}")
-        for attr, is_null in zip(attributes, nulls, strict=True)
+        mapper.columns[attr].is_(None) if is_null else mapper.columns[attr] == value
+        for attr, is_null, value in zip(attributes, nulls, values, strict=True)
     ]
     stmt = select(mapper).where(*criteria)
     if locking:
