@@ -55,7 +55,9 @@ def install(engine: Engine) -> None:
     if probes is None:
         return
     event.listen(engine, "begin", _begin)
-    event.listen(engine, "after_cursor_execute", _after_statement(probes.after))
+    event.listen(
+        engine, "after_cursor_execute", _after_statement(probes.after, watches_writes=probes.watches_writes)
+    )
     event.listen(engine, "handle_error", _after_failure(probes.failed))
     event.listen(engine, "commit", _commit)
     event.listen(engine, "rollback", _rollback)
@@ -85,10 +87,20 @@ def _begin(connection: Connection) -> None:
         info.pop(key, None)
 
 
-def _after_statement(check: _AfterCheck) -> Callable[..., None]:
+def _after_statement(check: _AfterCheck, *, watches_writes: bool) -> Callable[..., None]:
     def after_cursor_execute(
         connection: Connection, cursor: Any, _sql: Any, _params: Any, context: Any, _many: Any
     ) -> None:
+        # A statement built with SQLAlchemy's constructs (a SELECT, a SAVEPOINT, an INSERT)
+        # cannot end a transaction: only SQL text and DDL can. Skipped on the hot path,
+        # except the writes MariaDB's check has to see (``watches_writes``).
+        if (
+            context.compiled is not None
+            and not context.is_text
+            and not context.isddl
+            and not (watches_writes and (context.isinsert or context.isupdate or context.isdelete))
+        ):
+            return
         if connection.in_transaction():
             check(connection, connection.connection, cursor, context, connection.info)
 
@@ -271,10 +283,13 @@ class _Probes(NamedTuple):
     after: _AfterCheck  # after each statement: did it end the transaction?
     failed: _Check  # after each failure: did the database roll the whole transaction back?
     marked_failed: Callable[[PoolProxiedConnection, dict[str, Any]], bool]  # at COMMIT: did it fail?
+    watches_writes: bool = (
+        False  # ``after`` must see every INSERT, UPDATE and DELETE, not only SQL text and DDL
+    )
 
 
 _PG = _Probes(_pg_after, _remember_failure, _pg_marked_failed)
-_MYSQL = _Probes(_mysql_after, _mysql_failed, _never_marked)
+_MYSQL = _Probes(_mysql_after, _mysql_failed, _never_marked, watches_writes=True)
 _SQLITE = _Probes(_sqlite_after, _sqlite_failed, _never_marked)
 _PROBES = {
     ("postgresql", "psycopg"): _PG,
