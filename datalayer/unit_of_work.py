@@ -126,11 +126,12 @@ _UNIT = "datalayer_unit"
 
 
 @event.listens_for(Session, "after_begin")
-def _watch_connection(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
+def _watch_connection(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
     # Each transaction of the unit may run on another pooled connection: remember how many
     # transactions statements had ended on it, to tell later whether one ended ours.
+    # (A SAVEPOINT begins on the connection already watched: once per transaction.)
     unit = session.info.get(_UNIT)
-    if unit is not None:
+    if unit is not None and not transaction.nested:
         info = connection.info
         unit._connections.append((info, ends(info)))
 
