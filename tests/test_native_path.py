@@ -146,14 +146,19 @@ def test_create_or_first_recovers_when_the_server_lost_a_statement_psycopg_prepa
     if env.engine_options:
         pytest.skip("the pipelined savepoint belongs to the one-round-trip path, off in this variant")
     User = env.models.User
-    with UnitOfWork(env.db) as uow:
-        for n in range(8):  # psycopg prepares a statement from its fifth run on
-            uow.session.create_or_first(User, email=f"warm{n}@x.org")
-        uow.session.create(User, email="kept@x.org")
-        dbapi_connection = uow.session.connection().connection.dbapi_connection
-        assert dbapi_connection is not None
-        dbapi_connection.pgconn.exec_(b"DEALLOCATE ALL")  # behind psycopg's back
-        made = uow.session.create_or_first(User, email="after@x.org")
-        assert uow.session.create_or_first(User, email="after@x.org") is made
+    try:
+        with UnitOfWork(env.db) as uow:
+            for n in range(8):  # psycopg prepares a statement from its fifth run on
+                uow.session.create_or_first(User, email=f"warm{n}@x.org")
+            uow.session.create(User, email="kept@x.org")
+            dbapi_connection = uow.session.connection().connection.dbapi_connection
+            assert dbapi_connection is not None
+            dbapi_connection.pgconn.exec_(b"DEALLOCATE ALL")  # behind psycopg's back
+            made = uow.session.create_or_first(User, email="after@x.org")
+            assert uow.session.create_or_first(User, email="after@x.org") is made
+    finally:
+        # The pooled connection still believes in the other statements it prepared (the
+        # tests' own clean-up among them): close it rather than hand it to the next test.
+        env.db.engine.dispose()
     with env.db.Session() as dbs:
         assert {"kept@x.org", "after@x.org"} <= {u.email for u in dbs.all(User)}
