@@ -110,8 +110,26 @@ def set_up(
     return engine
 
 
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""The names ``db.Model``'s constraints and indexes get, the same on every database and every run.
+
+Migrations compare and drop constraints by name: a name the server makes up
+(``users_email_key`` on PostgreSQL, ``email`` on MariaDB) differs between
+databases. A check constraint must be named (``CheckConstraint(..., name="positive")``
+becomes ``ck_<table>_positive``). A ``model_class`` of your own keeps its metadata as given.
+"""
+
+
 def new_model_class() -> type[DeclarativeBase]:
     class Model(DeclarativeBase):
         """The declarative base of one Database, with its own registry and metadata."""
+
+        metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
     return Model
