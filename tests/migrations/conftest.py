@@ -18,7 +18,6 @@ from datalayer.testing import create_scratch_database, drop_scratch_database
 from tests.conftest import SERVER_URL_VARIABLES
 
 
-
 def backends(*names: str) -> list[object]:
     """The parameters of ``names`` (default: every backend): SQLite, and each server whose URL is set."""
     wanted = names or ("sqlite", *SERVER_URL_VARIABLES)

@@ -169,4 +169,7 @@ def test_check_lists_a_table_the_models_lost(where: Where) -> None:
     where.db = type(where.db)(where.url)
     define_users(where.db)
 
-    assert where.migrations().check() == ["drop index ix_orders_user_id on orders (user_id)", "drop table orders"]
+    assert where.migrations().check() == [
+        "drop index ix_orders_user_id on orders (user_id)",
+        "drop table orders",
+    ]
