@@ -1,4 +1,4 @@
-"""What a revision that fails leaves behind, per backend, and SQLite's foreign keys while tables are copied."""
+"""What a failed revision leaves behind, per backend; SQLite's foreign keys while tables are copied."""
 
 from __future__ import annotations
 
@@ -94,7 +94,9 @@ def test_on_sqlite_a_referenced_table_is_copied_with_its_rows_and_foreign_keys_a
         "aaa",
         None,
         """
-        op.create_table('parent', sa.Column('id', sa.Integer, primary_key=True), sa.Column('name', sa.String(10)))
+        op.create_table(
+            'parent', sa.Column('id', sa.Integer, primary_key=True), sa.Column('name', sa.String(10))
+        )
         op.create_table(
             'child',
             sa.Column('id', sa.Integer, primary_key=True),
