@@ -25,6 +25,7 @@ from .._backends import driver
 from ..database import Database
 from ..errors import MigrationError
 from ._lock import upgrade_lock
+from ._tidy import without_index_drops_of_dropped_tables
 
 __all__ = ["STATE", "RunState", "run_environment"]
 
@@ -69,6 +70,7 @@ def run_environment() -> None:
                 connection=connection,
                 target_metadata=state.database.metadata,
                 on_version_apply=_sqlite_foreign_key_check if _is_sqlite(connection.dialect) else None,
+                process_revision_directives=without_index_drops_of_dropped_tables,
                 **options(connection.dialect),
             )
             with context.begin_transaction():
