@@ -52,5 +52,7 @@ def _line(diff: tuple[Any, ...]) -> str:
 
 
 def _shown(value: Any) -> str:
-    arg = getattr(value, "arg", None)  # a server default: its SQL text
+    arg = getattr(value, "arg", None)  # a server default: its SQL text, or a string value
+    if isinstance(arg, str):
+        return f"'{arg}'"
     return str(arg if arg is not None else value)

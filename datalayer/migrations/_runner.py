@@ -25,7 +25,7 @@ from .._backends import driver
 from ..database import Database
 from ..errors import MigrationError
 from ._lock import upgrade_lock
-from ._tidy import without_index_drops_of_dropped_tables
+from ._tidy import same_server_default, without_index_drops_of_dropped_tables
 
 __all__ = ["STATE", "RunState", "run_environment"]
 
@@ -84,7 +84,7 @@ def options(dialect: Dialect) -> dict[str, Any]:
     sqlite = _is_sqlite(dialect)
     found: dict[str, Any] = {
         "compare_type": True,
-        "compare_server_default": True,
+        "compare_server_default": same_server_default,  # Alembic's comparison, less its false alarms
         "render_as_batch": sqlite,  # SQLite alters most things by copying the table
         "transaction_per_migration": True,
     }

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, inspect
+import enum
+import re
+from datetime import datetime
+from decimal import Decimal
 
+from sqlalchemy import Boolean, DateTime, Enum, Numeric, String, Text, create_engine, func, inspect, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from datalayer import Database
 from tests.migrations.conftest import Where, define_orders, define_users
+
+
+class Colour(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
 
 
 def test_revision_autogenerates_a_create_table_revision_from_the_models(where: Where) -> None:
@@ -173,3 +185,47 @@ def test_check_lists_a_table_the_models_lost(where: Where) -> None:
         "drop index ix_orders_user_id on orders (user_id)",
         "drop table orders",
     ]
+
+
+def test_check_is_empty_for_server_defaults_booleans_enums_and_numerics(where: Where) -> None:
+    class Thing(where.db.Model):  # type: ignore[name-defined,misc]
+        __tablename__ = "things"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+        active: Mapped[bool] = mapped_column(
+            Boolean, server_default=text("1") if where.backend != "postgresql" else text("true")
+        )
+        colour: Mapped[Colour] = mapped_column(Enum(Colour, native_enum=False, length=10))
+        price: Mapped[Decimal] = mapped_column(Numeric(10, 2), server_default="0")
+        label: Mapped[str] = mapped_column(String(20), server_default="none", index=True)
+        body: Mapped[str | None] = mapped_column(Text)
+
+    migrations = where.migrations()
+    migrations.revision("add things")
+    migrations.upgrade()
+
+    assert migrations.check() == []
+
+
+def define_labels(db: Database, default: str) -> None:
+    class Label(db.Model):  # type: ignore[name-defined,misc]
+        __tablename__ = "labels"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(20), server_default=default)
+        created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+def test_check_lists_a_server_default_the_model_changed(where: Where) -> None:
+    define_labels(where.db, "none")
+    migrations = where.migrations()
+    migrations.revision("add labels")
+    migrations.upgrade()
+    where.db.dispose()
+
+    where.db = Database(where.url)
+    define_labels(where.db, "other")
+
+    [difference] = where.migrations().check()
+    assert re.fullmatch(
+        r"change server default of labels\.name: 'none'(::character varying)? -> 'other'", difference
+    )
