@@ -26,6 +26,8 @@ __all__ = ["Migrations"]
 class Migrations:
     """The migrations of ``db``, whose revision files are in ``directory`` (created by the first revision).
 
+    A relative ``directory`` is taken from the current directory when the object is made.
+
     Revisions are generated from ``db.metadata`` against the database. ``upgrade``,
     ``downgrade`` and ``stamp`` hold a database-wide lock while they run, so
     processes started together migrate one after the other (each waits at most
@@ -41,7 +43,7 @@ class Migrations:
     """
 
     def __init__(
-        self, db: Database, directory: str | os.PathLike[str], *, lock_timeout: float = 300.0
+        self, db: Database, directory: str | os.PathLike[str] = "migrations", *, lock_timeout: float = 300.0
     ) -> None:
         self.db = db
         self.directory = Path(directory).absolute()
