@@ -34,5 +34,9 @@ def check_migrations(db: Database) -> None:
     try:
         migrations.upgrade()
     except MigrationError as error:
-        caught: DatalayerError = error
-        assert_type(caught, DatalayerError)
+        assert_type(error, MigrationError)
+        handle(error)  # a DatalayerError
+
+
+def handle(error: DatalayerError) -> None:
+    """Takes any of datalayer's errors."""
