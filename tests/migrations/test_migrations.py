@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, DateTime, Enum, Numeric, String, Text, create_engine, func, inspect, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    create_engine,
+    func,
+    inspect,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from datalayer import Database
@@ -229,3 +243,27 @@ def test_check_lists_a_server_default_the_model_changed(where: Where) -> None:
     assert re.fullmatch(
         r"change server default of labels\.name: 'none'(::character varying)? -> 'other'", difference
     )
+
+
+def test_unnamed_check_constraints_get_stable_names_and_round_trip(where: Where) -> None:
+    class Switch(where.db.Model):  # type: ignore[name-defined,misc]
+        __tablename__ = "switches"
+        __table_args__ = (CheckConstraint("level < 10"),)
+        id: Mapped[int] = mapped_column(primary_key=True)
+        on: Mapped[bool] = mapped_column(Boolean(create_constraint=True))  # no CHECK: PostgreSQL's boolean
+        level: Mapped[int] = mapped_column(Integer)
+
+    migrations = where.migrations()
+    migrations.revision("add switches")
+    migrations.upgrade()
+
+    engine = create_engine(where.url)
+    try:
+        names = {check["name"] for check in inspect(engine).get_check_constraints("switches")}
+    finally:
+        engine.dispose()
+    assert f"ck_switches_{hashlib.sha1(b'level < 10').hexdigest()[:8]}" in names
+    assert ("ck_switches_on" in names) is (where.backend != "postgresql")
+    assert migrations.check() == []
+    migrations.downgrade("base")
+    assert "switches" not in where.tables()
