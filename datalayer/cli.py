@@ -5,6 +5,10 @@ that commits and one that rolls back, every session helper, the scoped
 session) and prints each step. It uses a SQLite file in a fresh temporary
 directory, or the database given with ``--url``; there it creates its own
 ``demo_`` tables and drops them at the end. Passwords are never printed.
+
+``datalayer db init|revision|upgrade|downgrade|current|head|history|stamp|check``
+migrates the project's Database (``--app module:attr``, or ``app`` under
+``[tool.datalayer]`` in pyproject.toml): see ``datalayer db --help``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import URL, inspect, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from . import _demo, _distribution, _urls
+from . import _db_command, _demo, _distribution, _urls
 from .database import Database
 from .errors import DatalayerError
 
@@ -30,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else 0
+    if args.command == "db":
+        return _db_command.run(args)
     url: URL | None = args.url
     try:
         if url is not None:
@@ -63,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="any SQLAlchemy URL, e.g. postgresql+psycopg://user:password@host/db",
     )
+    _db_command.add_parser(commands)
     return parser
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from sqlalchemy import URL, Engine, MetaData, create_engine, make_url, select
+from sqlalchemy import URL, Constraint, Engine, MetaData, Table, create_engine, make_url, select
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from . import _backends, _dialects, _ownership, _urls
@@ -110,8 +111,37 @@ def set_up(
     return engine
 
 
+def _check_name(constraint: Constraint, _table: Table) -> str:
+    """An unnamed check constraint's part of its name: its columns, else a hash of its SQL."""
+    columns = [column.name for column in getattr(constraint, "columns", ())]
+    if columns:  # a Boolean's or an Enum's
+        return "_".join(columns)
+    sql = str(getattr(constraint, "sqltext", ""))
+    return hashlib.sha1(sql.encode()).hexdigest()[:8]
+
+
+NAMING_CONVENTION: dict[str, Any] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(dl_check)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+    "dl_check": _check_name,
+}
+"""The names ``db.Model``'s unnamed constraints and indexes get, the same on every database and every run.
+
+Migrations compare and drop constraints by name: a name the server makes up
+(``users_email_key`` on PostgreSQL, ``email`` on MariaDB) differs between
+databases. A name given explicitly is kept as given. An unnamed check constraint
+is named after its columns (a Boolean's or an Enum's) or a hash of its SQL. A
+``model_class`` of your own keeps its metadata as given.
+"""
+
+
 def new_model_class() -> type[DeclarativeBase]:
     class Model(DeclarativeBase):
         """The declarative base of one Database, with its own registry and metadata."""
+
+        metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
     return Model

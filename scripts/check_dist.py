@@ -16,6 +16,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("datalayer", "repositories")
 _SDIST_FILES = ("LICENSE", "CHANGELOG.md", "README.md", "setup.cfg", "pyproject.toml", "datalayer/py.typed")
+# Alembic's script location, shipped inside the package: Migrations cannot run without it.
+_MIGRATIONS_ENVIRONMENT = (
+    "datalayer/migrations/environment/__init__.py",
+    "datalayer/migrations/environment/env.py",
+    "datalayer/migrations/environment/script.py.mako",
+)
 
 
 def declared() -> tuple[str, str]:
@@ -38,6 +44,14 @@ def check_wheel(path: Path, name: str, version: str) -> list[str]:
     for package in PACKAGES:
         if f"{package}/py.typed" not in files:
             problems.append(f"{package}/py.typed is missing from the wheel")
+    for needed in _MIGRATIONS_ENVIRONMENT:
+        if needed not in files:
+            problems.append(f"{needed} is missing from the wheel")
+    if "Provides-Extra: migrations" not in str(metadata) or not any(
+        requirement.startswith("alembic") and 'extra == "migrations"' in requirement
+        for requirement in metadata.get_all("Requires-Dist") or []
+    ):
+        problems.append("the wheel's metadata has no migrations extra requiring alembic")
     if not any(f.startswith(f"{dist_info}/licenses/LICENSE") or f == f"{dist_info}/LICENSE" for f in files):
         problems.append("the LICENSE file is missing from the wheel's dist-info")
     top = {f.split("/")[0] for f in files if not f.startswith(dist_info)}
@@ -59,7 +73,9 @@ def check_sdist(path: Path, name: str, version: str) -> list[str]:
     with tarfile.open(path) as sdist:
         files = set(sdist.getnames())
     return [
-        f"{needed} is missing from the sdist" for needed in _SDIST_FILES if f"{prefix}/{needed}" not in files
+        f"{needed} is missing from the sdist"
+        for needed in (*_SDIST_FILES, *_MIGRATIONS_ENVIRONMENT)
+        if f"{prefix}/{needed}" not in files
     ]
 
 

@@ -32,7 +32,7 @@ def test_a_unique_violation_at_commit_is_a_conflict_error_naming_the_constraint(
         uow.session.add(env.models.User(email="a@x.org"))  # flushed by the commit
     assert isinstance(raised.value.__cause__, sa_exc.IntegrityError)
     if env.backend == "postgresql":
-        assert raised.value.constraint == "t_users_email_key"
+        assert raised.value.constraint == "uq_t_users_email"  # db.Model's naming convention
 
 
 def test_programming_errors_are_never_disguised(env: Env) -> None:

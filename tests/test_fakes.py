@@ -155,7 +155,8 @@ def test_a_commit_checks_unique_keys_changed_by_assignment(m: Models) -> None:
         uow.users.create(email="b@x.org")
     with FakeUnitOfWork(database, users=m.User) as uow:
         uow.users.get_one(2).email = "a@x.org"
-        with pytest.raises(ConflictError, match=r"unique constraint rejected the write of User on email"):
+        rejected = r"unique constraint \(uq_t_users_email\) rejected the write of User on email"
+        with pytest.raises(ConflictError, match=rejected):
             uow.commit()
         uow.rollback()
         assert uow.users.get_one(2).email == "b@x.org"

@@ -10,10 +10,18 @@ import pytest
 import datalayer
 import datalayer.asyncio
 import datalayer.errors
+import datalayer.migrations
 import datalayer.testing
 import repositories
 
-MODULES = [datalayer, datalayer.asyncio, datalayer.errors, datalayer.testing, repositories]
+MODULES = [
+    datalayer,
+    datalayer.asyncio,
+    datalayer.errors,
+    datalayer.migrations,
+    datalayer.testing,
+    repositories,
+]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)
@@ -40,6 +48,11 @@ def test_the_pinned_names_are_there() -> None:
     assert {"Database", "RepositoryContract", "Session", "UnitOfWork"} <= set(datalayer.__all__)
     assert repositories.__all__ == ["AsyncRepository", "Repository"]
     assert {"AsyncDatabase", "AsyncUnitOfWork"} <= set(datalayer.asyncio.__all__)
+    assert datalayer.migrations.__all__ == ["Migrations"]
+    assert "MigrationError" in datalayer.errors.__all__
+    assert "assert_migrations_round_trip" in datalayer.testing.__all__
+    for method in ("revision", "upgrade", "downgrade", "current", "head", "history", "stamp", "check"):
+        assert callable(getattr(datalayer.migrations.Migrations, method))
     for method in ("all", "create", "first", "first_or_create", "create_or_first", "get"):
         assert callable(getattr(datalayer.Session, method))
     for method in (

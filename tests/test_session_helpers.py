@@ -73,7 +73,7 @@ def test_create_raises_a_conflict_error_on_a_duplicate_key(env: Env) -> None:
             dbs.create(User, email="taken@x.org")
         assert isinstance(raised.value.__cause__, IntegrityError)
         if env.backend == "postgresql":
-            assert raised.value.constraint == "t_users_email_key"
+            assert raised.value.constraint == "uq_t_users_email"  # db.Model's naming convention
         dbs.rollback()
     assert committed_count(env, User) == 1
 

@@ -18,6 +18,7 @@ from .fakes import (
     FakeUnitOfWork,
 )
 from .isolation import async_clean_tables, async_isolated, clean_tables, isolated
+from .migrations import assert_migrations_round_trip
 from .queries import QueryLog, assert_queries, count_queries
 from .scratch import create_scratch_database, drop_scratch_database
 
@@ -30,6 +31,7 @@ __all__ = [
     "FakeUnitOfWork",
     "ModelFactory",
     "QueryLog",
+    "assert_migrations_round_trip",
     "assert_queries",
     "async_clean_tables",
     "async_isolated",
