@@ -40,6 +40,15 @@ class Where:
     def migrations(self, **options: float) -> Migrations:
         return Migrations(self.db, self.directory, **options)
 
+    def migrated(self, message: str) -> Migrations:
+        """The models so far in a first revision, upgraded to; then a fresh Database for the new models."""
+        migrations = self.migrations()
+        migrations.revision(message)
+        migrations.upgrade()
+        self.db.dispose()
+        self.db = Database(self.url)  # the models change next: declared again, on a new base
+        return migrations
+
     def tables(self) -> set[str]:
         engine = create_engine(self.url)
         try:

@@ -79,12 +79,7 @@ def test_constraints_are_named_by_the_convention_on_every_database(where: Where)
 
 def test_a_second_revision_holds_only_what_changed_since_the_head(where: Where) -> None:
     define_users(where.db)
-    first = where.migrations()
-    first.revision("add users")
-    first.upgrade()
-    where.db.dispose()
-
-    where.db = type(where.db)(where.url)
+    where.migrated("add users")
     define_users(where.db, nickname=True)
     migrations = where.migrations()
     second = migrations.revision("add nickname")
@@ -173,12 +168,7 @@ def test_check_is_empty_once_the_database_is_upgraded(where: Where) -> None:
 
 def test_check_lists_a_column_a_model_gained_without_a_revision(where: Where) -> None:
     define_users(where.db)
-    migrations = where.migrations()
-    migrations.revision("add users")
-    migrations.upgrade()
-    where.db.dispose()
-
-    where.db = type(where.db)(where.url)
+    where.migrated("add users")
     define_users(where.db, nickname=True)
 
     assert where.migrations().check() == ["add column users.nickname VARCHAR(50)"]
@@ -187,12 +177,7 @@ def test_check_lists_a_column_a_model_gained_without_a_revision(where: Where) ->
 def test_check_lists_a_table_the_models_lost(where: Where) -> None:
     define_users(where.db)
     define_orders(where.db)
-    migrations = where.migrations()
-    migrations.revision("add users and orders")
-    migrations.upgrade()
-    where.db.dispose()
-
-    where.db = type(where.db)(where.url)
+    where.migrated("add users and orders")
     define_users(where.db)
 
     assert where.migrations().check() == [
