@@ -21,6 +21,7 @@ import pytest_asyncio
 from sqlalchemy.pool import StaticPool
 
 from ..errors import UsageError
+from . import _schema
 from ._current import use_session
 from ._loading import connecting, load
 from .isolation import async_clean_tables, async_isolated
@@ -56,11 +57,22 @@ def datalayer_async_database(pytestconfig: pytest.Config) -> AsyncDatabase:
 
 
 async def _prepared(database: AsyncDatabase, config: pytest.Config) -> None:
-    """Create the database's missing tables, once per run, unless ``datalayer_create_all = false``."""
+    """Build the database's schema once per run: ``create_all()``, or the migrations (``datalayer_schema``).
+
+    The migrations run through the backend's sync driver (``_schema.sync_twin``).
+    """
     created = config.stash.setdefault(_CREATED, weakref.WeakSet())
-    if database not in created and config.getini("datalayer_create_all"):
-        with connecting(database):
-            await database.create_all()
+    if database not in created:
+        schema = _schema.choice(config)
+        if schema == _schema.CREATE_ALL:
+            with connecting(database):
+                await database.create_all()
+        elif schema == _schema.MIGRATIONS:
+            twin = _schema.sync_twin(database)
+            try:
+                _schema.migrated(twin, config)
+            finally:
+                twin.dispose()
     created.add(database)
 
 

@@ -29,7 +29,7 @@ import pytest
 from ..database import Database
 from ..errors import UsageError
 from ..session import Session
-from . import _async_plugin_missing
+from . import _async_plugin_missing, _schema
 from ._current import use_session
 from ._loading import connecting, load
 from .isolation import clean_tables, isolated
@@ -48,12 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "module:attribute of the datalayer AsyncDatabase the async tests use",
         default="",
     )
-    parser.addini(
-        "datalayer_create_all",
-        "create the Database's tables (metadata.create_all) once per test run",
-        type="bool",
-        default=True,
-    )
+    _schema.add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,7 +64,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def datalayer_database(pytestconfig: pytest.Config) -> Database:
-    """The Database under test, from the ``datalayer_database`` ini option; override to choose it in code."""
+    """The Database under test, from the ``datalayer_database`` ini option; override to choose it in code.
+
+    Its tables are made once per run: ``create_all()``, or with ``datalayer_schema = migrations``
+    an upgrade to the head revision of the ``datalayer_migrations`` directory.
+    """
     spec = str(pytestconfig.getini("datalayer_database"))
     if not spec:
         raise UsageError(
@@ -77,9 +76,12 @@ def datalayer_database(pytestconfig: pytest.Config) -> Database:
             "configuration, or define a `datalayer_database` fixture in conftest.py"
         )
     database = load("datalayer_database", spec, Database)
-    if pytestconfig.getini("datalayer_create_all"):
+    schema = _schema.choice(pytestconfig)
+    if schema == _schema.CREATE_ALL:
         with connecting(database):
             database.create_all()
+    elif schema == _schema.MIGRATIONS:
+        _schema.migrated(database, pytestconfig)
     return database
 
 
