@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
-from sqlalchemy import URL, Constraint, Engine, MetaData, Table, create_engine, select
+from sqlalchemy import URL, Constraint, Engine, MetaData, Table, create_engine, inspect, select
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from . import _backends, _dialects, _ownership, _urls
+from ._attributes import check_attributes
 from ._urls import DatabaseURL
 from .errors import UsageError
 from .session import ScopedSession, Session
@@ -208,8 +209,51 @@ is named after its columns (a Boolean's or an Enum's) or a hash of its SQL. A
 
 def new_model_class() -> type[DeclarativeBase]:
     class Model(DeclarativeBase):
-        """The declarative base of one Database, with its own registry and metadata."""
+        """The declarative base of one Database, with its own registry and metadata.
+
+        It has sqla-wrapper's ``BaseModel`` conveniences: :meth:`fill` and a
+        ``repr`` listing the columns. Neither runs unless called: loading,
+        building and flushing objects are SQLAlchemy's own.
+        """
 
         metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+        def fill(self, **attrs: Any) -> Self:
+            """Set several attributes at once; return the object.
+
+            Each name is checked first, as ``create()`` checks its attributes:
+            an unknown one raises :class:`~datalayer.errors.UnknownAttributeError`
+            (one that cannot be set, :class:`~datalayer.errors.UnsupportedAttributeError`)
+            and nothing is set.
+            """
+            check_attributes(inspect(type(self)), attrs, filters=False, builds=True)
+            for name, value in attrs.items():
+                setattr(self, name, value)
+            return self
+
+        def __repr__(self) -> str:
+            return model_repr(self)
+
     return Model
+
+
+_NOT_LOADED = "<not loaded>"
+
+
+def model_repr(obj: object) -> str:
+    """sqla-wrapper's ``repr``: ``<Post #<id(obj)>`` then `` name = value`` per column, one a line.
+
+    Dates and times show as ISO 8601. Only what is loaded is shown: a column
+    that is expired or deferred shows ``<not loaded>`` rather than being read,
+    so a ``repr`` never sends SQL (nor fails on a detached or async object).
+    """
+    state = inspect(obj)
+    lines = [f"<{type(obj).__name__} #{id(obj)}"]
+    for key in state.mapper.columns.keys():  # noqa: SIM118 (iterating a ColumnCollection gives its columns)
+        if key in state.dict:
+            value = state.dict[key]
+            shown = value.isoformat() if hasattr(value, "isoformat") else repr(value)
+        else:  # never set (None, as sqla-wrapper showed it), or not loaded from its row
+            shown = _NOT_LOADED if state.key is not None else "None"
+        lines.append(f"\n {key} = {shown}")
+    return "".join(lines) + ">"

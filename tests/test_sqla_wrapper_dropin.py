@@ -1,17 +1,20 @@
-"""What sqla-wrapper's users keep: its constructor's keywords, ``db.url`` as a string."""
+"""What sqla-wrapper's users keep: its constructor's keywords, ``db.url`` as a string, ``fill``, ``repr``."""
 
 from __future__ import annotations
 
 import pickle
+from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import URL, create_engine, make_url, text
+from sqlalchemy import URL, String, create_engine, make_url, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from datalayer import Database, Session
 from datalayer.asyncio import AsyncDatabase
 from datalayer.asyncio.session import AsyncSession
-from datalayer.errors import UsageError
+from datalayer.errors import UnknownAttributeError, UnsupportedAttributeError, UsageError
+from datalayer.testing import assert_queries
 from tests.conftest import AsyncEnv, Env
 
 
@@ -153,3 +156,82 @@ def test_the_url_text_handed_to_another_engine_connects(env: Env) -> None:
             assert connection.execute(text("SELECT 1")).scalar() == 1
     finally:
         engine.dispose()
+
+
+# -- fill and repr on db.Model ----------------------------------------------------------------
+
+
+def test_fill_sets_the_attributes_and_returns_the_object(env: Env) -> None:
+    User = env.models.User
+    user = User(email="a@example.com")
+    assert user.fill(email="b@example.com", name="B") is user
+    env.db.s.add(user)
+    env.db.s.commit()
+    env.db.s.remove()
+    assert env.db.s.first(User, email="b@example.com").name == "B"
+    env.db.s.remove()
+
+
+def test_fill_refuses_an_unknown_attribute_before_setting_any() -> None:
+    db = Database("sqlite://")
+
+    class Post(db.Model):  # type: ignore[name-defined, misc]
+        __tablename__ = "posts"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        title: Mapped[str] = mapped_column(String(100))
+
+    post = Post(title="x")
+    with pytest.raises(
+        UnknownAttributeError, match="Post has no mapped attribute 'titel'; did you mean 'title'"
+    ):
+        post.fill(title="y", titel="z")
+    assert post.title == "x"
+
+
+@pytest.mark.only("sqlite")
+def test_fill_sets_what_create_sets_and_refuses_what_it_refuses(env: Env) -> None:
+    account = env.models.Account().fill(login="ada", full_name="Ada Lovelace")  # a synonym, a hybrid's setter
+    assert (account._login, account.first_name, account.last_name) == ("ada", "Ada", "Lovelace")
+    with pytest.raises(UnsupportedAttributeError, match=r"display_name.*without a setter"):
+        account.fill(first_name="Grace", display_name="Grace")
+    assert account.first_name == "Ada"
+
+
+def test_repr_lists_the_columns_in_sqla_wrappers_format() -> None:
+    db = Database("sqlite://")
+
+    class Post(db.Model):  # type: ignore[name-defined, misc]
+        __tablename__ = "posts"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        title: Mapped[str] = mapped_column(String(100))
+        published: Mapped[datetime | None]
+
+    post = Post(id=1, title="x", published=datetime(2024, 5, 1, 12, 30))
+    assert repr(post) == (f"<Post #{id(post)}\n id = 1\n title = 'x'\n published = 2024-05-01T12:30:00>")
+    assert repr(Post(title="y")).endswith("\n id = None\n title = 'y'\n published = None>")
+
+
+def test_repr_sends_no_sql_and_shows_what_is_not_loaded(env: Env) -> None:
+    User = env.models.User
+    user = env.db.s.create(User, email="a@example.com", name="A")
+    env.db.s.commit()  # expires the object
+    with assert_queries(env.db, 0):
+        shown = repr(user)
+    lines = [
+        f"<User #{id(user)}",
+        *(f" {key} = <not loaded>" for key in ("id", "email", "name", "created_at")),
+    ]
+    assert shown == "\n".join(lines) + ">"
+    env.db.s.refresh(user)
+    env.db.s.remove()  # detached, loaded
+    assert f"\n email = 'a@example.com'\n name = 'A'\n created_at = {user.created_at.isoformat()}>" in repr(
+        user
+    )
+
+
+def test_a_model_class_of_the_applications_own_is_left_as_it_is() -> None:
+    class Base(DeclarativeBase):
+        """An application's own base."""
+
+    db = Database("sqlite://", model_class=Base)
+    assert db.Model is Base and not hasattr(Base, "fill") and Base.__repr__ is object.__repr__
