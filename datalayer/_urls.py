@@ -11,11 +11,23 @@ first. :func:`shown` hides both, and is what every message of datalayer uses.
 
 from __future__ import annotations
 
-from urllib.parse import quote_plus
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote_plus, unquote
 
 from sqlalchemy import URL, make_url
 
-__all__ = ["HIDDEN", "credentials_of", "hide_credentials", "is_secret_parameter", "shown"]
+from .errors import UsageError
+
+__all__ = [
+    "HIDDEN",
+    "DatabaseURL",
+    "credentials_of",
+    "from_parts",
+    "hide_credentials",
+    "is_secret_parameter",
+    "shown",
+]
 
 HIDDEN = "***"
 
@@ -48,7 +60,7 @@ def shown(url: str | URL) -> str:
     return f"{base}?{'&'.join(pairs)}" if pairs else base
 
 
-def credentials_of(url: URL) -> list[str]:
+def credentials_of(url: URL | DatabaseURL) -> list[str]:
     """The credentials in ``url``: its password and the values of its credential parameters."""
     found = [str(url.password)] if url.password else []
     for name, values in url.query.items():
@@ -57,8 +69,113 @@ def credentials_of(url: URL) -> list[str]:
     return found
 
 
-def hide_credentials(text: str, url: URL) -> str:
+def hide_credentials(text: str, url: URL | DatabaseURL) -> str:
     """``text`` (a driver's message, say) with every credential of ``url`` replaced by ``***``."""
     for credential in sorted(credentials_of(url), key=len, reverse=True):
         text = text.replace(credential, HIDDEN)
     return text
+
+
+class DatabaseURL(str):
+    """A Database's URL: the text it was given (as sqla-wrapper's ``db.url`` was), with a URL's attributes.
+
+    As a string it is the whole URL, password included, so it can be handed on:
+    ``create_engine(db.url)``, ``str(db.url)`` in a tool's configuration, an
+    environment variable. Compared, searched and sliced, it is that text. Its
+    ``repr`` (debuggers, tracebacks, assertion messages) hides the credentials,
+    as ``repr(db)`` and ``str(db)`` do; so does ``render_as_string()`` (the
+    query string's too, which SQLAlchemy's shows). ``drivername``,
+    ``username``, ``password``, ``host``, ``port``, ``database`` and ``query``
+    are SQLAlchemy's; :meth:`to_url` gives the ``sqlalchemy.URL`` itself.
+    """
+
+    _url: URL
+
+    def __new__(cls, url: str | URL) -> DatabaseURL:
+        parsed = make_url(url)
+        made = super().__new__(
+            cls, url if isinstance(url, str) else parsed.render_as_string(hide_password=False)
+        )
+        made._url = parsed
+        return made
+
+    def __repr__(self) -> str:
+        return repr(shown(self._url))
+
+    def to_url(self) -> URL:
+        """The ``sqlalchemy.URL`` this text parses to."""
+        return self._url
+
+    @property
+    def drivername(self) -> str:
+        return self._url.drivername
+
+    @property
+    def username(self) -> str | None:
+        return self._url.username
+
+    @property
+    def password(self) -> str | None:
+        return None if self._url.password is None else str(self._url.password)
+
+    @property
+    def host(self) -> str | None:
+        return self._url.host
+
+    @property
+    def port(self) -> int | None:
+        return self._url.port
+
+    @property
+    def database(self) -> str | None:
+        return self._url.database
+
+    @property
+    def query(self) -> Mapping[str, str | tuple[str, ...]]:
+        return self._url.query
+
+    def render_as_string(self, hide_password: bool = True) -> str:
+        """The URL with its credentials ``***`` (as :func:`shown`), or whole with ``hide_password=False``."""
+        return shown(self._url) if hide_password else self._url.render_as_string(hide_password=False)
+
+    def get_backend_name(self) -> str:
+        return self._url.get_backend_name()
+
+    def get_driver_name(self) -> str:
+        return self._url.get_driver_name()
+
+    def set(self, **parts: Any) -> URL:
+        """A ``sqlalchemy.URL`` with ``parts`` changed, as :meth:`sqlalchemy.URL.set`."""
+        return self._url.set(**parts)
+
+
+def from_parts(
+    dialect: str | None,
+    name: str | None,
+    user: str | None,
+    password: str | None,
+    host: str | None,
+    port: str | int | None,
+) -> URL:
+    """sqla-wrapper's URL from separate parts: ``dialect://user:password@host:port/name``.
+
+    The same defaults: SQLite unless told, host ``127.0.0.1`` for a server. As
+    in sqla-wrapper, where the parts were pasted into the URL's text, a
+    percent-encoded part is decoded once (``p%40ss`` is ``p@ss``); unlike it, a
+    part may also hold ``@``, ``/`` or ``:`` as is.
+    """
+    dialect = dialect or "sqlite"
+    if not host and not dialect.startswith("sqlite"):
+        host = "127.0.0.1"
+    try:
+        number = int(port) if port not in (None, "") else None
+    except ValueError:
+        raise UsageError(f"port={port!r} is not a port number") from None
+    return URL.create(
+        dialect,
+        username=unquote(user) if user else None,
+        password=unquote(password) if user and password else None,
+        host=host or None,
+        port=number,
+        database=unquote(name) if name else None,
+    )

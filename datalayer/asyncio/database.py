@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import URL, MetaData, select
@@ -9,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import DeclarativeBase, registry
 
 from .. import _ownership, _urls
-from ..database import set_up
+from .._urls import DatabaseURL
+from ..database import connection_url, merged_options, session_factory_options, set_up
 from .session import AsyncSession
 
 __all__ = ["AsyncDatabase"]
@@ -21,7 +23,9 @@ class AsyncDatabase:
     ``url`` is any async SQLAlchemy URL (``sqlite+aiosqlite``, ``postgresql+asyncpg``,
     ``postgresql+psycopg``, ``mysql+aiomysql``...); keyword arguments go to
     :func:`sqlalchemy.ext.asyncio.create_async_engine`, with the same safe defaults
-    as :class:`~datalayer.Database`. Pass the ``model_class`` of a sync Database to
+    as :class:`~datalayer.Database`, which it also shares the URL's parts
+    (``dialect=``, ``name=``, ``user=``...), ``engine_options=`` and
+    ``session_options=`` with. Pass the ``model_class`` of a sync Database to
     serve the same models from both (scripts and migrations sync, the web app async).
     Its sessions keep their objects loaded after a commit (``expire_on_commit=False``,
     as SQLAlchemy advises for asyncio): a later attribute access needs no I/O.
@@ -43,7 +47,7 @@ class AsyncDatabase:
     .. versionadded:: 0.1.0
     """
 
-    url: URL
+    url: DatabaseURL
     Model: type[DeclarativeBase]
     registry: registry
     metadata: MetaData
@@ -53,15 +57,28 @@ class AsyncDatabase:
 
     def __init__(
         self,
-        url: str | URL,
+        url: str | URL | None = None,
         *,
+        dialect: str | None = None,
+        name: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        host: str | None = None,
+        port: str | int | None = None,
+        engine_options: Mapping[str, Any] | None = None,
+        session_options: Mapping[str, Any] | None = None,
         model_class: type[DeclarativeBase] | None = None,
-        **engine_options: Any,
+        **more_engine_options: Any,
     ) -> None:
-        self.engine = set_up(self, url, model_class, engine_options, create_async_engine)
+        url = connection_url(
+            url, dialect=dialect, name=name, user=user, password=password, host=host, port=port
+        )
+        options = merged_options(engine_options, more_engine_options)
+        self.engine = set_up(self, url, model_class, options, create_async_engine)
         _ownership.own(self.metadata, self)
         # Objects stay loaded after a commit: refreshing them lazily would need I/O outside an await.
-        self.Session = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        session = {"expire_on_commit": False, **(session_options or {})}
+        self.Session = async_sessionmaker(**session_factory_options(self.engine, AsyncSession, session))
 
     async def create_all(self) -> None:
         """Create every table of ``metadata`` that does not exist yet (commits its own DDL)."""

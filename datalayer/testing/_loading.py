@@ -15,7 +15,7 @@ from sqlalchemy import URL
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
-from .._urls import hide_credentials, shown
+from .._urls import DatabaseURL, hide_credentials, shown
 from ..errors import UsageError
 
 __all__ = ["connecting", "load"]
@@ -23,7 +23,7 @@ __all__ = ["connecting", "load"]
 
 class _Database(Protocol):
     @property
-    def url(self) -> URL: ...
+    def url(self) -> URL | DatabaseURL: ...
 
 
 D = TypeVar("D")

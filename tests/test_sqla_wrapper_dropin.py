@@ -1,0 +1,237 @@
+"""What sqla-wrapper's users keep: its constructor's keywords, ``db.url`` as a string, ``fill``, ``repr``."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import URL, String, create_engine, make_url, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from datalayer import Database, Session
+from datalayer.asyncio import AsyncDatabase
+from datalayer.asyncio.session import AsyncSession
+from datalayer.errors import UnknownAttributeError, UnsupportedAttributeError, UsageError
+from datalayer.testing import assert_queries
+from tests.conftest import AsyncEnv, Env
+
+
+def parts_of(url: str | URL) -> dict[str, Any]:
+    """``url`` as sqla-wrapper's separate keywords, its query string as the driver's ``connect_args``."""
+    parsed = make_url(url)
+    parts: dict[str, Any] = {
+        "dialect": parsed.drivername,
+        "name": parsed.database,
+        "user": parsed.username,
+        "password": parsed.password,
+        "host": parsed.host,
+        "port": parsed.port,
+    }
+    if parsed.query:
+        parts["engine_options"] = {"connect_args": dict(parsed.query)}
+    return {key: value for key, value in parts.items() if value is not None}
+
+
+# -- The keyword constructor ------------------------------------------------------------------
+
+
+def test_a_database_given_in_parts_connects_with_its_engine_and_session_options(env: Env) -> None:
+    parts = parts_of(env.url)
+    options = {**parts.pop("engine_options", {}), "pool_pre_ping": True}
+    db = Database(**parts, engine_options=options, session_options={"autoflush": False})
+    try:
+        assert db.url.to_url() == make_url(env.url).set(query={})
+        assert db.engine.pool._pre_ping
+        with db.Session() as dbs:
+            assert isinstance(dbs, Session) and dbs.autoflush is False
+            assert dbs.execute(text("SELECT 1")).scalar() == 1
+        assert db.s.autoflush is False
+    finally:
+        db.dispose()
+
+
+def test_the_parts_have_sqla_wrappers_defaults() -> None:
+    assert Database().url == "sqlite://"  # SQLite in memory
+    assert Database(name="app.db").url == "sqlite:///app.db"
+    db = Database(dialect="postgresql+psycopg", name="app", user="u", password="p")
+    assert db.url == "postgresql+psycopg://u:p@127.0.0.1/app"
+    db = Database(dialect="mysql+pymysql", name="app", user="u", host="db.example", port="3307")
+    assert db.url == "mysql+pymysql://u@db.example:3307/app" and db.url.port == 3307
+    assert Database(dialect="postgresql+psycopg", name="app", password="unused").url.password is None
+
+
+def test_a_percent_encoded_part_is_decoded_once_as_in_sqla_wrapper_and_a_raw_one_is_kept() -> None:
+    encoded = Database(dialect="postgresql+psycopg", name="app", user="u", password="p%40ss%2Fw")
+    assert encoded.url.password == "p@ss/w"
+    raw = Database(dialect="postgresql+psycopg", name="app", user="u", password="p@ss:/w?#")
+    assert raw.url.password == "p@ss:/w?#"
+    assert make_url(str(raw.url)).password == "p@ss:/w?#"  # quoted in the text, so it parses back
+
+
+def test_a_url_and_its_parts_together_are_refused() -> None:
+    with pytest.raises(UsageError, match=r"either a url or its parts \(name=, host=\), not both"):
+        Database("sqlite://", name="app", host="db.example")
+    with pytest.raises(UsageError, match="not a port number"):
+        Database(dialect="postgresql", port="fifty")
+
+
+def test_an_unknown_keyword_is_refused_by_its_name() -> None:
+    with pytest.raises(UsageError, match=r"Invalid argument\(s\) 'hots' given to Database\(\)"):
+        Database(dialect="postgresql+psycopg", name="app", hots="db.example")
+    with pytest.raises(UsageError, match="base_model_class= is sqla-wrapper's: pass model_class="):
+        Database("sqlite://", base_model_class=object)
+    with pytest.raises(UsageError, match="echo given both in engine_options and as a keyword"):
+        Database("sqlite://", engine_options={"echo": True}, echo=False)
+
+
+def test_engine_options_are_taken_as_a_dict_and_as_keywords_together() -> None:
+    db = Database("sqlite://", engine_options={"echo": True}, pool_pre_ping=True)
+    assert db.engine.echo is True and db.engine.pool._pre_ping
+    db.dispose()
+
+
+def test_session_options_go_to_the_session_factory_which_keeps_datalayers_session() -> None:
+    class AppSession(Session):
+        """An application's own session class."""
+
+    db = Database("sqlite://", session_options={"expire_on_commit": False, "class_": AppSession})
+    with db.Session() as dbs:
+        assert isinstance(dbs, AppSession) and dbs.expire_on_commit is False
+    assert isinstance(db.s(), AppSession) and db.s().expire_on_commit is False
+    db.s.remove()
+    with pytest.raises(UsageError, match=r"must be datalayer\.session\.Session or a subclass"):
+        Database("sqlite://", session_options={"class_": object})
+
+
+async def test_the_async_database_takes_the_same_keywords(aenv: AsyncEnv) -> None:
+    parts = parts_of(aenv.adb.url)
+    adb = AsyncDatabase(**parts, session_options={"autoflush": False})
+    try:
+        assert adb.url.to_url() == aenv.adb.url.to_url().set(query={})
+        async with adb.Session() as session:
+            assert isinstance(session, AsyncSession)
+            assert session.sync_session.autoflush is False
+            assert session.sync_session.expire_on_commit is False  # datalayer's asyncio default stays
+            assert (await session.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await adb.dispose()
+
+
+# -- db.url -----------------------------------------------------------------------------------
+
+
+def test_db_url_is_the_text_it_was_given_as_sqla_wrappers_was() -> None:
+    db = Database("sqlite:///app.db")
+    assert isinstance(db.url, str) and db.url == "sqlite:///app.db" and str(db.url) == "sqlite:///app.db"
+    assert db.url in str(db) and db.url in repr(db) and db.url.startswith("sqlite")
+    assert db.url.drivername == "sqlite" and db.url.database == "app.db"
+
+
+def test_db_url_given_a_sqlalchemy_url_is_its_text_and_keeps_its_attributes() -> None:
+    url = URL.create("postgresql+psycopg", username="u", password="p@ss", host="h", database="app")
+    db = Database(url, connect_args={"connect_timeout": 1})
+    assert make_url(str(db.url)) == url and db.url.to_url() == url
+    assert (db.url.drivername, db.url.username, db.url.password) == ("postgresql+psycopg", "u", "p@ss")
+    assert (db.url.host, db.url.port, db.url.database, dict(db.url.query)) == ("h", None, "app", {})
+    assert db.url.get_backend_name() == "postgresql" and db.url.get_driver_name() == "psycopg"
+    assert db.url.set(database="other").database == "other"
+    assert pickle.loads(pickle.dumps(db.url)).password == "p@ss"
+
+
+def test_db_url_shows_the_password_only_as_the_text_to_hand_on() -> None:
+    db = Database("postgresql+psycopg://u:tiger-secret@h/app?sslpassword=key-secret")
+    for shown in (repr(db), str(db), repr(db.url), repr({"url": db.url}), db.url.render_as_string()):
+        assert "tiger-secret" not in shown and "key-secret" not in shown, shown
+    assert repr(db.url) == "'postgresql+psycopg://u:***@h/app?sslpassword=***'"
+    assert db.url.render_as_string(hide_password=False) == str(db.url)
+    assert make_url(str(db.url)).password == "tiger-secret"
+
+
+def test_the_url_text_handed_to_another_engine_connects(env: Env) -> None:
+    engine = create_engine(str(env.db.url))  # as sqla-wrapper's users hand db.url on
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+# -- fill and repr on db.Model ----------------------------------------------------------------
+
+
+def test_fill_sets_the_attributes_and_returns_the_object(env: Env) -> None:
+    User = env.models.User
+    user = User(email="a@example.com")
+    assert user.fill(email="b@example.com", name="B") is user
+    env.db.s.add(user)
+    env.db.s.commit()
+    env.db.s.remove()
+    assert env.db.s.first(User, email="b@example.com").name == "B"
+    env.db.s.remove()
+
+
+def test_fill_refuses_an_unknown_attribute_before_setting_any() -> None:
+    db = Database("sqlite://")
+
+    class Post(db.Model):  # type: ignore[name-defined, misc]
+        __tablename__ = "posts"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        title: Mapped[str] = mapped_column(String(100))
+
+    post = Post(title="x")
+    with pytest.raises(
+        UnknownAttributeError, match="Post has no mapped attribute 'titel'; did you mean 'title'"
+    ):
+        post.fill(title="y", titel="z")
+    assert post.title == "x"
+
+
+@pytest.mark.only("sqlite")
+def test_fill_sets_what_create_sets_and_refuses_what_it_refuses(env: Env) -> None:
+    account = env.models.Account().fill(login="ada", full_name="Ada Lovelace")  # a synonym, a hybrid's setter
+    assert (account._login, account.first_name, account.last_name) == ("ada", "Ada", "Lovelace")
+    with pytest.raises(UnsupportedAttributeError, match=r"display_name.*without a setter"):
+        account.fill(first_name="Grace", display_name="Grace")
+    assert account.first_name == "Ada"
+
+
+def test_repr_lists_the_columns_in_sqla_wrappers_format() -> None:
+    db = Database("sqlite://")
+
+    class Post(db.Model):  # type: ignore[name-defined, misc]
+        __tablename__ = "posts"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        title: Mapped[str] = mapped_column(String(100))
+        published: Mapped[datetime | None]
+
+    post = Post(id=1, title="x", published=datetime(2024, 5, 1, 12, 30))
+    assert repr(post) == (f"<Post #{id(post)}\n id = 1\n title = 'x'\n published = 2024-05-01T12:30:00>")
+    assert repr(Post(title="y")).endswith("\n id = None\n title = 'y'\n published = None>")
+
+
+def test_repr_sends_no_sql_and_shows_what_is_not_loaded(env: Env) -> None:
+    User = env.models.User
+    user = env.db.s.create(User, email="a@example.com", name="A")
+    env.db.s.commit()  # expires the object
+    with assert_queries(env.db, 0):
+        shown = repr(user)
+    lines = [
+        f"<User #{id(user)}",
+        *(f" {key} = <not loaded>" for key in ("id", "email", "name", "created_at")),
+    ]
+    assert shown == "\n".join(lines) + ">"
+    env.db.s.refresh(user)
+    env.db.s.remove()  # detached, loaded
+    assert f"\n email = 'a@example.com'\n name = 'A'\n created_at = {user.created_at.isoformat()}>" in repr(
+        user
+    )
+
+
+def test_a_model_class_of_the_applications_own_is_left_as_it_is() -> None:
+    class Base(DeclarativeBase):
+        """An application's own base."""
+
+    db = Database("sqlite://", model_class=Base)
+    assert db.Model is Base and not hasattr(Base, "fill") and Base.__repr__ is object.__repr__
