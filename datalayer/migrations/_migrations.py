@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -86,8 +87,12 @@ class Migrations:
         self._move("downgrade", command.downgrade, target)
 
     def stamp(self, target: str = "head") -> None:
-        """Record ``target`` as the database's revision without running any revision (commits)."""
-        self._move("stamp", command.stamp, target)
+        """Record ``target`` as the database's revision without running any revision (commits).
+
+        Whatever revision the database was at is replaced, one this directory does
+        not have included: that is how a database migrated by other code is adopted.
+        """
+        self._move("stamp", functools.partial(command.stamp, purge=True), target)
 
     def current(self) -> str | None:
         """The revision the database is at, or None when no revision was applied (reads, then rolls back)."""
@@ -132,6 +137,10 @@ class Migrations:
             return describe(compare_metadata(context, self.db.metadata))
 
     def _move(self, action: str, run: Callable[..., Any], target: str) -> None:
+        if not target.strip():
+            raise MigrationError(
+                f"cannot {action}: give a target revision (an id, 'head', 'base', '+1', '-1')"
+            )
         made = self.config(action)
         script = _config.revisions(self.directory, made, action)
         if target == "head":

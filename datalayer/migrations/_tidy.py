@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -36,23 +37,38 @@ def same_server_default(
     _metadata_default: Any,
     rendered: str | None,
 ) -> bool | None:
-    """False where the database spells the model's server default its own way; else Alembic compares.
+    """Whether the server default changed, where the database spells it its own way; else Alembic compares.
 
-    MariaDB reports ``now()`` as ``current_timestamp()`` and ``0`` as ``0.00``.
+    MariaDB reports ``now()`` as ``current_timestamp()``, ``0`` as ``0.00`` and
+    a Boolean's ``true`` as ``1``; PostgreSQL adds a cast (``'x'::character
+    varying``). Two string literals are compared here, their doubled quotes
+    undone: Alembic's own comparison would send the model's unescaped.
     """
     if inspected is None or rendered is None:
         return None
-    found, wanted = _plain(inspected), _plain(rendered)
+    (found, found_quoted), (wanted, wanted_quoted) = _plain(inspected), _plain(rendered)
     if found == wanted or (found in _NOW and wanted in _NOW):
         return False
+    if found_quoted and wanted_quoted:
+        return True
+    flags = {_BOOLEANS.get(inspected.strip().lower()), _BOOLEANS.get(rendered.strip().lower())}
+    if flags in ({True}, {False}):
+        return False  # unquoted: a Boolean's default, however the database spells it
     try:
         return False if Decimal(found) == Decimal(wanted) else None
     except InvalidOperation:
         return None
 
 
-def _plain(sql: str) -> str:
-    text = sql.strip().lower()
+_CAST = re.compile(r"::[a-z_ ]+(\(\d+(,\s*\d+)?\))?$")
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _plain(sql: str) -> tuple[str, bool]:
+    """``sql`` without its outer parentheses, quotes and cast, and whether it was a string literal."""
+    text = _CAST.sub("", sql.strip())  # PostgreSQL's 'x'::character varying
+    quoted = False
     while len(text) > 1 and text[0] + text[-1] in ("()", "''"):
+        quoted = quoted or text[0] == "'"
         text = text[1:-1].strip()
-    return text
+    return (text.replace("''", "'"), True) if quoted else (text.lower(), False)
