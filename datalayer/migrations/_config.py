@@ -46,12 +46,25 @@ def revisions(directory: Path, made: Config, action: str) -> ScriptDirectory:
             f"cannot {action}: there is no migrations directory {directory}. Create the first revision "
             "with Migrations.revision('...') or `datalayer db revision -m '...'`"
         )
-    script = ScriptDirectory.from_config(made)
+    script = scripts(made, directory)
     if not script.get_heads():
         raise MigrationError(
             f"cannot {action}: {directory} holds no revision. Create one with Migrations.revision('...') "
             "or `datalayer db revision -m '...'`"
         )
+    return script
+
+
+def scripts(made: Config, directory: Path) -> ScriptDirectory:
+    """The revisions of ``directory``, read; MigrationError naming a file Alembic cannot read as one."""
+    script = ScriptDirectory.from_config(made)
+    try:
+        script.get_heads()  # reads every revision file
+    except CommandError as exc:
+        raise MigrationError(
+            f"cannot read the revisions in {directory}: {exc}. Every .py file there must be a revision "
+            "(move other files elsewhere)"
+        ) from exc
     return script
 
 

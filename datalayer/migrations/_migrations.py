@@ -12,7 +12,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import Script, ScriptDirectory
+from alembic.script import Script
 from alembic.util import CommandError
 
 from ..database import Database
@@ -63,7 +63,7 @@ class Migrations:
         """
         self.directory.mkdir(parents=True, exist_ok=True)
         made = self.config("revision")
-        _config.single_head(ScriptDirectory.from_config(made), self.directory)
+        _config.single_head(_config.scripts(made, self.directory), self.directory)
         script = self._run(
             "create a revision", command.revision, made, message=message, autogenerate=not empty
         )
@@ -106,13 +106,13 @@ class Migrations:
         """The newest revision of the directory, or None when there is none yet."""
         if not self.directory.is_dir():
             return None
-        return _config.single_head(ScriptDirectory.from_config(self.config()), self.directory)
+        return _config.single_head(_config.scripts(self.config(), self.directory), self.directory)
 
     def history(self) -> list[str]:
         """The ids of the directory's revisions, newest first."""
         if not self.directory.is_dir():
             return []
-        return [script.revision for script in ScriptDirectory.from_config(self.config()).walk_revisions()]
+        return [script.revision for script in _config.scripts(self.config(), self.directory).walk_revisions()]
 
     def check(self) -> list[str]:
         """The differences between ``db.metadata`` and the database, one line each; empty when they agree.

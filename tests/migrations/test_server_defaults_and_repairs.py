@@ -61,3 +61,13 @@ def test_an_empty_target_is_refused_with_what_to_give(where: Where, target: str)
     for move in (migrations.upgrade, migrations.downgrade, migrations.stamp):
         with pytest.raises(MigrationError, match="give a target revision"):
             move(target)
+
+
+def test_a_file_in_the_directory_that_is_no_revision_is_named_in_a_migration_error(where: Where) -> None:
+    define_defaults(where.db)
+    migrations = where.migrations()
+    migrations.revision("settings")
+    (where.directory / "notes.py").write_text("# not a revision\n")
+    for action in (migrations.head, migrations.history, migrations.upgrade, migrations.check):
+        with pytest.raises(MigrationError, match=r"cannot read the revisions in .*notes\.py"):
+            action()
