@@ -171,6 +171,8 @@ def from_parts(
         number = int(port) if port not in (None, "") else None
     except ValueError:
         raise UsageError(f"port={port!r} is not a port number") from None
+    if number is not None and not 0 < number < 65536:
+        raise UsageError(f"port={port!r} is not a port number (1 to 65535)")
     return URL.create(
         dialect,
         username=unquote(user) if user else None,

@@ -75,6 +75,9 @@ def test_a_url_and_its_parts_together_are_refused() -> None:
         Database("sqlite://", name="app", host="db.example")
     with pytest.raises(UsageError, match="not a port number"):
         Database(dialect="postgresql", port="fifty")
+    for port in (0, -1, 65536, "99999"):
+        with pytest.raises(UsageError, match=r"is not a port number \(1 to 65535\)"):
+            Database(dialect="postgresql", port=port)
 
 
 def test_an_unknown_keyword_is_refused_by_its_name() -> None:
