@@ -25,7 +25,7 @@ from tests.conftest import AsyncEnv
 
 
 class Boom(Exception):
-    pass
+    """The caller's own failure, raised inside a unit: it must roll the unit back and leave as itself."""
 
 
 ABORTING = {
