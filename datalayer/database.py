@@ -55,6 +55,7 @@ class Database:
     Model: type[DeclarativeBase]
     registry: registry
     metadata: MetaData
+
     Session: sessionmaker[Session]
     s: ScopedSession
     select = staticmethod(select)
@@ -74,11 +75,17 @@ class Database:
         model_class: type[DeclarativeBase] | None = None,
         **more_engine_options: Any,
     ) -> None:
-        url = connection_url(
-            url, dialect=dialect, name=name, user=user, password=password, host=host, port=port
+        parts = {
+            "dialect": dialect,
+            "name": name,
+            "user": user,
+            "password": password,
+            "host": host,
+            "port": port,
+        }
+        self.engine = set_up(
+            self, url, parts, model_class, engine_options, more_engine_options, create_engine
         )
-        options = merged_options(engine_options, more_engine_options)
-        self.engine = set_up(self, url, model_class, options, create_engine)
         _ownership.own(self.metadata, self)
         self.Session = sessionmaker(**session_factory_options(self.engine, Session, session_options))
         self.s = ScopedSession(self.Session)
@@ -154,14 +161,22 @@ def session_factory_options(
 
 def set_up(
     database: _Modelled,
-    url: str | URL,
+    url: str | URL | None,
+    parts: dict[str, Any],
     model_class: type[DeclarativeBase] | None,
-    engine_options: dict[str, Any],
+    engine_options: Mapping[str, Any] | None,
+    more_engine_options: Mapping[str, Any],
     create: Callable[..., E],
 ) -> E:
-    """Give a Database or an AsyncDatabase its URL, model base and metadata; return its ``create``d engine."""
-    database.url = _urls.DatabaseURL(url)
-    options = _backends.engine_defaults(database.url.drivername, engine_options)
+    """Give a Database or an AsyncDatabase its URL, model base and metadata; return its ``create``d engine.
+
+    ``url`` or its ``parts`` (sqla-wrapper's ``dialect=``, ``name=``...); ``engine_options`` and the
+    keyword arguments together.
+    """
+    database.url = _urls.DatabaseURL(connection_url(url, **parts))
+    options = _backends.engine_defaults(
+        database.url.drivername, merged_options(engine_options, more_engine_options)
+    )
     try:
         engine = create(database.url.to_url(), **options)
     except TypeError as error:  # create_engine() names the arguments it did not take

@@ -11,7 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, registry
 
 from .. import _ownership, _urls
 from .._urls import DatabaseURL
-from ..database import connection_url, merged_options, session_factory_options, set_up
+from ..database import session_factory_options, set_up
 from .session import AsyncSession
 
 __all__ = ["AsyncDatabase"]
@@ -70,11 +70,17 @@ class AsyncDatabase:
         model_class: type[DeclarativeBase] | None = None,
         **more_engine_options: Any,
     ) -> None:
-        url = connection_url(
-            url, dialect=dialect, name=name, user=user, password=password, host=host, port=port
+        parts = {
+            "dialect": dialect,
+            "name": name,
+            "user": user,
+            "password": password,
+            "host": host,
+            "port": port,
+        }
+        self.engine = set_up(
+            self, url, parts, model_class, engine_options, more_engine_options, create_async_engine
         )
-        options = merged_options(engine_options, more_engine_options)
-        self.engine = set_up(self, url, model_class, options, create_async_engine)
         _ownership.own(self.metadata, self)
         # Objects stay loaded after a commit: refreshing them lazily would need I/O outside an await.
         session = {"expire_on_commit": False, **(session_options or {})}
