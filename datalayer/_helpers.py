@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapper
 
 from ._attributes import check_attributes, require_attributes
 from ._create_or_first import create_or_first as create_or_first_path
+from ._direct_create import create_directly
 from ._lengths import check_lengths
 from ._mapping import is_sql, mapper_of, memo, primary_key_attributes
 from ._ownership import checked_mapper
@@ -61,8 +62,10 @@ def create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     rolled back, as after any failed flush.
     """
     mapper = _checked(session, model, attrs, filters=False, builds=True)
-    check_lengths(mapper, attrs)
+    check_lengths(mapper, attrs)  # by the names given, before the object is added and could stay pending
     obj = model(**attrs)
+    if create_directly(session, mapper, obj):  # one INSERT .. RETURNING, no flush: see _direct_create
+        return obj
     session.add(obj)
     flush(session, mapper)
     return obj

@@ -81,11 +81,14 @@ def _refuse_write_statements(state: ORMExecuteState) -> None:
         raise ReadOnlyError("a read-only unit of work cannot write: an INSERT, UPDATE or DELETE was refused")
 
 
-def refuse_changes(session: Session) -> None:
-    """Refuse, before anything is sent, to flush a read-only session's changes (called before each flush)."""
-    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+def refuse_changes(session: Session, *, new: int = 0) -> None:
+    """Refuse, before anything is sent, to flush a read-only session's changes (called before each flush).
+
+    ``new``: objects about to be inserted without being added to the session first.
+    """
+    if session.info.get(READ_ONLY) and (new or session.new or session.dirty or session.deleted):
         raise ReadOnlyError(
-            f"a read-only unit of work cannot write: {len(session.new)} new, "
+            f"a read-only unit of work cannot write: {len(session.new) + new} new, "
             f"{len(session.dirty)} changed and {len(session.deleted)} deleted objects"
         )
 

@@ -28,7 +28,7 @@ from .errors import (
     SerializationError,
 )
 
-__all__ = ["conflict", "conflicts_raised", "flush", "translate", "unique_conflict"]
+__all__ = ["conflict", "conflicts_raised", "failed_flush", "flush", "translate", "unique_conflict"]
 
 _RETRYABLE = {
     Kind.SERIALIZATION: SerializationError,
@@ -75,7 +75,12 @@ def flush(session: SessionLike, mapper: Mapper[Any]) -> None:
     try:
         session.flush()
     except sa_exc.IntegrityError as exc:
-        _raise_conflict(session, mapper, exc, "the flush: roll the session back before using it again")
+        failed_flush(session, mapper, exc)
+
+
+def failed_flush(session: SessionLike, mapper: Mapper[Any], exc: sa_exc.IntegrityError) -> NoReturn:
+    """Raise the failure of a flush (or of the INSERT sent in its place): a unique violation as a conflict."""
+    _raise_conflict(session, mapper, exc, "the flush: roll the session back before using it again")
 
 
 def translate(error: BaseException, dialect: Dialect, *, committing: bool = False) -> DatalayerError | None:

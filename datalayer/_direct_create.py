@@ -1,0 +1,125 @@
+"""``create`` in one statement of its own: ``INSERT .. RETURNING`` with no unit-of-work flush.
+
+For one new object, a flush spends more CPU working out what to send than the
+round trip costs; a model that needs nothing from the flush (no mapper or session
+flush events, relationships, inheritance, version counter) already knows it. When
+nothing else is pending in the session, ``create`` sends the INSERT the flush would
+have sent (the ORM's own choice of values and defaults), reads back the columns it
+did not send (the primary key, server and Python-side defaults), and attaches the
+object as persistent as the flush would have left it.
+
+Nothing is predicted about the statement: whatever makes it fail, the session's
+transaction ends as after a failed flush (rolled back; the session refuses work
+until ``rollback()``), so the two paths cannot be told apart. The engine option
+``execution_options={"datalayer_native_inserts": False}`` sends every ``create``
+through the flush.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
+
+from . import _read_only
+from ._lengths import check_state
+from ._mapping import memo, primary_key_attributes
+from ._session_like import SessionLike
+from ._translate import failed_flush
+from ._unflushed import (
+    NATIVE_OPTION,
+    attach,
+    flush_values,
+    has_flush_listeners,
+    has_relationships,
+    ormless,
+    own,
+    table_of,
+)
+
+__all__ = ["create_directly"]
+
+_Loaded = tuple[tuple[str, "ColumnElement[Any]"], ...]
+
+
+def create_directly(session: SessionLike, mapper: Mapper[Any], obj: object) -> bool:
+    """Insert the new ``obj`` and attach it as persistent; False, doing nothing, when it needs the flush.
+
+    Raises what the flush would raise (:class:`ConflictError` for a unique
+    violation), with the session's transaction rolled back as a failed flush
+    leaves it.
+    """
+    session = own(session)
+    if not _direct(session, mapper, obj):
+        return False
+    state = instance_state(obj)
+    _read_only.refuse_changes(session, new=1)  # what the flush's own checks refuse, in the same order
+    check_state(state, changed_only=False)
+    try:
+        connection = session.connection(bind_arguments={"mapper": mapper})
+        loaded = _insert(connection, mapper, obj)
+    except BaseException as exc:
+        # As a failed flush: the inner transaction a flush opens, rolled back with the
+        # exception, rolls back the whole transaction and leaves the session unusable
+        # until rollback() (PendingRollbackError). Opened only now: nothing to end on success.
+        inner = session._autobegin_t()._begin()  # pyright: ignore[reportPrivateUsage]
+        inner.rollback(_capture_exception=True)
+        if isinstance(exc, IntegrityError):
+            failed_flush(session, mapper, exc)
+        raise
+    for key, value in loaded:
+        set_committed_value(obj, key, value)
+    attach(session, obj)
+    return True
+
+
+def _direct(session: Session, mapper: Mapper[Any], obj: object) -> bool:
+    """Whether ``obj`` can be inserted without the flush, leaving the session as the flush would."""
+    if session.new or session.dirty or session.deleted:
+        return False  # the flush orders the pending work with this row by foreign keys
+    bind = session.get_bind(mapper=mapper)
+    if not bind.dialect.insert_returning or not bind.get_execution_options().get(NATIVE_OPTION, True):
+        return False
+    if not ormless(mapper) or has_flush_listeners(session) or has_relationships(mapper, obj):
+        return False
+    # An object already in the identity map under this primary key: the flush tells it best.
+    values = instance_state(obj).dict
+    identity = tuple(values.get(name) for name in primary_key_attributes(mapper))
+    return None in identity or mapper.identity_key_from_primary_key(identity) not in session.identity_map
+
+
+def _insert(connection: Connection, mapper: Mapper[Any], obj: object) -> list[tuple[str, Any]]:
+    """Send the flush's INSERT for ``obj``; the attribute values it did not send, as stored."""
+    params, expressions = flush_values(mapper, obj, connection)
+    if expressions:  # SQL expressions are rendered into the statement, as a flush renders them
+        statement, loaded = _statement(mapper, tuple(params))
+        result = connection.execute(statement.values(expressions), params)
+    else:
+        # One statement per model and column set, its values bound: nothing to build or hash.
+        statement, loaded = memo(mapper, _statement, tuple(params))
+        result = connection.execute(statement, params)
+    if not loaded:
+        return []
+    row = result.one()
+    sent = result.context.compiled_parameters[0]
+    # A Python-side default is kept as computed, as the flush keeps it; the rest as returned.
+    return [(key, sent.get(str(column.key), row[i])) for i, (key, column) in enumerate(loaded)]
+
+
+def _statement(mapper: Mapper[Any], sent: tuple[str, ...]) -> tuple[Any, _Loaded]:
+    """The INSERT of ``mapper``'s row returning every mapped column not bound from ``sent``."""
+    table = table_of(mapper)
+    assert table is not None  # checked by ormless()
+    loaded = tuple(
+        (prop.key, prop.columns[0])
+        for prop in mapper.column_attrs
+        if prop.columns[0].table is table and prop.columns[0].key not in sent
+    )
+    statement = insert(table)
+    if loaded:
+        statement = statement.returning(*(column for _, column in loaded))
+    return statement, loaded

@@ -1,0 +1,131 @@
+"""Inserting one new object without the unit of work's flush, as the flush would have done it.
+
+Shared by the paths that send their own INSERT (``create``'s one statement,
+create_or_first's one round trip): whether the model and the session need
+nothing from a flush, the values a flush would send for the object, and
+attaching the object afterwards as the flush would have left it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, cast
+
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapper, Session, scoped_session
+from sqlalchemy.orm import persistence as _persistence
+from sqlalchemy.orm.attributes import instance_dict, instance_state
+from sqlalchemy.orm.session import make_transient_to_detached
+
+from . import _flush_checks
+from ._mapping import memo
+from ._session_like import SessionLike
+
+__all__ = [
+    "NATIVE_OPTION",
+    "attach",
+    "flush_values",
+    "has_flush_listeners",
+    "has_relationships",
+    "ormless",
+    "own",
+    "table_of",
+]
+
+NATIVE_OPTION = "datalayer_native_inserts"
+"""Engine execution option: False sends every insert through the unit of work's flush."""
+
+# Session events a path without the flush would skip or fire differently.
+_SESSION_EVENTS = (
+    "before_flush",
+    "after_flush",
+    "after_flush_postexec",
+    "transient_to_pending",
+    "pending_to_persistent",
+    "detached_to_persistent",
+)
+_OWN_LISTENERS = frozenset({_flush_checks.check_flush})
+
+# What the unit of work itself calls for each table it inserts into (the same in 2.0 and 2.1).
+_collect_insert_commands = cast(
+    "Callable[..., Iterator[tuple[Any, ...]]]",
+    _persistence._collect_insert_commands,  # pyright: ignore[reportPrivateUsage, reportUnknownMemberType]
+)
+
+
+def own(session: SessionLike) -> Session:
+    """The Session itself behind a scoped session proxy."""
+    return session() if isinstance(session, scoped_session) else session
+
+
+def ormless(mapper: Mapper[Any]) -> bool:
+    """Whether inserting a row of ``mapper`` needs nothing from the ORM's flush.
+
+    No mapper insert events, inheritance, version counter, or attribute mapped to
+    several columns. Relationships set on the object are checked per object.
+    """
+    dispatch = mapper.dispatch
+    return not dispatch.before_insert and not dispatch.after_insert and memo(mapper, _plain_table)
+
+
+def _plain_table(mapper: Mapper[Any]) -> bool:
+    return (
+        table_of(mapper) is not None
+        and mapper.inherits is None
+        and mapper.version_id_col is None
+        and all(len(prop.columns) == 1 for prop in mapper.column_attrs)
+    )
+
+
+def has_flush_listeners(session: Session) -> bool:
+    """Whether anything but datalayer listens to the flush events of ``session``."""
+    dispatch = session.dispatch
+    return any(
+        listener not in _OWN_LISTENERS for name in _SESSION_EVENTS for listener in getattr(dispatch, name)
+    )
+
+
+def has_relationships(mapper: Mapper[Any], obj: object) -> bool:
+    """Whether ``obj`` holds related objects: cascades and foreign keys from them belong to the flush."""
+    state = instance_dict(obj)
+    return any(relationship.key in state for relationship in mapper.relationships)
+
+
+def flush_values(
+    mapper: Mapper[Any], obj: object, connection: Connection
+) -> tuple[dict[str, Any], dict[Any, Any]]:
+    """What a flush would send for ``obj``: bound values by column key, and SQL expressions by column.
+
+    The ORM's own rules, not a copy of them: a None given to a column with a
+    default leaves the default to apply, dataclass defaults are added, NULL is
+    sent explicitly where nothing else would be.
+    """
+    state = instance_state(obj)
+    commands = _collect_insert_commands(table_of(mapper), [(state, state.dict, mapper, connection)])
+    _state, _dict, params, _mapper, _connection, expressions, *_ = next(commands)
+    return params, expressions
+
+
+def attach(session: Session, obj: object) -> None:
+    """Make the just inserted ``obj`` persistent in ``session``, forgotten if the transaction rolls back.
+
+    Its attributes count as loaded; those not set stay unloaded and load when
+    first read.
+    """
+    make_transient_to_detached(obj)
+    session.add(obj)
+    # Attached as detached-to-persistent, the object would stay in the identity map
+    # after a rollback as a row that was never there. SessionTransaction._new holds
+    # the objects a rollback of that transaction expunges, as a flush records them
+    # (Session._register_persistent); there is no public equivalent.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is not None:
+        transaction._new[instance_state(obj)] = True  # pyright: ignore[reportPrivateUsage]
+
+
+def table_of(mapper: Mapper[Any]) -> Table[Any] | None:
+    """The Table ``mapper`` inserts into, or None when it maps something else (a join, a select)."""
+    local = mapper.local_table
+    # isinstance() cannot tell the column collection parameter of Table: it stays unknown.
+    return local if isinstance(local, Table) else None  # pyright: ignore[reportUnknownVariableType]
