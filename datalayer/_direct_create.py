@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
@@ -29,7 +28,6 @@ from . import _read_only
 from ._lengths import check_state
 from ._mapping import memo, primary_key_attributes
 from ._session_like import SessionLike
-from ._translate import failed_flush
 from ._unflushed import (
     NATIVE_OPTION,
     attach,
@@ -38,6 +36,7 @@ from ._unflushed import (
     has_relationships,
     ormless,
     own,
+    reads_server_defaults,
     table_of,
 )
 
@@ -49,9 +48,8 @@ _Loaded = tuple[tuple[str, "ColumnElement[Any]"], ...]
 def create_directly(session: SessionLike, mapper: Mapper[Any], obj: object) -> bool:
     """Insert the new ``obj`` and attach it as persistent; False, doing nothing, when it needs the flush.
 
-    Raises what the flush would raise (:class:`ConflictError` for a unique
-    violation), with the session's transaction rolled back as a failed flush
-    leaves it.
+    Raises what the flush would raise, with the session's transaction (or the
+    SAVEPOINT it is in) rolled back as a failed flush leaves it.
     """
     session = own(session)
     if not _direct(session, mapper, obj):
@@ -62,14 +60,12 @@ def create_directly(session: SessionLike, mapper: Mapper[Any], obj: object) -> b
     try:
         connection = session.connection(bind_arguments={"mapper": mapper})
         loaded = _insert(connection, mapper, obj)
-    except BaseException as exc:
+    except BaseException:
         # As a failed flush: the inner transaction a flush opens, rolled back with the
         # exception, rolls back the whole transaction and leaves the session unusable
         # until rollback() (PendingRollbackError). Opened only now: nothing to end on success.
         inner = session._autobegin_t()._begin()  # pyright: ignore[reportPrivateUsage]
         inner.rollback(_capture_exception=True)
-        if isinstance(exc, IntegrityError):
-            failed_flush(session, mapper, exc)
         raise
     for key, value in loaded:
         set_committed_value(obj, key, value)
@@ -93,33 +89,62 @@ def _direct(session: Session, mapper: Mapper[Any], obj: object) -> bool:
 
 
 def _insert(connection: Connection, mapper: Mapper[Any], obj: object) -> list[tuple[str, Any]]:
-    """Send the flush's INSERT for ``obj``; the attribute values it did not send, as stored."""
+    """Send the flush's INSERT for ``obj``; the attribute values it did not send, as the flush loads them."""
     params, expressions = flush_values(mapper, obj, connection)
-    if expressions:  # SQL expressions are rendered into the statement, as a flush renders them
-        statement, loaded = _statement(mapper, tuple(params))
+    eager = reads_server_defaults(mapper, connection)
+    if expressions:
+        # SQL expressions are rendered into the statement and left unloaded, as a flush leaves them.
+        rendered = tuple(str(column.key) for column in expressions)
+        statement, loaded = _statement(mapper, tuple(params), rendered, eager)
         result = connection.execute(statement.values(expressions), params)
+        _forget(mapper, obj, rendered)
     else:
         # One statement per model and column set, its values bound: nothing to build or hash.
-        statement, loaded = memo(mapper, _statement, tuple(params))
+        statement, loaded = memo(mapper, _statement, tuple(params), (), eager)
         result = connection.execute(statement, params)
+    values = instance_state(obj).dict
+    # What the flush sent but the object does not hold (a NULL it filled in) counts as loaded.
+    filled = [
+        (key, params[name]) for key, name in memo(mapper, _attributes_of, tuple(params)) if key not in values
+    ]
     if not loaded:
-        return []
+        return filled
     row = result.one()
     sent = result.context.compiled_parameters[0]
     # A Python-side default is kept as computed, as the flush keeps it; the rest as returned.
-    return [(key, sent.get(str(column.key), row[i])) for i, (key, column) in enumerate(loaded)]
+    return filled + [(key, sent.get(str(column.key), row[i])) for i, (key, column) in enumerate(loaded)]
 
 
-def _statement(mapper: Mapper[Any], sent: tuple[str, ...]) -> tuple[Any, _Loaded]:
-    """The INSERT of ``mapper``'s row returning every mapped column not bound from ``sent``."""
+def _attributes_of(mapper: Mapper[Any], columns: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``(attribute, column key)`` of the mapped ``columns``."""
+    return tuple(
+        (prop.key, key) for prop in mapper.column_attrs if (key := str(prop.columns[0].key)) in columns
+    )
+
+
+def _statement(
+    mapper: Mapper[Any], sent: tuple[str, ...], rendered: tuple[str, ...], eager: bool
+) -> tuple[Any, _Loaded]:
+    """The INSERT of ``mapper``'s row, returning the columns the flush would load that were not ``sent``."""
     table = table_of(mapper)
     assert table is not None  # checked by ormless()
     loaded = tuple(
-        (prop.key, prop.columns[0])
+        (prop.key, column)
         for prop in mapper.column_attrs
-        if prop.columns[0].table is table and prop.columns[0].key not in sent
+        if (column := prop.columns[0]).table is table
+        and column.key not in sent
+        and column.key not in rendered
+        and (eager or column.server_default is None)
     )
     statement = insert(table)
     if loaded:
         statement = statement.returning(*(column for _, column in loaded))
     return statement, loaded
+
+
+def _forget(mapper: Mapper[Any], obj: object, columns: tuple[str, ...]) -> None:
+    """Unload the attributes of ``columns``: read from the database when first used."""
+    values = instance_state(obj).dict
+    for prop in mapper.column_attrs:
+        if prop.columns[0].key in columns:
+            values.pop(prop.key, None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, bindparam, func, literal, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
 from ._attributes import check_attributes, require_attributes
@@ -20,7 +21,7 @@ from ._lengths import check_lengths
 from ._mapping import is_sql, mapper_of, memo, primary_key_attributes
 from ._ownership import checked_mapper
 from ._session_like import SessionLike
-from ._translate import flush
+from ._translate import failed_flush, flush
 from .errors import UsageError
 
 __all__ = [
@@ -64,8 +65,11 @@ def create(session: SessionLike, model: type[M], /, **attrs: Any) -> M:
     mapper = _checked(session, model, attrs, filters=False, builds=True)
     check_lengths(mapper, attrs)  # by the names given, before the object is added and could stay pending
     obj = model(**attrs)
-    if create_directly(session, mapper, obj):  # one INSERT .. RETURNING, no flush: see _direct_create
-        return obj
+    try:
+        if create_directly(session, mapper, obj):  # one INSERT .. RETURNING, no flush: see _direct_create
+            return obj
+    except IntegrityError as exc:
+        failed_flush(session, mapper, exc)
     session.add(obj)
     flush(session, mapper)
     return obj

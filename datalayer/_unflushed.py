@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from sqlalchemy import Table
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Mapper, Session, scoped_session
 from sqlalchemy.orm import persistence as _persistence
 from sqlalchemy.orm.attributes import instance_dict, instance_state
@@ -30,6 +30,7 @@ __all__ = [
     "has_relationships",
     "ormless",
     "own",
+    "reads_server_defaults",
     "table_of",
 ]
 
@@ -105,6 +106,15 @@ def flush_values(
     commands = _collect_insert_commands(table_of(mapper), [(state, state.dict, mapper, connection)])
     _state, _dict, params, _mapper, _connection, expressions, *_ = next(commands)
     return params, expressions
+
+
+def reads_server_defaults(mapper: Mapper[Any], connection: Connection) -> bool:
+    """Whether a flush reads ``mapper``'s server defaults back with the INSERT (its eager defaults)."""
+    prefer = cast(
+        "Callable[[Dialect, Any], bool]",
+        mapper.base_mapper._prefer_eager_defaults,  # pyright: ignore[reportPrivateUsage, reportUnknownMemberType]
+    )
+    return bool(prefer(connection.dialect, table_of(mapper)))
 
 
 def attach(session: Session, obj: object) -> None:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import (
     JSON,
@@ -43,15 +43,17 @@ from sqlalchemy import (
     func,
     select,
     text,
+    type_coerce,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import NullType
 
 from datalayer import Database, Session
 from tests.conftest import Env
 from tests.test_native_path_property import VALUES, Kind
 
 COLUMNS = ("small", "big", "num", "flt", "short", "doc", "kind", "flag", "day", "at", "uid", "blob",
-           "positive", "parent_id", "required", "defaulted", "stamped", "served", "data")  # fmt: skip
+           "positive", "parent_id", "required", "defaulted", "stamped", "lowered", "served", "data")  # fmt: skip
 STAMP = datetime.datetime(2020, 1, 2, 3, 4, 5, 678901)
 # Not literal(): the flush leaves a bound literal's BindParameter in the attribute, where
 # the direct path holds the value stored (tests/test_direct_create.py).
@@ -86,6 +88,7 @@ def models(env: Env) -> Iterator[tuple[Database, type[Any]]]:
         required: Mapped[str] = mapped_column(String(10), default="r")
         defaulted: Mapped[str | None] = mapped_column(String(10), default="d")
         stamped: Mapped[datetime.datetime | None] = mapped_column(DateTime, default=lambda: STAMP)
+        lowered: Mapped[str | None] = mapped_column(String(10), default=func.lower("XY"))
         served: Mapped[int | None] = mapped_column(Integer, server_default=text("7"))
         data: Mapped[Any] = mapped_column(JSON, nullable=True)
 
@@ -112,15 +115,26 @@ def outcome(make: Callable[[], Session], Row: type[Any], key: str, attrs: dict[s
             except exc.PendingRollbackError:
                 refuses = True
             return ("error", type(error), type(cause), refuses)
-        loaded = {name: repr(getattr(obj, name)) for name in COLUMNS}
+        loaded = {name: read(lambda name=name: getattr(obj, name)) for name in COLUMNS}
         assert session.get(Row, obj.id) is obj  # persistent, in the identity map
         session.commit()
     return ("created", loaded)
 
 
+def read(value: Callable[[], Any]) -> str:
+    """``repr`` of a value read, or the error reading it raised (a stored value the type cannot load)."""
+    try:
+        return repr(value())
+    except Exception as error:
+        return f"<{type(error).__name__}>"
+
+
 def stored(db: Database, Row: type[Any], key: str) -> dict[str, str]:
-    with db.Session() as session:
-        row = session.execute(select(Row.__table__).where(Row.key == key)).mappings().one()
+    """The row's values as the driver returns them (no type's processing, which may refuse them)."""
+    columns = Row.__table__.c
+    raw = select(*(type_coerce(columns[name], NullType()).label(name) for name in COLUMNS))
+    with db.engine.connect() as connection:
+        row = connection.execute(raw.where(columns.key == key)).mappings().one()
         return {name: repr(row[name]) for name in COLUMNS}
 
 
@@ -138,10 +152,13 @@ def test_create_does_what_the_flush_would_do_whatever_it_is_given(
         session.commit()
     numbers = itertools.count()
 
-    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(attrs=st.dictionaries(st.sampled_from(COLUMNS), st.one_of(VALUES, SQL_VALUES), max_size=3))
     def attempt(attrs: dict[str, Any]) -> None:
-        if attrs.get("parent_id") == 0:
+        blob = attrs.get("blob")
+        # bytes(n) over MariaDB's max_allowed_packet once escaped: a dropped connection, slow to send.
+        assume(not (env.backend == "mariadb" and isinstance(blob, int) and blob > 2**22))
+        if type(attrs.get("parent_id")) is int and attrs["parent_id"] == 0:
             attrs["parent_id"] = parent_id  # a foreign key that holds, now and then
         n = next(numbers)
         results = {path: outcome(make, Row, f"{path}-{n}", attrs) for path, make in paths.items()}

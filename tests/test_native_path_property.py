@@ -1,6 +1,7 @@
-"""Property: whatever value makes create_or_first's one-round-trip INSERT fail, the caller's work is kept.
+"""Property: whatever value makes create_or_first's INSERT fail without a flush, the caller's work is kept.
 
-The native path sends no separate SAVEPOINT round trip. Nothing predicts which
+The native path sends no separate SAVEPOINT round trip; on MariaDB the INSERT
+inside the SAVEPOINT is sent without a flush, as ``create`` sends it. Nothing predicts which
 values are safe: hypothesis throws every column type at it with values out of
 range, of the wrong type, too long, NULL where NOT NULL, breaking a CHECK or a
 foreign key, and unique Text values over PostgreSQL's index size limit. After
@@ -21,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import (
     BigInteger,
@@ -39,9 +40,10 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    column,
     create_engine,
     select,
-    text,
+    table,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.pool import NullPool
@@ -91,8 +93,8 @@ VALUES: st.SearchStrategy[Any] = st.one_of(
 
 @pytest.fixture
 def native(env: Env) -> Iterator[tuple[Database, type[Any]]]:
-    if env.backend not in ("sqlite", "postgresql") or env.engine_options:
-        pytest.skip("this property attacks the one-round-trip path (SQLite and PostgreSQL, native on)")
+    if env.engine_options:
+        pytest.skip("this property attacks the paths without a flush (native inserts on)")
     db = Database(env.url, **env.engine_options)
 
     class Row(db.Model):
@@ -127,7 +129,8 @@ def committed_keys(url: str) -> set[str]:
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            return set(connection.execute(text("SELECT key FROM t_native_values")).scalars())
+            rows = table("t_native_values", column("key"))  # quoted where KEY is a reserved word
+            return set(connection.execute(select(rows.c.key)).scalars())
     finally:
         engine.dispose()
 
@@ -138,11 +141,18 @@ def test_the_native_path_keeps_the_callers_work_whatever_makes_its_insert_fail(
     db, Row = native
     numbers = itertools.count()
     with db.Session() as dbs:  # the property below exercises the fast path, not the SAVEPOINT one
-        assert native_columns(dbs, Row.__mapper__, Row(key="probe", small=1)) is not None
+        native = native_columns(dbs, Row.__mapper__, Row(key="probe", small=1)) is not None
+        # MariaDB has no one-round-trip path: its SAVEPOINT holds create's INSERT sent without a flush.
+        assert native is (env.backend != "mariadb")
 
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(column=st.sampled_from(COLUMNS), value=VALUES)
     def attempt(column: str, value: Any) -> None:
+        # bytes(n) escaped by PyMySQL over MariaDB's max_allowed_packet (16 MB): the server
+        # drops the connection, and the unit fails loudly (tests/test_faults.py), whatever path.
+        assume(
+            not (env.backend == "mariadb" and column == "blob" and isinstance(value, int) and value > 2**22)
+        )
         n = next(numbers)
         with UnitOfWork(db) as uow:
             uow.session.create(Row, key=f"prior-{n}")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.attributes import instance_dict
 
 from .._backends import is_unique_violation
+from .._direct_create import create_directly
 from .._guard import autocommit
 from .._lengths import check_lengths
 from .._mapping import canonical, primary_key_attributes
@@ -65,8 +66,9 @@ def create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], a
             # The object is added inside the savepoint: added before it, it would be
             # flushed outside it, and a conflict would then poison the whole session.
             with session.begin_nested():
-                session.add(obj)
-                session.flush()
+                if not create_directly(session, mapper, obj):  # the flush's INSERT, without the flush
+                    session.add(obj)
+                    session.flush()
     except IntegrityError as exc:
         if each_statement_commits:
             session.rollback()
