@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from . import _backends, _dialects, _ownership, _urls
 from ._model_base import NAMING_CONVENTION, new_model_class
+from ._url_parts import from_parts
 from ._urls import DatabaseURL
 from .errors import UsageError
 from .session import ScopedSession, Session
@@ -132,7 +133,7 @@ def connection_url(url: str | URL | None, **parts: Any) -> str | URL:
         raise UsageError(
             f"give either a url or its parts ({', '.join(f'{key}=' for key in given)}), not both"
         )
-    return url if url is not None else _urls.from_parts(**parts)
+    return url if url is not None else from_parts(**parts)
 
 
 def merged_options(options: Mapping[str, Any] | None, more: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pickle
+import sqlite3
 from datetime import datetime
-from typing import Any
+from pathlib import Path
 
 import pytest
 from sqlalchemy import URL, String, create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from datalayer import Database, Session
@@ -15,24 +17,8 @@ from datalayer.asyncio import AsyncDatabase
 from datalayer.asyncio.session import AsyncSession
 from datalayer.errors import UnknownAttributeError, UnsupportedAttributeError, UsageError
 from datalayer.testing import assert_queries
+from tests._url_parts import parts_of
 from tests.conftest import AsyncEnv, Env
-
-
-def parts_of(url: str | URL) -> dict[str, Any]:
-    """``url`` as sqla-wrapper's separate keywords, its query string as the driver's ``connect_args``."""
-    parsed = make_url(url)
-    parts: dict[str, Any] = {
-        "dialect": parsed.drivername,
-        "name": parsed.database,
-        "user": parsed.username,
-        "password": parsed.password,
-        "host": parsed.host,
-        "port": parsed.port,
-    }
-    if parsed.query:
-        parts["engine_options"] = {"connect_args": dict(parsed.query)}
-    return {key: value for key, value in parts.items() if value is not None}
-
 
 # -- The keyword constructor ------------------------------------------------------------------
 
@@ -55,8 +41,6 @@ def test_a_database_given_in_parts_connects_with_its_engine_and_session_options(
 def test_the_parts_have_sqla_wrappers_defaults() -> None:
     assert Database().url == "sqlite://"  # SQLite in memory
     assert Database(name="app.db").url == "sqlite:///app.db"
-    db = Database(dialect="postgresql+psycopg", name="app", user="u", password="p")
-    assert db.url == "postgresql+psycopg://u:p@127.0.0.1/app"
     db = Database(dialect="mysql+pymysql", name="app", user="u", host="db.example", port="3307")
     assert db.url == "mysql+pymysql://u@db.example:3307/app" and db.url.port == 3307
     assert Database(dialect="postgresql+psycopg", name="app", password="unused").url.password is None
@@ -68,6 +52,25 @@ def test_a_percent_encoded_part_is_decoded_once_as_in_sqla_wrapper_and_a_raw_one
     raw = Database(dialect="postgresql+psycopg", name="app", user="u", password="p@ss:/w?#")
     assert raw.url.password == "p@ss:/w?#"
     assert make_url(str(raw.url)).password == "p@ss:/w?#"  # quoted in the text, so it parses back
+
+
+def test_the_drivers_options_at_the_end_of_the_name_reach_the_driver_as_in_sqla_wrapper(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "app.db"
+    sqlite3.connect(path).close()
+    db = Database(dialect="sqlite", name=f"file:{path}?mode=ro&uri=true")
+    try:
+        assert db.url == f"sqlite:///file:{path}?mode=ro&uri=true"  # the text, as sqla-wrapper pasted it
+        assert db.url.database == f"file:{path}" and dict(db.url.query) == {"mode": "ro", "uri": "true"}
+        with db.engine.connect() as connection, pytest.raises(OperationalError, match="readonly"):
+            connection.execute(text("CREATE TABLE t (id INTEGER)"))
+    finally:
+        db.dispose()
+    db = Database(dialect="mysql+pymysql", name="app?charset=utf8mb4&ssl_key_password=p%40ss", user="u")
+    assert db.url.database == "app"
+    assert dict(db.url.query) == {"charset": "utf8mb4", "ssl_key_password": "p@ss"}
+    assert repr(db.url) == "'mysql+pymysql://u@127.0.0.1/app?charset=utf8mb4&ssl_key_password=***'"
 
 
 def test_a_url_and_its_parts_together_are_refused() -> None:
