@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
     from sqlalchemy.orm import registry
 
+    from .testing import TestTransaction
+
 __all__ = ["NAMING_CONVENTION", "Database"]
 
 
@@ -98,6 +100,25 @@ class Database:
     def drop_all(self) -> None:
         """Drop every table of ``metadata`` that exists (commits its own DDL)."""
         self.metadata.drop_all(self.engine)
+
+    def test_transaction(self, savepoint: bool = False) -> TestTransaction:
+        """sqla-wrapper's: this database's sessions on one connection, until ``close()`` rolls it back.
+
+        In between, ``db.s``, ``db.Session()`` and every ``UnitOfWork`` join the
+        connection's transaction through a SAVEPOINT: a commit releases it, a
+        rollback returns to it. ``savepoint`` changes nothing; see
+        :class:`~datalayer.testing.TestTransaction`.
+
+        Example::
+
+            tt = db.test_transaction()
+            db.s.create(User, email="a@example.com")
+            db.s.commit()  # releases a savepoint: the outer transaction stays open
+            tt.close()  # rolled back: the table is as it was
+        """
+        from .testing import TestTransaction  # datalayer.testing imports this module
+
+        return TestTransaction(self, savepoint)
 
     def dispose(self) -> None:
         """Close the scoped session and every pooled connection."""
