@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from sqlalchemy import URL, Engine, MetaData, create_engine, select
+from sqlalchemy import URL, Connection, Engine, MetaData, Table, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from . import _backends, _dialects, _ownership, _urls
@@ -93,13 +93,31 @@ class Database:
         self.Session = sessionmaker(**session_factory_options(self.engine, Session, session_options))
         self.s = ScopedSession(self.Session)
 
-    def create_all(self) -> None:
-        """Create every table of ``metadata`` that does not exist yet (commits its own DDL)."""
-        self.metadata.create_all(self.engine)
+    def create_all(
+        self,
+        *,
+        bind: Engine | Connection | None = None,
+        tables: Sequence[Table] | None = None,
+        checkfirst: bool = True,
+    ) -> None:
+        """Create every table of ``metadata`` (or of ``tables``) that does not exist yet.
 
-    def drop_all(self) -> None:
-        """Drop every table of ``metadata`` that exists (commits its own DDL)."""
-        self.metadata.drop_all(self.engine)
+        On the engine the DDL is committed at once; on a ``bind`` connection it
+        is part of that connection's transaction (MariaDB commits DDL anyway).
+        ``checkfirst=False`` skips the lookup, and fails on a table that exists.
+        ``db.create_all(tables=[User.__table__])``
+        """
+        self.metadata.create_all(self.engine if bind is None else bind, tables=tables, checkfirst=checkfirst)
+
+    def drop_all(
+        self,
+        *,
+        bind: Engine | Connection | None = None,
+        tables: Sequence[Table] | None = None,
+        checkfirst: bool = True,
+    ) -> None:
+        """Drop every table of ``metadata`` (or of ``tables``) that exists; commits as :meth:`create_all`."""
+        self.metadata.drop_all(self.engine if bind is None else bind, tables=tables, checkfirst=checkfirst)
 
     def test_transaction(self, savepoint: bool = False) -> TestTransaction:
         """sqla-wrapper's: this database's sessions on one connection, until ``close()`` rolls it back.

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import URL, String, create_engine, make_url, text
+from sqlalchemy import URL, String, create_engine, inspect, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -162,6 +162,54 @@ def test_the_url_text_handed_to_another_engine_connects(env: Env) -> None:
             assert connection.execute(text("SELECT 1")).scalar() == 1
     finally:
         engine.dispose()
+
+
+# -- create_all and drop_all ------------------------------------------------------------------
+
+
+def test_create_all_and_drop_all_take_sqla_wrappers_tables_and_checkfirst() -> None:
+    db = Database("sqlite://")
+
+    class Post(db.Model):  # type: ignore[name-defined, misc]
+        __tablename__ = "posts"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    class Tag(db.Model):  # type: ignore[name-defined, misc]
+        __tablename__ = "tags"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    try:
+        db.create_all(tables=[Post.__table__])
+        assert inspect(db.engine).get_table_names() == ["posts"]
+        with pytest.raises(OperationalError, match="already exists"):
+            db.create_all(tables=[Post.__table__], checkfirst=False)
+        db.create_all()
+        db.drop_all(tables=[Tag.__table__])
+        assert inspect(db.engine).get_table_names() == ["posts"]
+    finally:
+        db.dispose()
+
+
+@pytest.mark.only("sqlite", "postgresql")  # MariaDB commits DDL whatever the transaction
+def test_create_all_on_a_connection_is_part_of_its_transaction(env: Env) -> None:
+    db = Database(env.url, **env.engine_options)
+
+    class Scratch(db.Model):  # type: ignore[name-defined, misc]
+        __tablename__ = "t_scratch_ddl"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    try:
+        with db.engine.connect() as connection:
+            db.create_all(bind=connection)
+            assert inspect(connection).has_table("t_scratch_ddl")
+            connection.rollback()
+        assert not inspect(db.engine).has_table("t_scratch_ddl")
+        with db.engine.begin() as connection:
+            db.create_all(bind=connection)
+            db.drop_all(bind=connection)
+        assert not inspect(db.engine).has_table("t_scratch_ddl")
+    finally:
+        db.dispose()
 
 
 # -- fill and repr on db.Model ----------------------------------------------------------------
