@@ -27,7 +27,7 @@
 turn (SQLite, PostgreSQL, MariaDB, and the SAVEPOINT path of create_or_first
 where there is a native one), from the URL in parts, as sqla-wrapper's users
 construct it. Where datalayer deliberately behaves otherwise, the test is
-marked xfail (strict) below, the assertion left as it was.
+marked xfail (strict), the assertion left as it was: see differences.py.
 """
 
 from collections.abc import Iterator
@@ -41,14 +41,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from datalayer import Database as SQLAlchemy
 from tests._url_parts import parts_of
 from tests.conftest import BACKENDS, Env, backend_url
-
-# The tests whose assertions hold for sqla-wrapper and, deliberately, not for datalayer.
-DIFFERENCES = {
-    "test_base_model.py::test_repr": (
-        "repr never sends SQL: the columns the commit expired show <not loaded> (sqla-wrapper's repr "
-        "loaded them, a query in every log line and debugger view, and failed on a detached object)"
-    ),
-}
+from tests.sqla_wrapper.differences import DIFFERENCES
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
