@@ -13,17 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote_plus, unquote
+from urllib.parse import quote_plus
 
 from sqlalchemy import URL, make_url
-
-from .errors import UsageError
 
 __all__ = [
     "HIDDEN",
     "DatabaseURL",
     "credentials_of",
-    "from_parts",
     "hide_credentials",
     "is_secret_parameter",
     "shown",
@@ -147,37 +144,3 @@ class DatabaseURL(str):
     def set(self, **parts: Any) -> URL:
         """A ``sqlalchemy.URL`` with ``parts`` changed, as :meth:`sqlalchemy.URL.set`."""
         return self._url.set(**parts)
-
-
-def from_parts(
-    dialect: str | None,
-    name: str | None,
-    user: str | None,
-    password: str | None,
-    host: str | None,
-    port: str | int | None,
-) -> URL:
-    """sqla-wrapper's URL from separate parts: ``dialect://user:password@host:port/name``.
-
-    The same defaults: SQLite unless told, host ``127.0.0.1`` for a server. As
-    in sqla-wrapper, where the parts were pasted into the URL's text, a
-    percent-encoded part is decoded once (``p%40ss`` is ``p@ss``); unlike it, a
-    part may also hold ``@``, ``/`` or ``:`` as is.
-    """
-    dialect = dialect or "sqlite"
-    if not host and not dialect.startswith("sqlite"):
-        host = "127.0.0.1"
-    try:
-        number = int(port) if port not in (None, "") else None
-    except ValueError:
-        raise UsageError(f"port={port!r} is not a port number") from None
-    if number is not None and not 0 < number < 65536:
-        raise UsageError(f"port={port!r} is not a port number (1 to 65535)")
-    return URL.create(
-        dialect,
-        username=unquote(user) if user else None,
-        password=unquote(password) if user and password else None,
-        host=host or None,
-        port=number,
-        database=unquote(name) if name else None,
-    )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from sqlalchemy import URL, Engine, MetaData, create_engine, select
+from sqlalchemy import URL, Connection, Engine, MetaData, Table, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from . import _backends, _dialects, _ownership, _urls
 from ._model_base import NAMING_CONVENTION, new_model_class
+from ._url_parts import from_parts
 from ._urls import DatabaseURL
 from .errors import UsageError
 from .session import ScopedSession, Session
@@ -17,6 +18,8 @@ from .session import ScopedSession, Session
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
     from sqlalchemy.orm import registry
+
+    from .testing import TestTransaction
 
 __all__ = ["NAMING_CONVENTION", "Database"]
 
@@ -90,13 +93,50 @@ class Database:
         self.Session = sessionmaker(**session_factory_options(self.engine, Session, session_options))
         self.s = ScopedSession(self.Session)
 
-    def create_all(self) -> None:
-        """Create every table of ``metadata`` that does not exist yet (commits its own DDL)."""
-        self.metadata.create_all(self.engine)
+    def create_all(
+        self,
+        *,
+        bind: Engine | Connection | None = None,
+        tables: Sequence[Table] | None = None,
+        checkfirst: bool = True,
+    ) -> None:
+        """Create every table of ``metadata`` (or of ``tables``) that does not exist yet.
 
-    def drop_all(self) -> None:
-        """Drop every table of ``metadata`` that exists (commits its own DDL)."""
-        self.metadata.drop_all(self.engine)
+        On the engine the DDL is committed at once; on a ``bind`` connection it
+        is part of that connection's transaction (MariaDB commits DDL anyway).
+        ``checkfirst=False`` skips the lookup, and fails on a table that exists.
+        ``db.create_all(tables=[User.__table__])``
+        """
+        self.metadata.create_all(self.engine if bind is None else bind, tables=tables, checkfirst=checkfirst)
+
+    def drop_all(
+        self,
+        *,
+        bind: Engine | Connection | None = None,
+        tables: Sequence[Table] | None = None,
+        checkfirst: bool = True,
+    ) -> None:
+        """Drop every table of ``metadata`` (or of ``tables``) that exists; commits as :meth:`create_all`."""
+        self.metadata.drop_all(self.engine if bind is None else bind, tables=tables, checkfirst=checkfirst)
+
+    def test_transaction(self, savepoint: bool = False) -> TestTransaction:
+        """sqla-wrapper's: this database's sessions on one connection, until ``close()`` rolls it back.
+
+        In between, ``db.s``, ``db.Session()`` and every ``UnitOfWork`` join the
+        connection's transaction through a SAVEPOINT: a commit releases it, a
+        rollback returns to it. ``savepoint`` changes nothing; see
+        :class:`~datalayer.testing.TestTransaction`.
+
+        Example::
+
+            tt = db.test_transaction()
+            db.s.create(User, email="a@example.com")
+            db.s.commit()  # releases a savepoint: the outer transaction stays open
+            tt.close()  # rolled back: the table is as it was
+        """
+        from .testing import TestTransaction  # datalayer.testing imports this module
+
+        return TestTransaction(self, savepoint)
 
     def dispose(self) -> None:
         """Close the scoped session and every pooled connection."""
@@ -132,7 +172,7 @@ def connection_url(url: str | URL | None, **parts: Any) -> str | URL:
         raise UsageError(
             f"give either a url or its parts ({', '.join(f'{key}=' for key in given)}), not both"
         )
-    return url if url is not None else _urls.from_parts(**parts)
+    return url if url is not None else from_parts(**parts)
 
 
 def merged_options(options: Mapping[str, Any] | None, more: Mapping[str, Any]) -> dict[str, Any]:

@@ -51,6 +51,7 @@ def test_the_pinned_names_are_there() -> None:
     assert datalayer.migrations.__all__ == ["Migrations"]
     assert "MigrationError" in datalayer.errors.__all__
     assert "assert_migrations_round_trip" in datalayer.testing.__all__
+    assert "TestTransaction" in datalayer.testing.__all__ and callable(datalayer.Database.test_transaction)
     for method in ("revision", "upgrade", "downgrade", "current", "head", "history", "stamp", "check"):
         assert callable(getattr(datalayer.migrations.Migrations, method))
     for method in ("all", "create", "first", "first_or_create", "create_or_first", "get"):

@@ -8,6 +8,7 @@ a sync project needs neither greenlet nor pytest-asyncio.
 from __future__ import annotations
 
 from ._current import current_session, use_session
+from ._transaction import TestTransaction
 from .factories import ModelFactory
 from .fakes import (
     FakeAsyncRepository,
@@ -31,6 +32,7 @@ __all__ = [
     "FakeUnitOfWork",
     "ModelFactory",
     "QueryLog",
+    "TestTransaction",
     "assert_migrations_round_trip",
     "assert_queries",
     "async_clean_tables",
