@@ -52,8 +52,9 @@ from datalayer import Database, Session
 from tests.conftest import Env
 from tests.test_native_path_property import VALUES, Kind
 
-COLUMNS = ("small", "big", "num", "flt", "short", "doc", "kind", "flag", "day", "at", "uid", "blob", "positive",
-           "parent_id", "required", "defaulted", "stamped", "lowered", "served", "data")  # fmt: skip
+COLUMNS = ("small", "big", "num", "flt", "short", "doc", "kind", "flag", "day", "at", "uid", "blob",
+           "positive", "parent_id", "required", "defaulted", "stamped", "lowered", "served",
+           "data")  # fmt: skip
 STAMP = datetime.datetime(2020, 1, 2, 3, 4, 5, 678901)
 # Not literal(): the flush leaves a bound literal's BindParameter in the attribute, where
 # the direct path holds the value stored (tests/test_direct_create.py).
