@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, inspect, literal, select
 from sqlalchemy.exc import PendingRollbackError, SAWarning
+from sqlalchemy.orm import Session as OrmSession
 
 from datalayer import UnitOfWork, _helpers
 from datalayer.errors import ConflictError, ReadOnlyError
@@ -180,3 +181,21 @@ def test_a_none_given_to_a_column_with_a_default_leaves_the_default_to_apply(env
         inserted = dbs.create_or_first(Ticket, title="inserted", code=None)  # its one-round-trip path too
         assert (inserted.title, inserted.code) == ("inserted", "FIXED")
         dbs.commit()
+
+
+def test_a_flush_listener_on_every_session_sends_creates_through_the_flush(
+    direct_env: Env, paths: list[bool]
+) -> None:
+    seen: list[int] = []
+
+    def before_flush(session: Any, _context: Any, _instances: Any) -> None:
+        seen.append(len(session.new))
+
+    event.listen(OrmSession, "before_flush", before_flush)  # SQLAlchemy's class: every session's flushes
+    try:
+        with direct_env.db.Session() as dbs:
+            dbs.create(direct_env.models.User, email="a@x.org")
+            dbs.rollback()
+    finally:
+        event.remove(OrmSession, "before_flush", before_flush)
+    assert seen == [1] and paths == [False]
