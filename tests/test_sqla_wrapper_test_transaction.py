@@ -130,5 +130,7 @@ def test_a_sqla_wrapper_suite_runs_unchanged_with_its_fixtures_and_its_test_case
         ),
     )
     pytester.syspathinsert()
-    result = pytester.runpytest("-p", "no:asyncio", "-W", "error")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:asyncio", "-p", "no:randomly", "-p", "no:cacheprovider", "-W", "error"
+    )
     result.assert_outcomes(passed=3)
