@@ -23,9 +23,9 @@ from sqlalchemy.orm import Mapper
 from .._lengths import check_lengths
 from .._mapping import canonical, is_sql, memo
 from .._session_like import SessionLike
-from .._translate import conflicts_raised, flush
+from .._translate import conflicts_raised
 from ..errors import UsageError
-from .one import prepared, upserted
+from .one import flushed, prepared, upserted
 from .plan import Plan, check_match_values, match_names, plan_for
 from .statement import upsert_statement
 
@@ -47,7 +47,7 @@ def upsert_many(
     plan, given = checked_rows(mapper, rows, match_names(match), "upsert_many")
     if not given:
         return []
-    flush(session, mapper)
+    flushed(session, mapper)
     if facts.upsert_on_any_key and plan.other_keys:
         return [upserted(session, mapper, facts, plan, row) for row in given]
     insert = facts.upsert_insert

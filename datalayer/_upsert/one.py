@@ -36,24 +36,38 @@ def upsert(session: SessionLike, model: type[M], /, *, match: object, **values: 
     check_lengths(mapper, values)
     row = canonical(mapper, values)
     check_match_values(mapper, plan, row)
-    flush(session, mapper)
+    flushed(session, mapper)
     made: M = upserted(session, mapper, facts, plan, row)
     return made
 
 
 def prepared(session: SessionLike, model: type[Any]) -> tuple[Mapper[Any], Backend]:
-    """The mapper and backend of an upsert, once the session may write and the database can upsert."""
+    """The mapper and backend of an upsert, once the session may write and the database has upserts."""
     mapper = checked_mapper(session, model)
     if session.info.get(_read_only.READ_ONLY):
         raise ReadOnlyError(f"a read-only unit of work cannot write: upsert({model.__name__}) was refused")
-    dialect = session.get_bind(mapper=mapper).dialect
-    facts = backend(dialect)
-    if facts.upsert_insert is None or not dialect.insert_returning:
-        raise UsageError(
-            "upsert needs INSERT .. ON CONFLICT DO UPDATE or ON DUPLICATE KEY UPDATE with RETURNING "
-            f"(SQLite 3.35+, PostgreSQL, MariaDB 10.5+), which this {dialect.name} database does not have"
-        )
+    facts = backend(session.get_bind(mapper=mapper).dialect)
+    if facts.upsert_insert is None:
+        raise _unable(facts.name)
     return mapper, facts
+
+
+def flushed(session: SessionLike, mapper: Mapper[Any]) -> None:
+    """Flush the caller's pending work first (its errors are its own); then the server must have RETURNING.
+
+    Whether MariaDB has it (10.5+) is known once the engine has connected.
+    """
+    flush(session, mapper)
+    dialect = session.connection(bind_arguments={"mapper": mapper}).dialect
+    if not dialect.insert_returning:
+        raise _unable(dialect.name)
+
+
+def _unable(name: str) -> UsageError:
+    return UsageError(
+        "upsert needs INSERT .. ON CONFLICT DO UPDATE or ON DUPLICATE KEY UPDATE with RETURNING "
+        f"(SQLite 3.35+, PostgreSQL, MariaDB 10.5+), which this {name} database does not have"
+    )
 
 
 def upserted(
