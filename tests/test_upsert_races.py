@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from datalayer import Database, UnitOfWork, run
+from datalayer.errors import SerializationError
 from tests._race import fresh_keys, run_race
 from tests.conftest import Env, EnvFactory
 from tests.models import define_models
@@ -137,3 +138,21 @@ def test_mariadb_repeatable_read_upserts_end_in_one_row_holding_one_callers_valu
     ids, errors = run_race(THREADS, keys, upsert_attempt(repeatable))
     assert errors == []
     assert_one_callers_row_per_key(repeatable, keys, ids, THREADS)
+
+
+@pytest.mark.only("postgresql")
+def test_postgresql_snapshot_upserts_meeting_a_later_row_fail_as_retryable(
+    server_env: Env, make_server_env: EnvFactory
+) -> None:
+    repeatable = make_server_env(isolation_level="REPEATABLE READ")
+    Account = repeatable.models.Account
+    with pytest.raises(SerializationError), UnitOfWork(repeatable.db) as uow:
+        uow.repository(Account).count()  # the snapshot is taken
+        with UnitOfWork(server_env.db) as other:
+            other.repository(server_env.models.Account).upsert(match=("login",), login="late", first_name="x")
+        uow.repository(Account).upsert(match=("login",), login="late", first_name="mine")
+    made = run(
+        lambda: UnitOfWork(repeatable.db),
+        lambda uow: uow.repository(Account).upsert(match=("login",), login="late", first_name="mine"),
+    )
+    assert made.first_name == "mine"
