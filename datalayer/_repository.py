@@ -100,13 +100,23 @@ class Repository(Generic[M]):
     def upsert(self, *, match: str | Iterable[str], **values: Any) -> M:
         """Insert the row, or update the one holding the ``match`` key with the other values: one statement.
 
-        Returns the object as stored, in the identity map. Flushes pending work
-        first, never commits: ``users.upsert(match=("email",), email=e, name="Ann")``.
+        Returns the object as stored, in the identity map (an object already
+        loaded gets the stored values). Flushes pending work first, never
+        commits; a row holding another unique value raises ConflictError.
+
+        Example::
+
+            user = users.upsert(match=("email",), email="ann@example.com", name="Ann")
         """
         return _upsert.upsert(self.session, self.model, match=match, **values)
 
     def upsert_many(self, rows: Iterable[Mapping[str, Any]], *, match: str | Iterable[str]) -> list[M]:
-        """:meth:`upsert` every row, a statement per batch; the objects in the rows' order. Never commits."""
+        """:meth:`upsert` every row, a statement per batch; the objects in the rows' order. Never commits.
+
+        Example::
+
+            made = users.upsert_many([{"email": "a@x.org", "name": "A"}], match="email")
+        """
         return _upsert.upsert_many(self.session, self.model, rows, match=match)
 
     def stream(self, batch_size: int = 1000, **attrs: Any) -> Iterator[M]:

@@ -62,17 +62,31 @@ class Session(orm.Session):
     def upsert(self, model: type[M], /, *, match: str | Iterable[str], **values: Any) -> M:
         """Insert the row, or update the one holding the ``match`` key with the other values: one statement.
 
-        Returns the object as stored, in the identity map (an object already
-        loaded gets the stored values). Flushes pending work first, never commits.
+        ``match`` names a unique key (primary key, unique constraint or index);
+        its values are among ``values``. Returns the object as stored, in the
+        identity map (an object already loaded gets the stored values). Flushes
+        pending work first, never commits. A row holding another unique value is
+        never updated: :class:`~datalayer.errors.ConflictError`, and the session
+        must be rolled back.
 
-        ``dbs.upsert(User, match=("email",), email="ann@example.com", name="Ann")``
+        Example::
+
+            user = dbs.upsert(User, match=("email",), email="ann@example.com", name="Ann")
+            dbs.commit()
         """
         return _upsert.upsert(self, model, match=match, **values)
 
     def upsert_many(
         self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, match: str | Iterable[str]
     ) -> list[M]:
-        """:meth:`upsert` every row, a statement per batch; the objects in the rows' order. Never commits."""
+        """:meth:`upsert` every row, a statement per batch; the objects in the rows' order. Never commits.
+
+        Every row gives the same attributes, and no match key twice.
+
+        Example::
+
+            users = dbs.upsert_many(User, [{"email": "a@x.org", "name": "A"}], match=("email",))
+        """
         return _upsert.upsert_many(self, model, rows, match=match)
 
 
