@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ class Own:
 def own(env: Env) -> Iterator[Own]:
     """Models of this module's own, on ``env``'s database."""
     db = Database(env.url, **env.engine_options)
+    stamps = itertools.count(42)
 
     class Counter(db.Model):
         __tablename__ = "t_upsert_counters"
@@ -37,7 +39,7 @@ def own(env: Env) -> Iterator[Own]:
         alias: Mapped[str | None] = mapped_column(String(20), unique=True)
         hits: Mapped[int] = mapped_column(default=0)
         state: Mapped[str] = mapped_column(String(20), default="new", onupdate="updated")
-        stamp: Mapped[int | None] = mapped_column(onupdate=lambda: 42)
+        stamp: Mapped[int | None] = mapped_column(onupdate=lambda: next(stamps))
         computed: Mapped[int | None] = mapped_column(onupdate=func.abs(-3))
 
     class Versioned(db.Model):
@@ -79,11 +81,15 @@ def test_the_update_sets_the_python_side_onupdate_values_of_the_columns_not_give
         made = uow.session.upsert(own.Counter, match=("key",), key="k", hits=1)
         assert (made.state, made.stamp, made.computed) == ("new", None, None)
         again = uow.session.upsert(own.Counter, match=("key",), key="k", hits=2)
-        assert (again.hits, again.state, again.stamp, again.computed) == (2, "updated", 42, 3)
-        [many] = uow.repository(own.Counter).upsert_many(
-            [{"key": "k", "hits": 3, "state": "given"}], match="key"
-        )
+        assert (again.hits, again.state, again.computed) == (2, "updated", 3)
+        stamped = again.stamp
+        assert isinstance(stamped, int)
+        given = [{"key": "k", "hits": 3, "state": "given"}]
+        [many] = uow.repository(own.Counter).upsert_many(given, match="key")
         assert (many.hits, many.state) == (3, "given")  # a value given wins over the onupdate
+        assert many.stamp > stamped  # the function is called for each statement, never cached
+        before = many.stamp
+        assert uow.session.upsert_many(own.Counter, given, match="key")[0].stamp > before
 
 
 def test_a_row_holding_another_unique_value_is_left_as_it_was(own: Own, env: Env) -> None:

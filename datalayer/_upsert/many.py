@@ -53,7 +53,11 @@ def upsert_many(
     insert = facts.upsert_insert
     assert insert is not None  # checked by prepared()
     in_order = facts.inserts_one_row_at_a_time
-    statement = memo(mapper, _statement, plan, insert, facts.upsert_on_any_key, in_order)
+    on_any_key = facts.upsert_on_any_key
+    if plan.calls:  # an onupdate function is called for each statement: built each time
+        statement = _statement(mapper, plan, insert, on_any_key, in_order)
+    else:
+        statement = memo(mapper, _statement, plan, insert, on_any_key, in_order)
     what = f"a row of upsert_many({mapper.class_.__name__}): roll the session back before using it again"
     with conflicts_raised(session, mapper, what):
         objects: list[M] = list(session.scalars(statement, given, execution_options=_POPULATE))
