@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import ForeignKey, Index, String, func, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from datalayer import Database, UnitOfWork
 from datalayer.errors import ConflictError, ReadOnlyError, UsageError
@@ -41,6 +41,8 @@ def own(env: Env) -> Iterator[Own]:
         state: Mapped[str] = mapped_column(String(20), default="new", onupdate="updated")
         stamp: Mapped[int | None] = mapped_column(onupdate=lambda: next(stamps))
         computed: Mapped[int | None] = mapped_column(onupdate=func.abs(-3))
+
+    Counter.alias_length = column_property(func.length(Counter.__table__.c.alias))
 
     class Versioned(db.Model):
         __tablename__ = "t_upsert_versioned"
@@ -90,6 +92,16 @@ def test_the_update_sets_the_python_side_onupdate_values_of_the_columns_not_give
         assert many.stamp > stamped  # the function is called for each statement, never cached
         before = many.stamp
         assert uow.session.upsert_many(own.Counter, given, match="key")[0].stamp > before
+
+
+def test_a_sql_expression_of_the_model_is_reloaded_from_the_stored_row(own: Own) -> None:
+    with own.db.Session() as dbs:
+        made = dbs.upsert(own.Counter, match=("key",), key="k", alias="ab")
+        assert made.alias_length == 2
+        assert dbs.upsert(own.Counter, match=("key",), key="k", alias="abcd") is made
+        assert made.alias_length == 4
+        dbs.upsert_many(own.Counter, [{"key": "k", "alias": "abcdef"}], match=("key",))
+        assert made.alias_length == 6
 
 
 def test_a_row_holding_another_unique_value_is_left_as_it_was(own: Own, env: Env) -> None:
