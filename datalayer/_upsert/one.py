@@ -19,7 +19,7 @@ from ..errors import ConflictError, ReadOnlyError, UsageError
 from .plan import Plan, check_match_values, match_names, plan_for
 from .statement import MATCHED, bound_names, matched, upsert_statement
 
-__all__ = ["prepared", "upsert", "upserted"]
+__all__ = ["flushed", "prepared", "upsert", "upserted"]
 
 M = TypeVar("M")
 

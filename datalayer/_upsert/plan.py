@@ -75,7 +75,10 @@ def _plan(mapper: Mapper[Any], names: tuple[str, ...], match: tuple[str, ...], h
     model = mapper.class_.__name__
     local: Any = mapper.local_table
     if not isinstance(local, Table) or mapper.inherits is not None:
-        raise UsageError(f"{helper}({model}): a model mapped with inheritance cannot be upserted")
+        raise UsageError(
+            f"{helper}({model}): a model mapped with inheritance, or to anything but one table, "
+            "cannot be upserted"
+        )
     # isinstance() cannot tell the column collection parameter of Table: it stays unknown.
     table: Table[Any] = local  # pyright: ignore[reportUnknownVariableType]
     if mapper.version_id_col is not None:
@@ -107,7 +110,8 @@ def _plan(mapper: Mapper[Any], names: tuple[str, ...], match: tuple[str, ...], h
         )
     columns = tuple(mapper.columns[name] for name in given)
     match_columns = tuple(mapper.columns[name] for name in key.attributes)
-    updates = tuple(column for column in columns if column not in match_columns)
+    keyed = set(match_columns)  # columns compare by identity in a set; == would build SQL
+    updates = tuple(column for column in columns if column not in keyed)
     others = _other_keys(table, frozenset(key.columns), any(name in given for name in primary))
     onupdate = _onupdates(mapper, table, columns)
     calls = any(not isinstance(arg, ColumnElement) for _, arg in onupdate)
@@ -149,9 +153,10 @@ def _names(columns: Iterable[Column[Any]]) -> frozenset[str]:
 
 def _onupdates(mapper: Mapper[Any], table: Table[Any], given: tuple[Column[Any], ...]) -> tuple[Any, ...]:
     found: list[tuple[Column[Any], Any]] = []
+    skipped = set(given)  # columns compare by identity in a set; == builds SQL
     for column in table.columns:
         default = column.onupdate
-        if column in given or default is None:
+        if column in skipped or default is None:
             continue
         arg: Any = getattr(default, "arg", None)
         if getattr(default, "is_callable", False) and getattr(arg, "__wrapped__", None) is None:
