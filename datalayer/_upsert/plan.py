@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Column, ColumnElement, Index, PrimaryKeyConstraint, Table, UniqueConstraint, literal
+from sqlalchemy import Column, ColumnElement, Table, literal
 from sqlalchemy.orm import Mapper
-from sqlalchemy.schema import ColumnCollectionConstraint
 
 from .._attributes import check_attributes, check_insertable
 from .._mapping import canonical, memo, primary_key_attributes, unique_keys
 from ..errors import UsageError
+from .keys import arbiter, other_keys
 
 __all__ = ["Plan", "match_names", "plan_for"]
 
@@ -95,7 +95,7 @@ def _plan(mapper: Mapper[Any], names: tuple[str, ...], match: tuple[str, ...], h
             "values are inserted when no row holds them"
         )
     key = next((key for key in unique_keys(mapper) if set(key.attributes) == wanted.keys()), None)
-    if key is None or not _arbiter(table, frozenset(key.columns)):
+    if key is None or not arbiter(table, frozenset(key.columns)):
         known = "; ".join(f"({', '.join(key.attributes)})" for key in unique_keys(mapper))
         raise UsageError(
             f"{helper}({model}, match={match!r}): no unique constraint or primary key is on exactly these "
@@ -112,43 +112,10 @@ def _plan(mapper: Mapper[Any], names: tuple[str, ...], match: tuple[str, ...], h
     match_columns = tuple(mapper.columns[name] for name in key.attributes)
     keyed = set(match_columns)  # columns compare by identity in a set; == would build SQL
     updates = tuple(column for column in columns if column not in keyed)
-    others = _other_keys(table, frozenset(key.columns), any(name in given for name in primary))
+    others = other_keys(table, frozenset(key.columns), any(name in given for name in primary))
     onupdate = _onupdates(mapper, table, columns)
     calls = any(not isinstance(arg, ColumnElement) for _, arg in onupdate)
     return Plan(columns, match_columns, updates, onupdate, calls, others)
-
-
-def _arbiter(table: Table[Any], columns: frozenset[str]) -> bool:
-    """Whether a primary key, unique constraint or whole unique index is on exactly ``columns``.
-
-    A partial index (with a WHERE) or one on expressions cannot decide the conflict.
-    """
-    constraints = [c for c in table.constraints if isinstance(c, PrimaryKeyConstraint | UniqueConstraint)]
-    indexes = [index for index in table.indexes if index.unique and _whole(index)]
-    return any(_names(found.columns) == columns for found in [*constraints, *indexes])
-
-
-def _other_keys(table: Table[Any], match: frozenset[str], primary_given: bool) -> bool:
-    """Whether a unique key but the match may refuse the row: the primary key only when it is given."""
-    for constraint in table.constraints:
-        counts = isinstance(constraint, UniqueConstraint) or (
-            isinstance(constraint, PrimaryKeyConstraint) and primary_given
-        )
-        if counts and _names(cast("ColumnCollectionConstraint", constraint).columns) != match:
-            return True
-    return any(
-        index.unique and not (_whole(index) and _names(index.columns) == match) for index in table.indexes
-    )
-
-
-def _whole(index: Index) -> bool:
-    """A unique index on plain columns, with no WHERE."""
-    where = any(value is not None for name, value in index.dialect_kwargs.items() if name.endswith("_where"))
-    return not where and all(isinstance(expression, Column) for expression in index.expressions)
-
-
-def _names(columns: Iterable[Column[Any]]) -> frozenset[str]:
-    return frozenset(column.name for column in columns)
 
 
 def _onupdates(mapper: Mapper[Any], table: Table[Any], given: tuple[Column[Any], ...]) -> tuple[Any, ...]:
