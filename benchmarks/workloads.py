@@ -77,6 +77,10 @@ OP_WORKLOADS = (
         f"create-or-get a user that exists (the insert conflicts); {_BATCH}",
     ),
     Workload(
+        "upsert", "Upsert, existing keys", "upsert", True,
+        f"insert-or-update a user that exists, with a new name each time; {_BATCH}",
+    ),
+    Workload(
         "web_request", "Web request", "web_request", True,
         "open a unit of work, first_or_create an existing user, add an order, commit: one transaction per op",
     ),

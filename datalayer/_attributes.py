@@ -27,6 +27,8 @@ from .errors import UnknownAttributeError, UnsupportedAttributeError, UsageError
 
 __all__ = ["check_attributes", "check_insertable", "require_attributes"]
 
+_EACH_ROW = "create() each row instead"
+
 
 def check_attributes(
     mapper: Mapper[Any], attrs: Mapping[str, Any], *, filters: bool = True, builds: bool = False
@@ -127,7 +129,9 @@ def _init_arguments(cls: type[Any]) -> frozenset[str]:
     return frozenset(field.alias for field in attrs.fields(cls) if field.init)
 
 
-def check_insertable(mapper: Mapper[Any], names: Iterable[str]) -> None:
+def check_insertable(
+    mapper: Mapper[Any], names: Iterable[str], *, helper: str = "create_many", instead: str = _EACH_ROW
+) -> None:
     """Refuse any of ``names`` that a bulk INSERT cannot set as ``create()`` would.
 
     Column attributes are accepted, and synonyms of them (see
@@ -136,31 +140,33 @@ def check_insertable(mapper: Mapper[Any], names: Iterable[str]) -> None:
     Anything an INSERT of the row's columns cannot set the way ``create()`` does
     (a relationship, a hybrid, a SQL expression, a synonym with its own
     descriptor) is refused with :class:`UnsupportedAttributeError`: never dropped.
+    The error names ``helper`` and ends with what to do ``instead``.
     """
     check_attributes(mapper, dict.fromkeys(names), filters=False)
     for name in names:
-        memo(mapper, _insert_name, name)
+        memo(mapper, _insert_name, name, helper, instead)
 
 
-def _insert_name(mapper: Mapper[Any], name: str) -> str:
+def _insert_name(mapper: Mapper[Any], name: str, helper: str, instead: str) -> str:
     model = mapper.class_
     prop = mapper.attrs.get(name)
+    refuse = partial(_refuse, model, name, helper=helper, instead=instead)
     if isinstance(prop, SynonymProperty) and not _plain(prop):
-        return _refuse(model, name, "is a synonym with a descriptor of its own", "")
+        return refuse("is a synonym with a descriptor of its own", "")
     target = synonym_targets(mapper).get(name, name)
     column = mapper.attrs.get(target)
     if isinstance(column, ColumnProperty) and _is_table_column(column):
         return target
     if isinstance(column, RelationshipProperty) and column.direction is RelationshipDirection.MANYTOONE:
         keys = [mapper.get_property_by_column(local).key for local in column.local_columns]
-        return _refuse(model, name, "is a relationship", f"pass {', '.join(f'{key}=' for key in keys)}, or ")
+        return refuse("is a relationship", f"pass {', '.join(f'{key}=' for key in keys)}, or ")
     if isinstance(column, RelationshipProperty):
         what = "is a relationship"
     elif isinstance(column, ColumnProperty):
         what = "is a read-only SQL expression"
     else:
         what = "is not a column"
-    return _refuse(model, name, what, "")
+    return refuse(what, "")
 
 
 def _plain(synonym: SynonymProperty[Any]) -> bool:
@@ -169,7 +175,5 @@ def _plain(synonym: SynonymProperty[Any]) -> bool:
     return getattr(setter, "__module__", "") == SynonymProperty.__module__
 
 
-def _refuse(model: type[Any], name: str, what: str, instead: str) -> str:
-    raise UnsupportedAttributeError(
-        model, name, f"{what}: create_many inserts columns only; {instead}create() each row instead"
-    )
+def _refuse(model: type[Any], name: str, what: str, option: str, *, helper: str, instead: str) -> str:
+    raise UnsupportedAttributeError(model, name, f"{what}: {helper} inserts columns only; {option}{instead}")

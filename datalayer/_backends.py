@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 from sqlalchemy import Table
+from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
@@ -38,6 +39,10 @@ class Backend:
     """A failed statement aborts the whole transaction: the native INSERT goes in a pipelined SAVEPOINT."""
     native_only_at_read_committed: bool = False
     """Under snapshot isolation, a conflict with an invisible row is a serialization failure."""
+    upsert_insert: Callable[[Any], Any] | None = None
+    """The dialect's INSERT for upsert: ``ON CONFLICT .. DO UPDATE`` or ``ON DUPLICATE KEY UPDATE``."""
+    upsert_on_any_key: bool = False
+    """The upsert's UPDATE fires on a conflict with any unique key, not one named key (MariaDB)."""
     locking_reread: bool = False
     """A plain re-read comes from the snapshot and misses a concurrent winner: read with a shared lock."""
     reread_sees_latest: bool = False
@@ -87,6 +92,7 @@ SQLITE = Backend(
     _codes.sqlite_kind,
     native_insert=sqlite_insert if sqlite3.sqlite_version_info >= (3, 35) else None,
     native_drivers=frozenset({"pysqlite", "aiosqlite (asyncio)"}),
+    upsert_insert=sqlite_insert if sqlite3.sqlite_version_info >= (3, 35) else None,
     reread_sees_latest=True,
     inserts_one_row_at_a_time=True,
     read_only_sql=_SQLITE_READ_ONLY,
@@ -100,6 +106,7 @@ POSTGRESQL = Backend(
     native_drivers=frozenset({"psycopg"}),
     native_in_savepoint=True,
     native_only_at_read_committed=True,
+    upsert_insert=postgresql_insert,
     names_implicit_constraints=True,
     connect_failures_coded=False,
     read_only_sql=_POSTGRESQL_READ_ONLY,
@@ -110,6 +117,8 @@ POSTGRESQL = Backend(
 MYSQL = Backend(
     "mysql",
     _codes.mysql_kind,
+    upsert_insert=mysql_insert,
+    upsert_on_any_key=True,
     locking_reread=True,
     reread_sees_latest=True,
     # InnoDB defaults to REPEATABLE READ, where get-or-create re-reads miss

@@ -62,6 +62,14 @@ class RepositoryContract(Protocol[M]):
         """Insert every row or none; the objects, in the rows' order."""
         ...
 
+    def upsert(self, *, match: str | Iterable[str], **values: Any) -> M:
+        """Insert the row, or update the one holding the ``match`` key with the other values."""
+        ...
+
+    def upsert_many(self, rows: Iterable[Mapping[str, Any]], *, match: str | Iterable[str]) -> list[M]:
+        """:meth:`upsert` every row; the objects, in the rows' order."""
+        ...
+
     def stream(self, batch_size: int = 1000, **attrs: Any) -> Iterator[M]:
         """Every matching object, by primary key."""
         ...
@@ -137,6 +145,14 @@ class AsyncRepositoryContract(Protocol[M]):
 
     async def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[M]:
         """Insert every row or none; the objects, in the rows' order."""
+        ...
+
+    async def upsert(self, *, match: str | Iterable[str], **values: Any) -> M:
+        """Insert the row, or update the one holding the ``match`` key with the other values."""
+        ...
+
+    async def upsert_many(self, rows: Iterable[Mapping[str, Any]], *, match: str | Iterable[str]) -> list[M]:
+        """:meth:`upsert` every row; the objects, in the rows' order."""
         ...
 
     def stream(self, batch_size: int = 1000, **attrs: Any) -> AsyncIterator[M]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast, get_arg
 
 from sqlalchemy import select
 
-from . import _bulk, _helpers
+from . import _bulk, _helpers, _upsert
 from ._mapping import mapper_of
 from ._ownership import checked_mapper
 from .errors import NotFoundError, UsageError
@@ -96,6 +96,28 @@ class Repository(Generic[M]):
     def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[M]:
         """Insert every row in batched ``INSERT .. RETURNING`` statements; flushes, never commits."""
         return _bulk.create_many(self.session, self.model, rows)
+
+    def upsert(self, *, match: str | Iterable[str], **values: Any) -> M:
+        """Insert the row, or update the one holding the ``match`` key with the other values: one statement.
+
+        Returns the object as stored, in the identity map (an object already
+        loaded gets the stored values). Flushes pending work first, never
+        commits; a row holding another unique value raises ConflictError.
+
+        Example::
+
+            user = users.upsert(match=("email",), email="ann@example.com", name="Ann")
+        """
+        return _upsert.upsert(self.session, self.model, match=match, **values)
+
+    def upsert_many(self, rows: Iterable[Mapping[str, Any]], *, match: str | Iterable[str]) -> list[M]:
+        """:meth:`upsert` every row, a statement per batch; the objects in the rows' order. Never commits.
+
+        Example::
+
+            made = users.upsert_many([{"email": "a@x.org", "name": "A"}], match="email")
+        """
+        return _upsert.upsert_many(self.session, self.model, rows, match=match)
 
     def stream(self, batch_size: int = 1000, **attrs: Any) -> Iterator[M]:
         """Every matching object by primary key, fetched ``batch_size`` rows at a time (flat memory)."""

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event, orm
 
-from . import _bulk, _flush_checks, _helpers, _read_only
+from . import _bulk, _flush_checks, _helpers, _read_only, _upsert
 
 __all__ = ["ScopedSession", "Session"]
 
@@ -19,7 +19,7 @@ M = TypeVar("M")
 
 
 class Session(orm.Session):
-    """A :class:`sqlalchemy.orm.Session` with five helpers.
+    """A :class:`sqlalchemy.orm.Session` with the helpers.
 
     Example::
 
@@ -59,6 +59,36 @@ class Session(orm.Session):
         """Insert every row in batched ``INSERT .. RETURNING`` statements; flushes, never commits."""
         return _bulk.create_many(self, model, rows)
 
+    def upsert(self, model: type[M], /, *, match: str | Iterable[str], **values: Any) -> M:
+        """Insert the row, or update the one holding the ``match`` key with the other values: one statement.
+
+        ``match`` names a unique key (primary key, unique constraint or index);
+        its values are among ``values``. Returns the object as stored, in the
+        identity map (an object already loaded gets the stored values). Flushes
+        pending work first, never commits. A row holding another unique value is
+        never updated: :class:`~datalayer.errors.ConflictError`, and the session
+        must be rolled back.
+
+        Example::
+
+            user = dbs.upsert(User, match=("email",), email="ann@example.com", name="Ann")
+            dbs.commit()
+        """
+        return _upsert.upsert(self, model, match=match, **values)
+
+    def upsert_many(
+        self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, match: str | Iterable[str]
+    ) -> list[M]:
+        """:meth:`upsert` every row, a statement per batch; the objects in the rows' order. Never commits.
+
+        Every row gives the same attributes, and no match key twice.
+
+        Example::
+
+            users = dbs.upsert_many(User, [{"email": "a@x.org", "name": "A"}], match=("email",))
+        """
+        return _upsert.upsert_many(self, model, rows, match=match)
+
 
 # On datalayer's Session only: other SQLAlchemy sessions in the process are left alone.
 event.listen(Session, "before_flush", _flush_checks.check_flush)
@@ -95,3 +125,13 @@ class ScopedSession(orm.scoped_session[Session]):
     def create_many(self, model: type[M], rows: Iterable[Mapping[str, Any]], /) -> list[M]:
         """:meth:`Session.create_many` on the current thread's session. Flushes, never commits."""
         return self.registry().create_many(model, rows)
+
+    def upsert(self, model: type[M], /, *, match: str | Iterable[str], **values: Any) -> M:
+        """:meth:`Session.upsert` on the current thread's session. Flushes, never commits."""
+        return self.registry().upsert(model, match=match, **values)
+
+    def upsert_many(
+        self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, match: str | Iterable[str]
+    ) -> list[M]:
+        """:meth:`Session.upsert_many` on the current thread's session. Flushes, never commits."""
+        return self.registry().upsert_many(model, rows, match=match)

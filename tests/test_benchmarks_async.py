@@ -97,18 +97,19 @@ def test_async_targets_elsewhere_are_parity(database: str) -> None:
 
 def test_merge_puts_the_async_group_after_the_sync_operations() -> None:
     sync = [{"key": w.key} for w in OP_WORKLOADS] + [{"key": "bulk_10"}, {"key": "page_1"}]
+    ops = len(OP_WORKLOADS)
     old = _result("sqlite", {})
     saved = {
         **old,
         "date": "then",
         "notes": ["a server note"],
-        "workloads": [*sync[:6], *old["workloads"], *sync[6:]],
+        "workloads": [*sync[:ops], *old["workloads"], *sync[ops:]],
     }
     measured = _result("sqlite", {"async_lookup": 1.2})
     measured["async"]["date"] = "2026-12-02T00:00:00+00:00"
     merged = merge(copy.deepcopy(saved), measured)
     assert [w["key"] for w in merged["workloads"]] == [w["key"] for w in saved["workloads"]]
-    assert merged["workloads"][6:12] == measured["workloads"]
+    assert merged["workloads"][ops : 2 * ops] == measured["workloads"]
     assert merged["date"] == "then" and merged["async"] == measured["async"]
     assert merged["notes"][0] == "a server note"
     assert merged["notes"][1].startswith("The async group was measured later, on 2026-12-02")

@@ -54,11 +54,13 @@ def test_the_pinned_names_are_there() -> None:
     assert "TestTransaction" in datalayer.testing.__all__ and callable(datalayer.Database.test_transaction)
     for method in ("revision", "upgrade", "downgrade", "current", "head", "history", "stamp", "check"):
         assert callable(getattr(datalayer.migrations.Migrations, method))
-    for method in ("all", "create", "first", "first_or_create", "create_or_first", "get"):
+    for method in (
+        "all", "create", "first", "first_or_create", "create_or_first", "get", "upsert", "upsert_many",
+    ):  # fmt: skip
         assert callable(getattr(datalayer.Session, method))
     for method in (
         "all", "create", "first", "first_or_create", "create_or_first", "get",
-        "add", "delete", "count", "exists", "select", "scalars",
+        "add", "delete", "count", "exists", "select", "scalars", "upsert", "upsert_many",
     ):  # fmt: skip
         assert callable(getattr(repositories.Repository, method))
 
@@ -66,7 +68,7 @@ def test_the_pinned_names_are_there() -> None:
 @pytest.mark.parametrize("cls", [repositories.Repository, datalayer.testing.FakeRepository])
 def test_both_repositories_have_every_method_of_the_contract(cls: type[object]) -> None:
     members = {name for name in vars(datalayer.RepositoryContract) if not name.startswith("_")}
-    assert members >= {"create_many", "model", "page", "stream"}
+    assert members >= {"create_many", "model", "page", "stream", "upsert", "upsert_many"}
     for name in members - {"model"}:
         assert callable(getattr(cls, name)), name
 

@@ -42,6 +42,9 @@ class Unavailable(Contender):
     def create_or_first(self, keys: Keys) -> None:
         raise NotAvailable(self.reason)
 
+    def upsert(self, keys: Keys) -> None:
+        raise NotAvailable(self.reason)
+
     def web_request(self, keys: Keys) -> None:
         raise NotAvailable(self.reason)
 

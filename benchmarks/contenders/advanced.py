@@ -9,7 +9,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.schema import BenchEvent, BenchItem, BenchOrder, BenchUser
 
-from .base import ITEM, NAME, Contender, Keys, NotAvailable, Rows, check_page, consume, found, plain_engine
+from .base import (
+    ITEM,
+    NAME,
+    Contender,
+    Keys,
+    NotAvailable,
+    Rows,
+    check_page,
+    consume,
+    found,
+    fresh_name,
+    plain_engine,
+)
 
 __all__ = ["AdvancedAlchemyContender"]
 
@@ -62,6 +74,13 @@ class AdvancedAlchemyContender(Contender):
                 found(self._get_or_create(session, key), key)
 
     create_or_first = first_or_create
+
+    def upsert(self, keys: Keys) -> None:
+        """Its ``upsert(data, match_fields=["email"])``: it reads the row by the match fields, then merges."""
+        with self.Session.begin() as session:
+            users = self.users(session=session)
+            for key in keys:
+                found(users.upsert(BenchUser(email=key, name=fresh_name()), match_fields=["email"]), key)
 
     def web_request(self, keys: Keys) -> None:
         for key in keys:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from benchmarks.schema import BenchOrder, BenchUser
 
 from .async_base import AsyncContender, async_url, plain_async_engine
-from .base import ITEM, NAME, Keys, found
+from .base import ITEM, NAME, Keys, found, fresh_name
 
 __all__ = ["AdvancedAlchemyAsyncContender"]
 
@@ -58,6 +58,14 @@ class AdvancedAlchemyAsyncContender(AsyncContender):
                 found(await self._get_or_create(session, key), key)
 
     _create_or_first = _first_or_create
+
+    async def _upsert(self, keys: Keys) -> None:
+        async with self.Session.begin() as session:
+            users = self.users(session=session)
+            for key in keys:
+                found(
+                    await users.upsert(BenchUser(email=key, name=fresh_name()), match_fields=["email"]), key
+                )
 
     async def _web_request(self, keys: Keys) -> None:
         for key in keys:

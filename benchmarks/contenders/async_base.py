@@ -90,6 +90,9 @@ class AsyncContender(Contender):
     def create_or_first(self, keys: Keys) -> None:
         self.run(self._create_or_first(keys))
 
+    def upsert(self, keys: Keys) -> None:
+        self.run(self._upsert(keys))
+
     def web_request(self, keys: Keys) -> None:
         self.run(self._web_request(keys))
 
@@ -104,6 +107,9 @@ class AsyncContender(Contender):
 
     async def _create_or_first(self, keys: Keys) -> None:
         raise NotAvailable("no create-or-get")
+
+    async def _upsert(self, keys: Keys) -> None:
+        raise NotAvailable("no upsert")
 
     async def _web_request(self, keys: Keys) -> None:
         raise NotAvailable("no unit of work")

@@ -11,7 +11,7 @@ from datalayer.asyncio import AsyncDatabase, AsyncUnitOfWork
 from repositories import AsyncRepository
 
 from .async_base import AsyncContender, async_url
-from .base import ITEM, NAME, Keys, found
+from .base import ITEM, NAME, Keys, found, fresh_name
 
 __all__ = ["AsyncBenchUnit", "DatalayerAsyncRepositories", "DatalayerAsyncSession"]
 
@@ -59,6 +59,12 @@ class DatalayerAsyncSession(_DatalayerAsync):
                 found(await dbs.create_or_first(BenchUser, email=key), key)
             await dbs.commit()
 
+    async def _upsert(self, keys: Keys) -> None:
+        async with self.adb.Session() as dbs:
+            for key in keys:
+                found(await dbs.upsert(BenchUser, match=("email",), email=key, name=fresh_name()), key)
+            await dbs.commit()
+
     async def _web_request(self, keys: Keys) -> None:
         for key in keys:
             async with self.adb.Session() as dbs:
@@ -91,6 +97,11 @@ class DatalayerAsyncRepositories(_DatalayerAsync):
         async with AsyncBenchUnit(self.adb) as uow:
             for key in keys:
                 found(await uow.users.create_or_first(email=key), key)
+
+    async def _upsert(self, keys: Keys) -> None:
+        async with AsyncBenchUnit(self.adb) as uow:
+            for key in keys:
+                found(await uow.users.upsert(match=("email",), email=key, name=fresh_name()), key)
 
     async def _web_request(self, keys: Keys) -> None:
         for key in keys:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from benchmarks.schema import BenchOrder, BenchUser
 
 from .async_base import AsyncContender, async_url, plain_async_engine
-from .base import ITEM, NAME, Keys, found
+from .base import ITEM, NAME, Keys, found, fresh_name
 
 __all__ = ["AsyncOrmContender"]
 
@@ -32,6 +32,18 @@ async def _create_or_first(session: AsyncSession, key: str) -> BenchUser:
             session.add(user)
     except IntegrityError:
         return (await session.scalars(select(BenchUser).where(BenchUser.email == key))).one()
+    return user
+
+
+async def _select_then_update(session: AsyncSession, key: str, name: str) -> BenchUser:
+    """Read the row by its key; update it, or add it when there is none; flush."""
+    user = await _by_email(session, key)
+    if user is None:
+        user = BenchUser(email=key, name=name)
+        session.add(user)
+    else:
+        user.name = name
+    await session.flush()
     return user
 
 
@@ -70,6 +82,11 @@ class AsyncOrmContender(AsyncContender):
         async with self.Session.begin() as session:
             for key in keys:
                 found(await _create_or_first(session, key), key)
+
+    async def _upsert(self, keys: Keys) -> None:
+        async with self.Session.begin() as session:
+            for key in keys:
+                found(await _select_then_update(session, key, fresh_name()), key)
 
     async def _web_request(self, keys: Keys) -> None:
         for key in keys:

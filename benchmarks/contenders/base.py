@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
@@ -20,6 +21,7 @@ __all__ = [
     "consume",
     "consume_tuples",
     "found",
+    "fresh_name",
     "plain_engine",
 ]
 
@@ -28,6 +30,7 @@ Rows = Sequence[dict[str, Any]]
 
 NAME = "Bench User"
 ITEM = "widget"
+_NAMES = itertools.count()
 STREAM_BATCH = 1000
 """Rows fetched per round trip when streaming (SQLAlchemy's ``yield_per``, the driver's fetch size)."""
 
@@ -39,8 +42,8 @@ class NotAvailable(Exception):
 class Contender:
     """Each method runs one measured unit of a workload; the defaults say "not available".
 
-    ``lookup``, ``create``, ``first_or_create`` and ``create_or_first`` run one
-    operation per key inside one transaction, flushing per operation and
+    ``lookup``, ``create``, ``first_or_create``, ``create_or_first`` and ``upsert``
+    run one operation per key inside one transaction, flushing per operation and
     committing at the end; ``web_request`` runs one transaction per key.
     """
 
@@ -69,6 +72,9 @@ class Contender:
 
     def create_or_first(self, keys: Keys) -> None:
         raise NotAvailable("no create-or-get")
+
+    def upsert(self, keys: Keys) -> None:
+        raise NotAvailable("no upsert")
 
     def web_request(self, keys: Keys) -> None:
         raise NotAvailable("no unit of work")
@@ -113,6 +119,11 @@ def plain_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def fresh_name() -> str:
+    """A name no row holds yet: an upsert must really update (an ORM flush skips an unchanged value)."""
+    return f"Upserted {next(_NAMES)}"
 
 
 def found(obj: object, key: str) -> None:

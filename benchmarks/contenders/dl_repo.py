@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import ITEM, NAME, Keys, Rows, check_page, consume, found
+from .base import ITEM, NAME, Keys, Rows, check_page, consume, found, fresh_name
 from .dl_common import BenchUnit, DatalayerContender, api, consume_stream, page_items
 
 __all__ = ["DatalayerRepositories"]
@@ -32,6 +32,12 @@ class DatalayerRepositories(DatalayerContender):
         with BenchUnit(self.db) as uow:
             for key in keys:
                 found(uow.users.create_or_first(email=key), key)
+
+    def upsert(self, keys: Keys) -> None:
+        with BenchUnit(self.db) as uow:
+            upsert = api(uow.users, "upsert")
+            for key in keys:
+                found(upsert(match=("email",), email=key, name=fresh_name()), key)
 
     def web_request(self, keys: Keys) -> None:
         for key in keys:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from benchmarks.schema import BenchEvent, BenchItem, BenchOrder, BenchUser
 
-from .base import ITEM, NAME, Keys, Rows, check_page, consume, found
+from .base import ITEM, NAME, Keys, Rows, check_page, consume, found, fresh_name
 from .dl_common import DatalayerContender, api, consume_stream, page_items
 
 __all__ = ["DatalayerSession"]
@@ -37,6 +37,13 @@ class DatalayerSession(DatalayerContender):
         with self.db.Session() as dbs:
             for key in keys:
                 found(dbs.create_or_first(BenchUser, email=key), key)
+            dbs.commit()
+
+    def upsert(self, keys: Keys) -> None:
+        with self.db.Session() as dbs:
+            upsert = api(dbs, "upsert")
+            for key in keys:
+                found(upsert(BenchUser, match=("email",), email=key, name=fresh_name()), key)
             dbs.commit()
 
     def web_request(self, keys: Keys) -> None:

@@ -8,7 +8,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.schema import EVENTS, BenchEvent, BenchItem, BenchOrder, BenchUser
 
-from .base import ITEM, NAME, STREAM_BATCH, Contender, Keys, Rows, check_page, consume, found, plain_engine
+from .base import (
+    ITEM,
+    NAME,
+    STREAM_BATCH,
+    Contender,
+    Keys,
+    Rows,
+    check_page,
+    consume,
+    found,
+    fresh_name,
+    plain_engine,
+)
 
 __all__ = ["OrmContender"]
 
@@ -25,6 +37,18 @@ def _create_or_first(session: Session, key: str) -> BenchUser:
             session.add(user)
     except IntegrityError:
         return session.scalars(select(BenchUser).where(BenchUser.email == key)).one()
+    return user
+
+
+def _select_then_update(session: Session, key: str, name: str) -> BenchUser:
+    """Read the row by its key; update it, or add it when there is none; flush."""
+    user = _by_email(session, key)
+    if user is None:
+        user = BenchUser(email=key, name=name)
+        session.add(user)
+    else:
+        user.name = name
+    session.flush()
     return user
 
 
@@ -65,6 +89,12 @@ class OrmContender(Contender):
         with self.Session.begin() as session:
             for key in keys:
                 found(_create_or_first(session, key), key)
+
+    def upsert(self, keys: Keys) -> None:
+        """Select-then-update, as hand-written ORM code does it (two statements, and racy)."""
+        with self.Session.begin() as session:
+            for key in keys:
+                found(_select_then_update(session, key, fresh_name()), key)
 
     def web_request(self, keys: Keys) -> None:
         for key in keys:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .base import ITEM, NAME, STREAM_BATCH, Contender, Keys, Rows, check_page, consume_tuples
+from .base import ITEM, NAME, STREAM_BATCH, Contender, Keys, Rows, check_page, consume_tuples, fresh_name
 from .raw_driver import connect
 
 __all__ = ["RawContender"]
@@ -86,6 +86,12 @@ class RawContender(Contender):
 
     def create_or_first(self, keys: Keys) -> None:
         self._batch(keys, self._create_or_first)
+
+    def upsert(self, keys: Keys) -> None:
+        def one(cursor: Any, key: str) -> None:
+            self._run(cursor, self.sql["upsert"], (key, fresh_name())).fetchone()
+
+        self._batch(keys, one)
 
     def web_request(self, keys: Keys) -> None:
         def one(cursor: Any, key: str) -> None:

@@ -19,6 +19,12 @@ _SQL = {
     "first": "SELECT id, sku, payload, n FROM bench_items ORDER BY id LIMIT %s",
     "after": "SELECT id, sku, payload, n FROM bench_items WHERE id > %s ORDER BY id LIMIT %s",
 }
+_UPSERT = {
+    "postgresql": "INSERT INTO bench_users (email, name) VALUES (%s, %s) "
+    "ON CONFLICT (email) DO UPDATE SET name = excluded.name RETURNING id",
+    "mysql": "INSERT INTO bench_users (email, name) VALUES (%s, %s) "
+    "ON DUPLICATE KEY UPDATE name = VALUES(name) RETURNING id",
+}
 _UNIQUE = {"sqlite": (1555, 2067), "postgresql": ("23505",), "mysql": (1062, 1586)}
 
 
@@ -51,6 +57,7 @@ def connect(url: str) -> Driver:
     conn = dialect.loaded_dbapi.connect(*args, **kwargs)
     returning = " RETURNING id" if backend == "postgresql" else ""
     sql = {key: text + (returning if key in ("user", "order") else "") for key, text in _SQL.items()}
+    sql["upsert"] = _UPSERT.get(backend, _UPSERT["postgresql"])
     if backend == "sqlite":
         conn.isolation_level = None
         conn.execute("PRAGMA foreign_keys = ON")

@@ -89,6 +89,14 @@ class AsyncRepository(Generic[M]):
         """Insert every row in batched ``INSERT .. RETURNING`` statements; flushes, never commits."""
         return await call(self.sync.create_many, rows)
 
+    async def upsert(self, *, match: str | Iterable[str], **values: Any) -> M:
+        """Insert the row, or update the one holding the ``match`` key with the rest; never commits."""
+        return await call(self.sync.upsert, match=match, **values)
+
+    async def upsert_many(self, rows: Iterable[Mapping[str, Any]], *, match: str | Iterable[str]) -> list[M]:
+        """:meth:`upsert` every row, a statement per batch; the objects in the rows' order. Never commits."""
+        return await call(self.sync.upsert_many, rows, match=match)
+
     def stream(self, batch_size: int = 1000, **attrs: Any) -> AsyncIterator[M]:
         """Every matching object by primary key, fetched ``batch_size`` rows at a time: ``async for``.
 

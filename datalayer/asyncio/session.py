@@ -12,7 +12,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.ext import asyncio as sa_asyncio
 
-from .. import _bulk, _helpers
+from .. import _bulk, _helpers, _upsert
 from .._bridge import call
 from ..session import Session
 
@@ -77,3 +77,16 @@ class AsyncSession(sa_asyncio.AsyncSession):
     async def create_many(self, model: type[M], rows: Iterable[Mapping[str, Any]], /) -> list[M]:
         """Insert every row in batched ``INSERT .. RETURNING`` statements; flushes, never commits."""
         return await call(_bulk.create_many, self.sync_session, model, rows)
+
+    async def upsert(self, model: type[M], /, *, match: str | Iterable[str], **values: Any) -> M:
+        """Insert the row, or update the one holding the ``match`` key with the other values: one statement.
+
+        Returns the object as stored, in the identity map. Flushes, never commits.
+        """
+        return await call(_upsert.upsert, self.sync_session, model, match=match, **values)
+
+    async def upsert_many(
+        self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, match: str | Iterable[str]
+    ) -> list[M]:
+        """:meth:`upsert` every row, a statement per batch; the objects in the rows' order. Never commits."""
+        return await call(_upsert.upsert_many, self.sync_session, model, rows, match=match)

@@ -69,6 +69,8 @@ async def check_session_helpers(s: AsyncSession) -> None:
     assert_type(await s.first_or_create(User, email="x"), User)
     assert_type(await s.create_or_first(User, email="x"), User)
     assert_type(await s.create_many(User, [{"email": "x"}]), list[User])
+    assert_type(await s.upsert(User, match=("email",), email="x"), User)
+    assert_type(await s.upsert_many(User, [{"email": "x"}], match=("email",)), list[User])
     assert_type(await s.get(User, 1), User | None)
     assert_type(s.sync_session, Session)  # sync_session_class = datalayer.Session
     assert_type(await s.run_sync(register_sync, "x"), User)  # sync code typed with datalayer's Session
@@ -89,6 +91,8 @@ async def check_repository(s: AsyncSession) -> None:
     assert_type(await users.first_or_create(email="x"), User)
     assert_type(await users.create_or_first(email="x"), User)
     assert_type(await users.create_many([{"email": "x"}]), list[User])
+    assert_type(await users.upsert(match=("email",), email="x"), User)
+    assert_type(await users.upsert_many([{"email": "x"}], match=("email",)), list[User])
     assert_type(users.stream(), AsyncIterator[User])
     assert_type(users.stream(batch_size=10, email="x"), AsyncIterator[User])
     async for streamed in users.stream():
@@ -133,3 +137,9 @@ def check_async_contract(s: AsyncSession) -> None:
     fake: AsyncRepositoryContract[User] = FakeAsyncRepository(User)
     assert_type(real.stream(), AsyncIterator[User])
     del subclass, fake
+
+
+async def check_async_fake_upserts() -> None:
+    users = FakeAsyncRepository(User)
+    assert_type(await users.upsert(match=("email",), email="x"), User)
+    assert_type(await users.upsert_many([{"email": "x"}], match="email"), list[User])

@@ -73,6 +73,9 @@ def check_repository(session: Session) -> None:
     assert_type(users.stream(email="x"), Iterator[User])
     assert_type(users.page(10, after=5), list[User])
     assert_type(session.create_many(User, [{"email": "x"}]), list[User])
+    assert_type(users.upsert(match=("email",), email="x", name="y"), User)
+    assert_type(users.upsert(match="email", email="x"), User)
+    assert_type(users.upsert_many([{"email": "x"}], match=("email",)), list[User])
 
 
 def check_session_helpers(session: Session, scoped: ScopedSession) -> None:
@@ -84,6 +87,10 @@ def check_session_helpers(session: Session, scoped: ScopedSession) -> None:
     assert_type(session.get(User, 1), User | None)
     assert_type(scoped.first(User, email="x"), User | None)
     assert_type(scoped.create_or_first(User, email="x"), User)
+    assert_type(session.upsert(User, match=("email",), email="x"), User)
+    assert_type(session.upsert_many(User, [{"email": "x"}], match=["email"]), list[User])
+    assert_type(scoped.upsert(User, match=("email",), email="x"), User)
+    assert_type(scoped.upsert_many(User, [{"email": "x"}], match="email"), list[User])
     assert_type(db.s.all(User), list[User])
 
 
@@ -152,6 +159,8 @@ def check_fakes() -> None:
     assert_type(users.model, type[User])
     assert_type(users.by_email("x"), User | None)
     assert_type(users.create_many([{"email": "x"}]), list[User])
+    assert_type(users.upsert(match=("email",), email="x"), User)
+    assert_type(users.upsert_many([{"email": "x"}], match=("email",)), list[User])
     assert_type(users.stream(email="x"), Iterator[User])
     assert_type(users.page(10, after=5), list[User])
     assert_type(FakeRepository(User), FakeRepository[User])

@@ -11,7 +11,10 @@ after which the unit must be rolled back); ``create_many`` refusing the rows the
 real one refuses, by the same checks; ``stream`` and ``page`` checking their
 arguments and cursor as the real ones do; ``create_or_first`` returning the row that holds
 the conflicting key, or ``ConflictError`` when the given attributes do not cover
-it; one object per row within a unit; commit writing only the changed columns;
+it; ``upsert`` and ``upsert_many`` checking their arguments by the real ones' checks
+and updating the object that holds the match key (a clash on another unique key
+raising ``ConflictError`` at once) or adding one, built as a loaded row; one object
+per row within a unit; commit writing only the changed columns;
 rollback dropping new objects, restoring deleted ones and resetting loaded
 objects to the committed values; a unit sees others' commits, never their
 uncommitted work. Object graphs: relationships loaded from foreign keys and

@@ -83,6 +83,14 @@ class FakeAsyncRepository(Generic[M]):
         """Insert every row, in the rows' order, or none (the real one's checks); never commits."""
         return self.sync.create_many(rows)
 
+    async def upsert(self, *, match: str | Iterable[str], **values: Any) -> M:
+        """Add the object, or set the other values on the one holding the ``match`` key; never commits."""
+        return self.sync.upsert(match=match, **values)
+
+    async def upsert_many(self, rows: Iterable[Mapping[str, Any]], *, match: str | Iterable[str]) -> list[M]:
+        """:meth:`upsert` every row (checked first); the objects in the rows' order; never commits."""
+        return self.sync.upsert_many(rows, match=match)
+
     def stream(self, batch_size: int = 1000, **attrs: Any) -> AsyncIterator[M]:
         """Every matching object by primary key, ``async for``; the arguments are checked when called."""
         return _iterate(self.sync.stream(batch_size, **attrs))

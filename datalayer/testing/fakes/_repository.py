@@ -13,13 +13,14 @@ from ...errors import NotFoundError, UsageError
 from ._bulk import FakeBulkMethods
 from ._rows import key_of, values_of
 from ._store import FakeDatabase, FakeSession
+from ._upsert import FakeUpsertMethods
 
 __all__ = ["FakeRepository"]
 
 M = TypeVar("M")
 
 
-class FakeRepository(FakeBulkMethods[M], Generic[M]):
+class FakeRepository(FakeBulkMethods[M], FakeUpsertMethods[M], Generic[M]):
     """An in-memory :class:`~repositories.Repository`: the same methods, on a :class:`FakeSession`.
 
     Writes go to the session's fake transaction, which its :class:`FakeUnitOfWork`

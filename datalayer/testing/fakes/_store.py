@@ -121,6 +121,20 @@ class FakeSession:
         if found:
             self._fail(mapper, found[0][0])
 
+    def update(self, mapper: Mapper[Any], obj: object, values: Row) -> None:
+        """Set ``values`` on ``obj``, a live object of this session; a unique clash raises ConflictError.
+
+        Checked at once, as an UPDATE is: after a clash nothing is set, and the
+        session needs a rollback.
+        """
+        self._check()
+        self._flush()
+        others = [(other, values_of(mapper, other)) for other in self._view(mapper) if other is not obj]
+        found = clashes(mapper, values_of(mapper, obj) | values, others)
+        if found:
+            self._fail(mapper, found[0][0])
+        restore(obj, values)
+
     def delete(self, obj: object) -> None:
         """Delete ``obj``, a new or loaded object of this session."""
         self._check()

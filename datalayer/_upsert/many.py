@@ -1,0 +1,132 @@
+"""upsert_many: every row upserted, one statement per batch; the objects in the rows' order.
+
+The rows go to SQLAlchemy's batched INSERT (``insertmanyvalues``): one
+multi-row ``INSERT .. ON CONFLICT DO UPDATE .. RETURNING`` per batch on
+PostgreSQL, ``INSERT .. ON DUPLICATE KEY UPDATE .. RETURNING`` on MariaDB. Each
+returned row is handed to the input row that holds its match key, and by
+position where the database stored a key that compares equal but reads
+differently (a case-insensitive collation): both servers insert and return the
+rows of a VALUES list in its order. SQLite documents its RETURNING order as
+arbitrary: there SQLAlchemy sends one statement per row, in the rows' order, as
+it does for ``create_many`` (SQLite has no round trip to save). On MariaDB a
+model with another unique key than the match is upserted a row at a time, each
+checked as :func:`~datalayer._upsert.upsert` checks its row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Mapper
+
+from .._lengths import check_lengths
+from .._mapping import canonical, is_sql, memo
+from .._session_like import SessionLike
+from .._translate import conflicts_raised
+from ..errors import UsageError
+from .one import flushed, prepared, upserted
+from .plan import Plan, check_match_values, match_names, plan_for
+from .statement import upsert_statement
+
+__all__ = ["checked_rows", "upsert_many"]
+
+M = TypeVar("M")
+_POPULATE = {"populate_existing": True}
+
+
+def upsert_many(
+    session: SessionLike, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, match: object
+) -> list[M]:
+    """Upsert every row (a dict of the same names each); the objects, one per row, in the rows' order.
+
+    Flushes pending work first, never commits. A conflict on another unique key
+    raises :class:`ConflictError`: roll the session back, as after any failed flush.
+    """
+    mapper, facts = prepared(session, model)
+    plan, given = checked_rows(mapper, rows, match_names(match), "upsert_many")
+    if not given:
+        return []
+    flushed(session, mapper)
+    if facts.upsert_on_any_key and plan.other_keys:
+        return [upserted(session, mapper, facts, plan, row) for row in given]
+    insert = facts.upsert_insert
+    assert insert is not None  # checked by prepared()
+    in_order = facts.inserts_one_row_at_a_time
+    on_any_key = facts.upsert_on_any_key
+    if plan.calls:  # an onupdate function is called for each statement: built each time
+        statement = _statement(mapper, plan, insert, on_any_key, in_order)
+    else:
+        statement = memo(mapper, _statement, plan, insert, on_any_key, in_order)
+    what = f"a row of upsert_many({mapper.class_.__name__}): roll the session back before using it again"
+    with conflicts_raised(session, mapper, what):
+        objects: list[M] = list(session.scalars(statement, given, execution_options=_POPULATE))
+    return objects if in_order else _in_rows_order(mapper, plan, given, objects)
+
+
+def checked_rows(
+    mapper: Mapper[Any], rows: Iterable[Mapping[str, Any]], match: tuple[str, ...], helper: str
+) -> tuple[Plan, list[dict[str, Any]]]:
+    """The plan and the rows (canonical names) of an upsert_many, checked before anything is sent.
+
+    Every row gives the same names, plain values (no SQL expressions), no NULL
+    among the match values and no match key another row gives. Shared by the fake.
+    """
+    given = [dict(row) for row in rows]
+    names = tuple(given[0]) if given else tuple(match)
+    plan = plan_for(mapper, names, match, helper)
+    seen: dict[Hashable, int] = {}
+    checked: list[dict[str, Any]] = []
+    for index, row in enumerate(given):
+        if row.keys() != set(names):
+            raise UsageError(
+                f"{helper}({mapper.class_.__name__}): row {index} gives {', '.join(sorted(row))}, row 0 "
+                f"gives {', '.join(sorted(names))}: every row must set the same attributes"
+            )
+        sql = next((name for name, value in row.items() if is_sql(value)), None)
+        if sql is not None:
+            raise UsageError(
+                f"{helper}({mapper.class_.__name__}): row {index} gives {sql} as a SQL expression, which a "
+                "batch cannot bind: upsert() that row on its own"
+            )
+        check_lengths(mapper, row)
+        row = canonical(mapper, {name: row[name] for name in names})
+        check_match_values(mapper, plan, row, f" (row {index})")
+        key = _key(mapper, plan, row)
+        if key is not None and seen.setdefault(key, index) != index:
+            raise UsageError(
+                f"{helper}({mapper.class_.__name__}): rows {seen[key]} and {index} hold the same match key: "
+                "give each key once (PostgreSQL refuses to update a row twice in one statement)"
+            )
+        checked.append(row)
+    return plan, checked
+
+
+def _statement(mapper: Mapper[Any], plan: Plan, insert: Any, on_any_key: bool, in_order: bool) -> Any:
+    """An ORM bulk INSERT: SQLAlchemy batches the rows (``insertmanyvalues``) and loads the objects."""
+    statement = upsert_statement(mapper.class_, plan, insert, on_any_key, None)
+    return statement.returning(mapper.class_, sort_by_parameter_order=in_order)
+
+
+def _key(mapper: Mapper[Any], plan: Plan, row: Mapping[str, Any]) -> Hashable | None:
+    key = tuple(row[mapper.get_property_by_column(column).key] for column in plan.match)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _in_rows_order(mapper: Mapper[Any], plan: Plan, rows: list[dict[str, Any]], objects: list[M]) -> list[M]:
+    """``objects`` handed to the rows that hold their match keys, the others by position."""
+    names = [mapper.get_property_by_column(column).key for column in plan.match]
+    by_key: dict[Hashable, M] = {}
+    for obj in objects:
+        key = _key(mapper, plan, {name: getattr(obj, name) for name in names})
+        if key is not None:
+            by_key.setdefault(key, obj)
+    found: list[M] = []
+    for row, obj in zip(rows, objects, strict=True):
+        key = _key(mapper, plan, row)
+        found.append(by_key.get(key, obj) if key is not None else obj)
+    return found
