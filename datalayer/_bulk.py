@@ -17,6 +17,7 @@ from ._ownership import checked_mapper
 from ._session_like import SessionLike
 from ._stream import check_count, stream
 from ._translate import conflicts_raised
+from ._unflushed import forget_on_rollback
 
 __all__ = ["create_many", "insert_rows", "page", "page_cursor", "stream"]
 
@@ -43,6 +44,7 @@ def create_many(session: SessionLike, model: type[M], rows: Iterable[Mapping[str
         session, mapper, "a row of create_many: roll the session back before using it again"
     ):
         created = list(session.scalars(statement, batch))
+    forget_on_rollback(session, created)
     if sortable:
         created.sort(key=mapper.primary_key_from_instance)
     return created

@@ -8,7 +8,7 @@ attaching the object afterwards as the flush would have left it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
 from sqlalchemy import Table
@@ -26,6 +26,7 @@ __all__ = [
     "NATIVE_OPTION",
     "attach",
     "flush_values",
+    "forget_on_rollback",
     "has_flush_listeners",
     "has_relationships",
     "ormless",
@@ -125,13 +126,25 @@ def attach(session: Session, obj: object) -> None:
     """
     make_transient_to_detached(obj)
     session.add(obj)
-    # Attached as detached-to-persistent, the object would stay in the identity map
-    # after a rollback as a row that was never there. SessionTransaction._new holds
-    # the objects a rollback of that transaction expunges, as a flush records them
-    # (Session._register_persistent); there is no public equivalent.
+    forget_on_rollback(session, (obj,))
+
+
+def forget_on_rollback(session: SessionLike, objects: Iterable[object]) -> None:
+    """Have a rollback of the current transaction (or SAVEPOINT) forget ``objects``, rows it inserted.
+
+    Objects attached after an INSERT sent without the flush (or loaded from an
+    ``INSERT .. RETURNING``) would otherwise stay in the identity map after a
+    rollback as rows that were never there: expired, failing when read, or on
+    SQLite, which reuses row ids, loading another row's data. A flush records
+    the objects it inserts in ``SessionTransaction._new``, whose rollback
+    expunges them (Session._register_persistent); there is no public equivalent.
+    """
+    session = own(session)
     transaction = session.get_nested_transaction() or session.get_transaction()
     if transaction is not None:
-        transaction._new[instance_state(obj)] = True  # pyright: ignore[reportPrivateUsage]
+        new = transaction._new  # pyright: ignore[reportPrivateUsage]
+        for obj in objects:
+            new[instance_state(obj)] = True
 
 
 def table_of(mapper: Mapper[Any]) -> Table[Any] | None:
