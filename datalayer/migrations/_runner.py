@@ -5,12 +5,17 @@ before its current revision is read. Each revision runs in a transaction of
 its own (``transaction_per_migration``), with the ``alembic_version`` row it
 moves: where DDL is transactional (PostgreSQL, SQLite) a revision that fails
 leaves nothing of it behind, and the revisions before it stay applied.
+
+Offline (``sql=True`` given to Alembic's command), the revisions' SQL is written
+to standard output instead, rendered for the Database's dialect; nothing is
+read from or sent to the database.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -37,11 +42,18 @@ _LOCKING = frozenset({"upgrade", "downgrade", "stamp"})
 
 @attrs.frozen
 class RunState:
-    """What one command runs on: the Database, what for, and how long to wait for the lock."""
+    """What one command runs on: the Database, what for, and how long to wait for the lock.
+
+    ``arguments`` are given to each revision's ``upgrade()`` or ``downgrade()``;
+    ``template`` is the directory whose ``script.py.mako`` a new revision is
+    written from (by default the shipped one).
+    """
 
     database: Database
     purpose: str = "upgrade"
     lock_timeout: float = 300.0
+    arguments: Mapping[str, Any] = attrs.field(factory=dict[str, Any])
+    template: Path | None = None
 
 
 def run_environment() -> None:
@@ -52,15 +64,19 @@ def run_environment() -> None:
             "this Alembic environment runs datalayer's migrations: run them with "
             "datalayer.migrations.Migrations or the `datalayer db` command"
         )
-    if context.is_offline_mode():
-        raise MigrationError("migrations run on a connection to the database: offline SQL is not supported")
     script = context.script
+    if state.template is not None:  # env.py is loaded: Alembic reads only the template from here on
+        script.dir = str(state.template)
+    if context.is_offline_mode():
+        _run_offline(state)
+        return
     with state.database.engine.connect() as connection:
         lock = upgrade_lock(connection, state.lock_timeout) if state.purpose in _LOCKING else _nothing()
         with lock, foreign_keys_off(connection):
             current = MigrationContext.configure(connection).get_current_heads()
             connection.commit()
-            if state.purpose != "stamp":  # stamp() is how a database at an unknown revision is repaired
+            # stamp() is how a database at an unknown revision is repaired; an empty revision ignores it
+            if state.purpose not in ("stamp", "empty revision"):
                 _refuse_unknown(current, script)
             if state.purpose == "revision":
                 _refuse_behind(current, script)
@@ -72,9 +88,23 @@ def run_environment() -> None:
                 **options(connection.dialect),
             )
             with context.begin_transaction():
-                context.run_migrations()
+                context.run_migrations(**state.arguments)
             if connection.in_transaction():
                 connection.rollback()  # only reads are left: every revision committed its own transaction
+
+
+def _run_offline(state: RunState) -> None:
+    """Write the SQL of the revisions to standard output, rendered for the Database's dialect."""
+    engine = state.database.engine
+    context.configure(
+        url=engine.url,
+        dialect_opts={"paramstyle": "named"},
+        literal_binds=True,
+        target_metadata=state.database.metadata,
+        **options(engine.dialect),
+    )
+    with context.begin_transaction():
+        context.run_migrations(**state.arguments)
 
 
 def options(dialect: Dialect) -> dict[str, Any]:
