@@ -257,11 +257,11 @@ class ForeignModelError(UsageError):
 class MigrationError(DatalayerError):
     """A migration could not be created, applied, undone or compared; the message says why and what to do.
 
-    Raised by :class:`datalayer.migrations.Migrations` for a missing migrations
-    directory or revisions, an unknown target revision, a database whose
-    revision the directory does not have (it is ahead of the code), several
-    heads, or a lock that another process held for too long. An error of Alembic
-    or of the database is chained as ``__cause__``.
+    Raised by :class:`datalayer.migrations.Migrations` and ``Alembic`` for a
+    missing migrations directory or revisions, an unknown target revision, a
+    database whose revision the directory does not have (it is ahead of the
+    code), several heads, or a lock that another process held for too long. An
+    error of Alembic or of the database is chained as ``__cause__``.
 
     .. versionadded:: 0.2
     """

@@ -48,12 +48,18 @@ def test_the_pinned_names_are_there() -> None:
     assert {"Database", "RepositoryContract", "Session", "UnitOfWork"} <= set(datalayer.__all__)
     assert repositories.__all__ == ["AsyncRepository", "Repository"]
     assert {"AsyncDatabase", "AsyncUnitOfWork"} <= set(datalayer.asyncio.__all__)
-    assert datalayer.migrations.__all__ == ["Migrations"]
+    assert datalayer.migrations.__all__ == ["Alembic", "Migrations"]
     assert "MigrationError" in datalayer.errors.__all__
     assert "assert_migrations_round_trip" in datalayer.testing.__all__
     assert "TestTransaction" in datalayer.testing.__all__ and callable(datalayer.Database.test_transaction)
     for method in ("revision", "upgrade", "downgrade", "current", "head", "history", "stamp", "check"):
         assert callable(getattr(datalayer.migrations.Migrations, method))
+    for method in (
+        "revision", "upgrade", "downgrade", "stamp", "get_history", "history", "get_current",
+        "current", "get_head", "head", "init", "create_all", "rev_id",
+        "get_click_cli", "get_flask_cli", "get_proper_cli",
+    ):  # fmt: skip
+        assert callable(getattr(datalayer.migrations.Alembic, method))  # sqla-wrapper's
     for method in (
         "all", "create", "first", "first_or_create", "create_or_first", "get", "upsert", "upsert_many",
     ):  # fmt: skip

@@ -14,6 +14,8 @@ Example::
     migrations.upgrade()              # to the head revision
     assert migrations.check() == []   # models and database agree
 
+``Alembic(db, path)`` is sqla-wrapper's wrapper of the same name, on ``Migrations``.
+
 .. versionadded:: 0.2
 """
 
@@ -28,6 +30,7 @@ except ImportError as missing:
         'datalayer.migrations needs Alembic: pip install "datalayer-sqla[migrations]"'
     ) from missing
 
+from ._alembic_compat import Alembic
 from ._migrations import Migrations
 
-__all__ = ["Migrations"]
+__all__ = ["Alembic", "Migrations"]

@@ -13,7 +13,7 @@ from alembic.util import CommandError
 from ..errors import MigrationError
 from ._runner import STATE, RunState
 
-__all__ = ["ENVIRONMENT", "config", "known_target", "revisions", "single_head"]
+__all__ = ["ENVIRONMENT", "config", "known_target", "new_id", "read", "revisions", "scripts", "single_head"]
 
 ENVIRONMENT = Path(__file__).resolve().parent / "environment"
 """Alembic's ``script_location``: the shipped ``env.py`` and ``script.py.mako``."""
@@ -57,7 +57,11 @@ def revisions(directory: Path, made: Config, action: str) -> ScriptDirectory:
 
 def scripts(made: Config, directory: Path) -> ScriptDirectory:
     """The revisions of ``directory``, read; MigrationError naming a file Alembic cannot read as one."""
-    script = ScriptDirectory.from_config(made)
+    return read(ScriptDirectory.from_config(made), directory)
+
+
+def read(script: ScriptDirectory, directory: Path) -> ScriptDirectory:
+    """``script`` with its revisions read (once); MigrationError naming a file Alembic cannot read as one."""
     try:
         script.get_heads()  # reads every revision file
     except CommandError as exc:
@@ -79,6 +83,15 @@ def single_head(script: ScriptDirectory, directory: Path) -> str | None:
             "alembic.command.merge(migrations.config(), 'heads')"
         )
     return heads[0] if heads else None
+
+
+def new_id(script: ScriptDirectory, rev_id: str, directory: Path) -> None:
+    """MigrationError if ``directory`` has a revision ``rev_id`` already."""
+    if rev_id in {revision.revision for revision in script.walk_revisions()}:
+        raise MigrationError(
+            f"cannot create a revision with the id {rev_id!r}: {directory} has a revision of that id "
+            "already; give another id"
+        )
 
 
 def known_target(script: ScriptDirectory, target: str, directory: Path) -> None:

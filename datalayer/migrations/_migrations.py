@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +51,11 @@ class Migrations:
 
     def config(self, purpose: str = "upgrade") -> Config:
         """Alembic's Config of these migrations, for its other commands (``alembic.command.merge``...)."""
-        return _config.config(self.directory, RunState(self.db, purpose, self.lock_timeout))
+        return self._config_for(RunState(self.db, purpose, self.lock_timeout))
+
+    def _config_for(self, state: RunState) -> Config:
+        """The Config every command runs with: where a subclass adds Alembic options."""
+        return _config.config(self.directory, state)
 
     def revision(self, message: str, *, empty: bool = False) -> str:
         """Write a revision file of the differences between ``db.metadata`` and the database; return its id.
@@ -61,15 +64,23 @@ class Migrations:
         ``empty=True`` the revision's functions are left to be written (a data
         fix), and the database is not read. Nothing is written to the database.
         """
+        return self._revision(message, empty=empty).revision
+
+    def _revision(
+        self, message: str, *, empty: bool, rev_id: str | None = None, head: str = "head"
+    ) -> Script:
+        """``revision()``, with the new revision's id (by default a random one) and the one it revises."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        made = self.config("revision")
-        _config.single_head(_config.scripts(made, self.directory), self.directory)
-        script = self._run(
-            "create a revision", command.revision, made, message=message, autogenerate=not empty
-        )
+        made = self.config("empty revision" if empty else "revision")
+        known = _config.scripts(made, self.directory)
+        _config.single_head(known, self.directory)
+        if rev_id is not None:
+            _config.new_id(known, rev_id, self.directory)
+        wanted = {"message": message, "autogenerate": not empty, "rev_id": rev_id, "head": head}
+        script = self._run("create a revision", command.revision, made, **wanted)
         if not isinstance(script, Script):
             raise MigrationError(f"Alembic wrote no single revision for {message!r}: got {script!r}")
-        return script.revision
+        return script
 
     def upgrade(self, target: str = "head") -> None:
         """Apply the revisions up to ``target`` (any Alembic target: an id, ``+1``, ``head``).
@@ -80,11 +91,11 @@ class Migrations:
         once: a revision that fails half-way leaves its earlier statements
         applied, and ``alembic_version`` at the revision before it.
         """
-        self._move("upgrade", command.upgrade, target)
+        self._move("upgrade", target)
 
     def downgrade(self, target: str = "-1") -> None:
         """Undo revisions down to ``target``: by default the last one; ``"base"`` undoes them all."""
-        self._move("downgrade", command.downgrade, target)
+        self._move("downgrade", target)
 
     def stamp(self, target: str = "head") -> None:
         """Record ``target`` as the database's revision without running any revision (commits).
@@ -92,7 +103,7 @@ class Migrations:
         Whatever revision the database was at is replaced, one this directory does
         not have included: that is how a database migrated by other code is adopted.
         """
-        self._move("stamp", functools.partial(command.stamp, purge=True), target)
+        self._move("stamp", target, purge=True)
 
     def current(self) -> str | None:
         """The revision the database is at, or None when no revision was applied (reads, then rolls back)."""
@@ -136,17 +147,36 @@ class Migrations:
                 )
             return describe(compare_metadata(context, self.db.metadata))
 
-    def _move(self, action: str, run: Callable[..., Any], target: str) -> None:
+    def _move(
+        self,
+        action: str,
+        target: str,
+        *,
+        sql: bool = False,
+        arguments: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> None:
+        """Run Alembic's command ``action`` to ``target``, with the command's ``options``.
+
+        ``sql=True`` writes the SQL to standard output instead of running it, and
+        ``target`` may then be a ``from:to`` range; ``arguments`` are given to each
+        revision's ``upgrade()`` or ``downgrade()``.
+        """
         if not target.strip():
             raise MigrationError(
                 f"cannot {action}: give a target revision (an id, 'head', 'base', '+1', '-1')"
             )
-        made = self.config(action)
+        if sql and target.startswith(":"):
+            target = f"base{target}"  # Alembic's commands fail on an empty start
+        state = RunState(self.db, action, self.lock_timeout, arguments=dict(arguments or {}))
+        made = self._config_for(state)
         script = _config.revisions(self.directory, made, action)
-        if target == "head":
-            _config.single_head(script, self.directory)
-        _config.known_target(script, target, self.directory)
-        self._run(f"{action} to {target!r}", run, made, target)
+        for named in filter(None, target.split(":") if sql else [target]):  # sql: "from:to" too
+            if named == "head":
+                _config.single_head(script, self.directory)
+            _config.known_target(script, named, self.directory)
+        run: Callable[..., Any] = getattr(command, action)
+        self._run(f"{action} to {target!r}", run, made, target, sql=sql, **options)
 
     def _run(self, action: str, run: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:

@@ -5,26 +5,31 @@ before its current revision is read. Each revision runs in a transaction of
 its own (``transaction_per_migration``), with the ``alembic_version`` row it
 moves: where DDL is transactional (PostgreSQL, SQLite) a revision that fails
 leaves nothing of it behind, and the revisions before it stay applied.
+
+Offline (``sql=True`` given to Alembic's command), the revisions' SQL is written
+to standard output instead, rendered for the Database's dialect; nothing is
+read from or sent to the database.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Generator, Mapping
+from collections.abc import Generator, Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
 from alembic import context
-from alembic.runtime.migration import MigrationContext, MigrationInfo
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
-from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 
 from .._backends import driver
 from ..database import Database
 from ..errors import MigrationError
 from ._lock import upgrade_lock
+from ._sqlite_keys import foreign_key_check, foreign_keys_off
 from ._tidy import same_server_default, without_index_drops_of_dropped_tables
 
 __all__ = ["STATE", "RunState", "run_environment"]
@@ -33,18 +38,22 @@ STATE = "datalayer.migrations"
 """The key of :class:`RunState` in the Config's ``attributes``."""
 
 _LOCKING = frozenset({"upgrade", "downgrade", "stamp"})
-_FOREIGN_KEYS_OFF = "PRAGMA foreign_keys = OFF"
-_FOREIGN_KEYS_ON = "PRAGMA foreign_keys = ON"
-_FOREIGN_KEY_CHECK = "PRAGMA foreign_key_check"
 
 
 @attrs.frozen
 class RunState:
-    """What one command runs on: the Database, what for, and how long to wait for the lock."""
+    """What one command runs on: the Database, what for, and how long to wait for the lock.
+
+    ``arguments`` are given to each revision's ``upgrade()`` or ``downgrade()``;
+    ``template`` is the directory whose ``script.py.mako`` a new revision is
+    written from (by default the shipped one).
+    """
 
     database: Database
     purpose: str = "upgrade"
     lock_timeout: float = 300.0
+    arguments: Mapping[str, Any] = attrs.field(factory=dict[str, Any])
+    template: Path | None = None
 
 
 def run_environment() -> None:
@@ -55,29 +64,47 @@ def run_environment() -> None:
             "this Alembic environment runs datalayer's migrations: run them with "
             "datalayer.migrations.Migrations or the `datalayer db` command"
         )
-    if context.is_offline_mode():
-        raise MigrationError("migrations run on a connection to the database: offline SQL is not supported")
     script = context.script
+    if state.template is not None:  # env.py is loaded: Alembic reads only the template from here on
+        script.dir = str(state.template)
+    if context.is_offline_mode():
+        _run_offline(state)
+        return
     with state.database.engine.connect() as connection:
         lock = upgrade_lock(connection, state.lock_timeout) if state.purpose in _LOCKING else _nothing()
-        with lock, _sqlite_foreign_keys_off(connection):
+        with lock, foreign_keys_off(connection):
             current = MigrationContext.configure(connection).get_current_heads()
             connection.commit()
-            if state.purpose != "stamp":  # stamp() is how a database at an unknown revision is repaired
+            # stamp() is how a database at an unknown revision is repaired; an empty revision ignores it
+            if state.purpose not in ("stamp", "empty revision"):
                 _refuse_unknown(current, script)
             if state.purpose == "revision":
                 _refuse_behind(current, script)
             context.configure(
                 connection=connection,
                 target_metadata=state.database.metadata,
-                on_version_apply=_sqlite_foreign_key_check if _is_sqlite(connection.dialect) else None,
+                on_version_apply=foreign_key_check if _is_sqlite(connection.dialect) else None,
                 process_revision_directives=without_index_drops_of_dropped_tables,
                 **options(connection.dialect),
             )
             with context.begin_transaction():
-                context.run_migrations()
+                context.run_migrations(**state.arguments)
             if connection.in_transaction():
                 connection.rollback()  # only reads are left: every revision committed its own transaction
+
+
+def _run_offline(state: RunState) -> None:
+    """Write the SQL of the revisions to standard output, rendered for the Database's dialect."""
+    engine = state.database.engine
+    context.configure(
+        url=engine.url,
+        dialect_opts={"paramstyle": "named"},
+        literal_binds=True,
+        target_metadata=state.database.metadata,
+        **options(engine.dialect),
+    )
+    with context.begin_transaction():
+        context.run_migrations(**state.arguments)
 
 
 def options(dialect: Dialect) -> dict[str, Any]:
@@ -128,38 +155,3 @@ def _is_sqlite(dialect: Dialect) -> bool:
 @contextlib.contextmanager
 def _nothing() -> Generator[None]:
     yield
-
-
-@contextlib.contextmanager
-def _sqlite_foreign_keys_off(connection: Connection) -> Generator[None]:
-    """On SQLite, foreign keys unenforced while tables are copied, checked at each revision's end."""
-    if not _is_sqlite(connection.dialect) or driver(connection.dialect) != "pysqlite":
-        yield
-        return
-    raw: Any = connection.connection.driver_connection  # outside any transaction, where the PRAGMA counts
-    raw.execute(_FOREIGN_KEYS_OFF)
-    try:
-        yield
-    finally:
-        if connection.in_transaction():
-            connection.rollback()
-        try:
-            raw.execute(_FOREIGN_KEYS_ON)
-        except Exception:
-            connection.invalidate()  # never back to the pool with foreign keys off
-            raise
-
-
-def _sqlite_foreign_key_check(
-    ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any], run_args: Mapping[str, Any]
-) -> None:
-    """Refuse a revision that leaves rows whose foreign keys point nowhere; its transaction rolls back."""
-    assert ctx.connection is not None
-    broken = ctx.connection.exec_driver_sql(_FOREIGN_KEY_CHECK).all()
-    if broken:
-        tables = ", ".join(sorted({str(row[0]) for row in broken}))
-        done = "upgrade" if step.is_upgrade else "downgrade"
-        raise MigrationError(
-            f"the {done} of revision {step.up_revision_id} leaves rows in {tables} whose foreign keys "
-            "point to no row: nothing of it was applied; fix the revision (move or delete those rows in it)"
-        )
