@@ -14,9 +14,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import random
-import uuid
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -24,21 +22,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import (
     JSON,
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    Date,
     DateTime,
-    Enum,
-    Float,
-    ForeignKey,
     Integer,
-    LargeBinary,
-    Numeric,
-    SmallInteger,
     String,
     Text,
-    Uuid,
     exc,
     func,
     select,
@@ -49,8 +36,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import NullType
 
 from datalayer import Database, Session
+from tests._value_columns import ValueColumns
 from tests.conftest import Env
-from tests.test_native_path_property import VALUES, Kind
+from tests.test_native_path_property import VALUES
 
 COLUMNS = ("small", "big", "num", "flt", "short", "doc", "kind", "flag", "day", "at", "uid", "blob",
            "positive", "parent_id", "required", "defaulted", "stamped", "lowered", "served",
@@ -67,26 +55,9 @@ def models(env: Env) -> Iterator[tuple[Database, type[Any]]]:
         pytest.skip("the test chooses the path of each session itself")
     db = Database(env.url)
 
-    class Row(db.Model):
+    class Row(ValueColumns, db.Model):
         __tablename__ = "t_direct_values"
-        __table_args__ = (CheckConstraint("positive > 0", name="ck_direct_positive"),)
-        id: Mapped[int] = mapped_column(primary_key=True)
-        key: Mapped[str] = mapped_column(String(50), unique=True)
-        small: Mapped[int | None] = mapped_column(SmallInteger)
-        big: Mapped[int | None] = mapped_column(BigInteger)
-        num: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
-        flt: Mapped[float | None] = mapped_column(Float)
-        short: Mapped[str | None] = mapped_column(String(10))
         doc: Mapped[str | None] = mapped_column(Text)
-        kind: Mapped[Kind | None] = mapped_column(Enum(Kind, name="direct_kind"))
-        flag: Mapped[bool | None] = mapped_column(Boolean)
-        day: Mapped[datetime.date | None] = mapped_column(Date)
-        at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
-        uid: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-        blob: Mapped[bytes | None] = mapped_column(LargeBinary)
-        positive: Mapped[int | None] = mapped_column(Integer)
-        parent_id: Mapped[int | None] = mapped_column(ForeignKey("t_direct_values.id"))
-        required: Mapped[str] = mapped_column(String(10), default="r")
         defaulted: Mapped[str | None] = mapped_column(String(10), default="d")
         stamped: Mapped[datetime.datetime | None] = mapped_column(DateTime, default=lambda: STAMP)
         lowered: Mapped[str | None] = mapped_column(String(10), default=func.lower("XY"))

@@ -11,12 +11,9 @@ each attempt, the unit's earlier flushed row must be committed at clean exit.
 from __future__ import annotations
 
 import contextlib
-import datetime
-import enum
 import itertools
 import random
 import string
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -25,21 +22,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    Date,
-    DateTime,
-    Enum,
-    Float,
-    ForeignKey,
-    Integer,
-    LargeBinary,
-    Numeric,
-    SmallInteger,
-    String,
     Text,
-    Uuid,
     column,
     create_engine,
     select,
@@ -50,13 +33,8 @@ from sqlalchemy.pool import NullPool
 
 from datalayer import Database, UnitOfWork
 from datalayer._create_or_first.native import native_columns
+from tests._value_columns import Kind, ValueColumns
 from tests.conftest import Env
-
-
-class Kind(enum.Enum):
-    small = "s"
-    large = "l"
-
 
 COLUMNS = ("small", "big", "num", "flt", "short", "doc", "kind", "flag", "day", "at", "uid", "blob",
            "positive", "parent_id", "required")  # fmt: skip
@@ -97,26 +75,9 @@ def native(env: Env) -> Iterator[tuple[Database, type[Any]]]:
         pytest.skip("this property attacks the paths without a flush (native inserts on)")
     db = Database(env.url, **env.engine_options)
 
-    class Row(db.Model):
+    class Row(ValueColumns, db.Model):
         __tablename__ = "t_native_values"
-        __table_args__ = (CheckConstraint("positive > 0", name="ck_native_positive"),)
-        id: Mapped[int] = mapped_column(primary_key=True)
-        key: Mapped[str] = mapped_column(String(50), unique=True)
-        small: Mapped[int | None] = mapped_column(SmallInteger)
-        big: Mapped[int | None] = mapped_column(BigInteger)
-        num: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
-        flt: Mapped[float | None] = mapped_column(Float)
-        short: Mapped[str | None] = mapped_column(String(10))
         doc: Mapped[str | None] = mapped_column(Text, unique=True)
-        kind: Mapped[Kind | None] = mapped_column(Enum(Kind, name="native_kind"))
-        flag: Mapped[bool | None] = mapped_column(Boolean)
-        day: Mapped[datetime.date | None] = mapped_column(Date)
-        at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
-        uid: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-        blob: Mapped[bytes | None] = mapped_column(LargeBinary)
-        positive: Mapped[int | None] = mapped_column(Integer)
-        parent_id: Mapped[int | None] = mapped_column(ForeignKey("t_native_values.id"))
-        required: Mapped[str] = mapped_column(String(10), default="r")
 
     db.metadata.drop_all(db.engine)
     db.metadata.create_all(db.engine)
