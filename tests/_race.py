@@ -1,13 +1,15 @@
-"""Racing threads: every thread released together on each key, the ids each call returned collected."""
+"""Racing threads (or processes): released together on each key, what each call returned collected."""
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
-__all__ = ["fresh_keys", "run_race"]
+__all__ = ["fresh_keys", "race_in_processes", "run_race"]
 
 
 def run_race(
@@ -42,3 +44,22 @@ def run_race(
 def fresh_keys(count: int) -> list[str]:
     run = uuid.uuid4().hex[:8]
     return [f"race-{run}-{n}@x.org" for n in range(count)]
+
+
+def race_in_processes(
+    target: Callable[..., None], args: tuple[Any, ...], processes: int, each: int
+) -> list[Any]:
+    """Run ``target(*args, barrier, results)`` in ``processes`` spawned processes; what they put (``each`` each).
+
+    Fails unless every process exits cleanly.
+    """
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(processes, timeout=120), context.Queue()
+    workers = [context.Process(target=target, args=(*args, barrier, results)) for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    got = [results.get(timeout=120) for _ in range(processes * each)]
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [worker.exitcode for worker in workers] == [0] * processes
+    return got

@@ -6,14 +6,13 @@ fixture deletes every row afterwards.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from datalayer import Database, UnitOfWork
-from tests._race import fresh_keys, run_race
+from tests._race import fresh_keys, race_in_processes, run_race
 from tests.conftest import Env, EnvFactory
 from tests.models import define_models
 
@@ -84,18 +83,7 @@ def race_in_a_process(url: str, keys: list[str], barrier: Any, results: Any) -> 
 
 def test_racing_processes_get_one_row_and_the_same_id(server_env: Env) -> None:
     processes, keys = 4, fresh_keys(5)
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(processes, timeout=120), context.Queue()
-    workers = [
-        context.Process(target=race_in_a_process, args=(server_env.url, keys, barrier, results))
-        for _ in range(processes)
-    ]
-    for worker in workers:
-        worker.start()
-    got = [results.get(timeout=120) for _ in range(processes * len(keys))]
-    for worker in workers:
-        worker.join(timeout=60)
-    assert [worker.exitcode for worker in workers] == [0] * processes
+    got = race_in_processes(race_in_a_process, (server_env.url, keys), processes, len(keys))
     with server_env.db.Session() as dbs:
         for key in keys:
             rows = dbs.all(server_env.models.User, email=key)

@@ -8,7 +8,6 @@ delete every row afterwards.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable
@@ -18,7 +17,7 @@ import pytest
 
 from datalayer import Database, UnitOfWork, run
 from datalayer.errors import SerializationError
-from tests._race import fresh_keys, run_race
+from tests._race import fresh_keys, race_in_processes, run_race
 from tests.conftest import Env, EnvFactory
 from tests.models import define_models
 
@@ -112,18 +111,7 @@ def upsert_in_a_process(url: str, keys: list[str], barrier: Any, results: Any) -
 
 def test_racing_processes_upsert_one_row_holding_one_callers_values(server_env: Env) -> None:
     processes, keys = 4, fresh_keys(5)
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(processes, timeout=120), context.Queue()
-    workers = [
-        context.Process(target=upsert_in_a_process, args=(server_env.url, keys, barrier, results))
-        for _ in range(processes)
-    ]
-    for worker in workers:
-        worker.start()
-    got = [results.get(timeout=120) for _ in range(processes * len(keys))]
-    for worker in workers:
-        worker.join(timeout=60)
-    assert [worker.exitcode for worker in workers] == [0] * processes
+    got = race_in_processes(upsert_in_a_process, (server_env.url, keys), processes, len(keys))
     assert all(own for _, _, own in got), got
     ids = {key: [found for k, found, _ in got if k == key] for key in keys}
     assert_one_callers_row_per_key(server_env, keys, ids, processes)
