@@ -49,9 +49,9 @@ def fresh_keys(count: int) -> list[str]:
 def race_in_processes(
     target: Callable[..., None], args: tuple[Any, ...], processes: int, each: int
 ) -> list[Any]:
-    """Run ``target(*args, barrier, results)`` in ``processes`` spawned processes; what they put (``each`` each).
+    """What ``target(*args, barrier, results)`` put, ``each`` times in each of ``processes`` processes.
 
-    Fails unless every process exits cleanly.
+    The processes are spawned; fails unless every one exits cleanly.
     """
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(processes, timeout=120), context.Queue()
