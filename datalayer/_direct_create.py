@@ -59,17 +59,17 @@ def create_directly(session: SessionLike, mapper: Mapper[Any], obj: object) -> b
     check_state(state, changed_only=False)
     try:
         connection = session.connection(bind_arguments={"mapper": mapper})
-        loaded = _insert(connection, mapper, obj)
+        for key, value in _insert(connection, mapper, obj):
+            set_committed_value(obj, key, value)
+        attach(session, obj)
     except BaseException:
-        # As a failed flush: the inner transaction a flush opens, rolled back with the
-        # exception, rolls back the whole transaction and leaves the session unusable
+        # As a failed flush (and after the INSERT, so that no row the caller was told
+        # failed can be committed): the inner transaction a flush opens, rolled back with
+        # the exception, rolls back the whole transaction and leaves the session unusable
         # until rollback() (PendingRollbackError). Opened only now: nothing to end on success.
         inner = session._autobegin_t()._begin()  # pyright: ignore[reportPrivateUsage]
         inner.rollback(_capture_exception=True)
         raise
-    for key, value in loaded:
-        set_committed_value(obj, key, value)
-    attach(session, obj)
     return True
 
 
@@ -125,7 +125,10 @@ def _attributes_of(mapper: Mapper[Any], columns: tuple[str, ...]) -> tuple[tuple
 def _statement(
     mapper: Mapper[Any], sent: tuple[str, ...], rendered: tuple[str, ...], eager: bool
 ) -> tuple[Any, _Loaded]:
-    """The INSERT of ``mapper``'s row, returning the columns the flush would load that were not ``sent``."""
+    """The INSERT of ``mapper``'s row, returning the columns the flush would load that were not ``sent``.
+
+    The primary key always: the flush reads a key the database made even when it reads no other default.
+    """
     table = table_of(mapper)
     assert table is not None  # checked by ormless()
     loaded = tuple(
@@ -134,7 +137,7 @@ def _statement(
         if (column := prop.columns[0]).table is table
         and column.key not in sent
         and column.key not in rendered
-        and (eager or column.server_default is None)
+        and (eager or column.server_default is None or column.primary_key)
     )
     statement = insert(table)
     if loaded:

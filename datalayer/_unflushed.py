@@ -9,11 +9,12 @@ attaching the object afterwards as the flush would have left it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from typing import Any, cast
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.orm import Mapper, Session, scoped_session
+from sqlalchemy.orm import InstanceState, Mapper, Session, scoped_session
 from sqlalchemy.orm import persistence as _persistence
 from sqlalchemy.orm.attributes import instance_dict, instance_state
 from sqlalchemy.orm.session import make_transient_to_detached
@@ -29,9 +30,11 @@ __all__ = [
     "forget_on_rollback",
     "has_flush_listeners",
     "has_relationships",
+    "loaded_states",
     "ormless",
     "own",
     "reads_server_defaults",
+    "record_written",
     "table_of",
 ]
 
@@ -46,6 +49,8 @@ _SESSION_EVENTS = (
     "transient_to_pending",
     "pending_to_persistent",
     "detached_to_persistent",
+    "before_attach",  # fired by the flush path before anything is sent, here after the INSERT
+    "after_attach",
 )
 _OWN_LISTENERS = frozenset({_flush_checks.check_flush})
 
@@ -64,16 +69,27 @@ def own(session: SessionLike) -> Session:
 def ormless(mapper: Mapper[Any]) -> bool:
     """Whether inserting a row of ``mapper`` needs nothing from the ORM's flush.
 
-    No mapper insert events, inheritance, version counter, or attribute mapped to
-    several columns. Relationships set on the object are checked per object.
+    No mapper insert events, instance events the flush fires differently
+    (``refresh_flush``, ``expire``), inheritance, version counter, table without
+    RETURNING (``implicit_returning=False``: a trigger may keep the row from it),
+    or attribute mapped to several columns. Relationships set on the object are
+    checked per object.
     """
-    dispatch = mapper.dispatch
-    return not dispatch.before_insert and not dispatch.after_insert and memo(mapper, _plain_table)
+    dispatch, instance = mapper.dispatch, mapper.class_manager.dispatch
+    return (
+        not dispatch.before_insert
+        and not dispatch.after_insert
+        and not instance.refresh_flush
+        and not instance.expire
+        and memo(mapper, _plain_table)
+    )
 
 
 def _plain_table(mapper: Mapper[Any]) -> bool:
+    table = table_of(mapper)
     return (
-        table_of(mapper) is not None
+        table is not None
+        and table.implicit_returning
         and mapper.inherits is None
         and mapper.version_id_col is None
         and all(len(prop.columns) == 1 for prop in mapper.column_attrs)
@@ -135,16 +151,36 @@ def forget_on_rollback(session: SessionLike, objects: Iterable[object]) -> None:
     Objects attached after an INSERT sent without the flush (or loaded from an
     ``INSERT .. RETURNING``) would otherwise stay in the identity map after a
     rollback as rows that were never there: expired, failing when read, or on
-    SQLite, which reuses row ids, loading another row's data. A flush records
-    the objects it inserts in ``SessionTransaction._new``, whose rollback
-    expunges them (Session._register_persistent); there is no public equivalent.
+    SQLite, which reuses row ids, loading another row's data.
+    """
+    record_written(session, objects, frozenset())
+
+
+def loaded_states(session: SessionLike) -> frozenset[InstanceState[Any]]:
+    """What ``session`` holds now, held strongly: nothing collected meanwhile can pass for something new."""
+    return frozenset(own(session).identity_map.all_states())
+
+
+def record_written(
+    session: SessionLike, objects: Iterable[object], loaded_before: AbstractSet[InstanceState[Any]]
+) -> None:
+    """Have a rollback undo, in the session, what a statement sent without the flush wrote for ``objects``.
+
+    Those ``loaded_before`` it are expired by a rollback of the current
+    transaction or SAVEPOINT, as rows a flush updated; the others forgotten, as
+    rows a flush inserted (a row that already existed but was not loaded included:
+    it is read again when asked for). A flush records them in the same two places,
+    ``SessionTransaction._dirty`` and ``_new`` (Session._register_altered and
+    _register_persistent); there is no public equivalent.
     """
     session = own(session)
     transaction = session.get_nested_transaction() or session.get_transaction()
-    if transaction is not None:
-        new = transaction._new  # pyright: ignore[reportPrivateUsage]
-        for obj in objects:
-            new[instance_state(obj)] = True
+    if transaction is None:
+        return
+    new, dirty = transaction._new, transaction._dirty  # pyright: ignore[reportPrivateUsage]
+    for obj in objects:
+        state = instance_state(obj)
+        (dirty if state in loaded_before else new)[state] = True
 
 
 def table_of(mapper: Mapper[Any]) -> Table[Any] | None:

@@ -9,11 +9,12 @@ load another row's data.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 
 from datalayer import Session
 from tests.conftest import Env
@@ -63,3 +64,43 @@ def test_a_savepoint_rolled_back_forgets_the_rows_inserted_inside_it_alone(env: 
         assert inspect(gone).transient and inspect(kept).persistent
         dbs.commit()
         assert [u.email for u in dbs.all(User)] == ["kept@x.org"]
+
+
+@pytest.mark.parametrize("helper", ["upsert", "upsert_many"])
+def test_a_savepoint_rolled_back_restores_an_object_an_upsert_updated(env: Env, helper: str) -> None:
+    User = env.models.User
+    with env.db.Session() as dbs:
+        dbs.create(User, email="a@x.org", name="before")
+        dbs.commit()
+        loaded = dbs.first(User, email="a@x.org")
+        with dbs.begin_nested() as savepoint:
+            INSERTERS[helper](dbs, User, "a@x.org")
+            savepoint.rollback()
+        assert loaded is not None and loaded.name == "before"  # read again, not the undone "n"
+        loaded.name += "!"
+        dbs.commit()
+        assert [u.name for u in dbs.all(User)] == ["before!"]
+
+
+def test_objects_collected_meanwhile_are_never_taken_for_the_ones_an_upsert_made(env: Env) -> None:
+    User = env.models.User
+    with env.db.Session() as dbs:
+        dbs.create_many(User, [{"email": f"old{n}@x.org"} for n in range(50)])
+        dbs.commit()
+    collect = lambda *_: gc.collect()  # noqa: E731 - frees the loaded objects while the statement runs
+    event.listen(env.db.engine, "after_cursor_execute", collect)
+    gc.disable()
+    try:
+        with env.db.Session() as dbs:
+            for user in dbs.all(User):
+                user.me = user  # a cycle: only the collector frees it
+            del user
+            made = dbs.upsert_many(
+                User, [{"email": f"new{n}@x.org", "name": "n"} for n in range(50)], match="email"
+            )
+            one = dbs.upsert(User, match="email", email="one@x.org", name="n")
+            dbs.rollback()
+            assert [o for o in [*made, one] if not inspect(o).transient] == []
+    finally:
+        gc.enable()
+        event.remove(env.db.engine, "after_cursor_execute", collect)

@@ -24,7 +24,7 @@ from .._lengths import check_lengths
 from .._mapping import canonical, is_sql, memo
 from .._session_like import SessionLike
 from .._translate import conflicts_raised
-from .._unflushed import forget_on_rollback
+from .._unflushed import loaded_states, record_written
 from ..errors import UsageError
 from .one import flushed, prepared, upserted
 from .plan import Plan, check_match_values, match_names, plan_for
@@ -60,11 +60,10 @@ def upsert_many(
     else:
         statement = memo(mapper, _statement, plan, insert, on_any_key, in_order)
     what = f"a row of upsert_many({mapper.class_.__name__}): roll the session back before using it again"
-    loaded = {id(obj) for obj in session.identity_map.values()}
+    loaded = loaded_states(session)
     with conflicts_raised(session, mapper, what):
         objects: list[M] = list(session.scalars(statement, given, execution_options=_POPULATE))
-    # Those not loaded before: a rollback forgets them, as rows it inserted.
-    forget_on_rollback(session, (obj for obj in objects if id(obj) not in loaded))
+    record_written(session, objects, loaded)
     return objects if in_order else _in_rows_order(mapper, plan, given, objects)
 
 

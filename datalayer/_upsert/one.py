@@ -15,7 +15,7 @@ from .._mapping import canonical, is_sql, memo
 from .._ownership import checked_mapper
 from .._session_like import SessionLike
 from .._translate import conflicts_raised, flush
-from .._unflushed import forget_on_rollback
+from .._unflushed import loaded_states, record_written
 from ..errors import ConflictError, ReadOnlyError, UsageError
 from .plan import Plan, check_match_values, match_names, plan_for
 from .statement import MATCHED, bound_names, matched, upsert_statement
@@ -89,15 +89,14 @@ def upserted(
         statement = memo(mapper, _cached, plan, insert, on_any_key)
         params = {f"dl_{n}": value for n, value in enumerate(row.values())}
     what = f"the upsert of {mapper.class_.__name__}: roll the session back before using it again"
-    loaded = len(session.identity_map)
+    loaded = loaded_states(session)
     with conflicts_raised(session, mapper, what):
         result = session.execute(statement, params)
         if on_any_key:
             obj, held = cast("tuple[Any, bool]", tuple(result.one()))
         else:
             obj, held = result.scalar_one(), True
-    if len(session.identity_map) > loaded:  # not loaded before: a rollback forgets it, as an inserted row
-        forget_on_rollback(session, (obj,))
+    record_written(session, (obj,), loaded)
     if not held:
         raise _other_key(mapper, plan, row, obj)
     return obj
