@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
-from sqlalchemy import event, func, inspect, literal, select
-from sqlalchemy.exc import PendingRollbackError, SAWarning
+from sqlalchemy import Identity, event, func, inspect, literal, select, text
+from sqlalchemy.exc import InvalidRequestError, PendingRollbackError, SAWarning
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm import Session as OrmSession
 
-from datalayer import UnitOfWork, _helpers
+from datalayer import Database, UnitOfWork, _helpers
 from datalayer.errors import ConflictError, ReadOnlyError
 from datalayer.testing import count_queries
 from tests.conftest import Env
@@ -199,3 +200,67 @@ def test_a_flush_listener_on_every_session_sends_creates_through_the_flush(
     finally:
         event.remove(OrmSession, "before_flush", before_flush)
     assert seen == [1] and paths == [False]
+
+
+@pytest.fixture
+def keyed(direct_env: Env) -> Iterator[dict[str, Any]]:
+    """Models whose key the database makes, one reading no server default back, one without RETURNING."""
+    db = Database(direct_env.url)
+
+    class Lazy(db.Model):
+        __tablename__ = "t_direct_lazy"
+        __mapper_args__: ClassVar[dict[str, Any]] = {"eager_defaults": False}
+        id: Mapped[int] = mapped_column(Identity(), primary_key=True)
+        made: Mapped[int | None] = mapped_column(server_default=text("7"))
+
+    class Plain(db.Model):
+        __tablename__ = "t_direct_plain"
+        __table_args__: ClassVar[dict[str, Any]] = {"implicit_returning": False}
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    db.metadata.drop_all(db.engine)
+    db.metadata.create_all(db.engine)
+    yield {"db": db, "Lazy": Lazy, "Plain": Plain}
+    db.metadata.drop_all(db.engine)
+    db.dispose()
+
+
+def test_a_key_the_database_makes_is_read_back_where_other_defaults_are_not(
+    keyed: dict[str, Any], paths: list[bool]
+) -> None:
+    with keyed["db"].Session() as dbs:
+        first, second = dbs.create(keyed["Lazy"]), dbs.create(keyed["Lazy"])
+        assert (first.id, second.id) == (1, 2) and "made" in inspect(first).unloaded
+        dbs.commit()
+    assert paths == [True, True]
+
+
+def test_a_table_without_returning_goes_through_the_flush(keyed: dict[str, Any], paths: list[bool]) -> None:
+    with keyed["db"].Session() as dbs:
+        assert dbs.create(keyed["Plain"]).id == 1
+        dbs.commit()
+    assert paths == [False]
+
+
+def test_attach_listeners_see_create_before_anything_is_sent(direct_env: Env, paths: list[bool]) -> None:
+    seen: list[bool] = []
+    with direct_env.db.Session() as dbs:
+        event.listen(dbs, "after_attach", lambda _session, obj: seen.append(inspect(obj).pending))
+        dbs.create(direct_env.models.User, email="a@x.org")
+        dbs.rollback()
+    assert seen == [True] and paths == [False]
+
+
+@pytest.mark.only("sqlite")
+def test_a_failure_after_the_insert_leaves_nothing_to_commit(direct_env: Env, paths: list[bool]) -> None:
+    User = direct_env.models.User
+    with direct_env.db.Session() as dbs:
+        gone = dbs.create(User, email="gone@x.org")
+        dbs.execute(text("DELETE FROM t_users"))  # behind the session's back: SQLite reuses the id
+        with pytest.raises(InvalidRequestError, match="already present in this session"):
+            dbs.create(User, email="new@x.org")
+        with pytest.raises(PendingRollbackError):
+            dbs.commit()
+        dbs.rollback()
+        assert dbs.all(User) == [] and gone is not None
+    assert paths == [True, True]
