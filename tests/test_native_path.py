@@ -101,7 +101,7 @@ def test_flush_listeners_see_what_create_or_first_makes(env: Env) -> None:
 
 
 def test_the_native_path_is_kept_when_only_datalayers_own_listeners_are_there(env: Env) -> None:
-    native = env.backend in ("sqlite", "postgresql") and not env.engine_options
+    native = not env.engine_options
     with env.db.Session() as dbs:
         User = env.models.User
         taken = native_columns(dbs, User.__mapper__, User(email="probe@x.org")) is not None

@@ -1,4 +1,4 @@
-"""create_or_first in one round trip: ``INSERT .. ON CONFLICT DO NOTHING .. RETURNING``.
+"""create_or_first in one round trip: ``INSERT .. ON CONFLICT DO NOTHING .. RETURNING``, or a plain INSERT.
 
 Safe by construction, never by prediction: a failed statement must not cost the
 caller's earlier work. SQLite undoes only the failed statement. PostgreSQL aborts
@@ -6,11 +6,31 @@ the whole transaction, so there the INSERT runs inside a SAVEPOINT sent in the s
 round trip (psycopg's pipeline mode: SAVEPOINT, INSERT, RELEASE, one sync); a
 failure rolls back to the savepoint, whatever made the INSERT fail.
 
-Used on SQLite, and on PostgreSQL (psycopg) under READ COMMITTED, for models that
-rely on no ORM-side insert behaviour (mapper or session flush events,
-relationships, inheritance, version counters). Everything else takes the SAVEPOINT
-path. The object is built by the model's own constructor, as on the SAVEPOINT path,
-then attached to the session as persistent with every column the database returned.
+MariaDB (10.5+, InnoDB) has no ``ON CONFLICT DO NOTHING`` (``INSERT IGNORE``
+would turn NOT NULL, foreign key and truncation errors into warnings): the
+INSERT is a plain ``INSERT .. RETURNING``, and a unique violation (error 1062)
+fails it. InnoDB rolls a failed statement back by itself and keeps the
+transaction (statement atomicity; the manual's "InnoDB Error Handling": a
+duplicate-key error, a row too long, and the errors of the server layer roll back
+the statement), so no SAVEPOINT is needed. A deadlock, and a lock wait timeout
+under ``innodb_rollback_on_timeout``, roll back the whole transaction instead:
+the error propagates as on the SAVEPOINT path, and the transaction guard refuses
+the COMMIT (``_guard``). On a conflict, the caller reads the row back with a locking read,
+as on the SAVEPOINT path: two round trips where the key exists.
+``INSERT .. ON DUPLICATE KEY UPDATE .. RETURNING`` would read an existing row in
+the same statement, but nothing documented tells in that statement whether the
+row was inserted or was there (the affected-rows count is not sent with a result
+set, and SQLAlchemy's CLIENT_FOUND_ROWS counts a no-op update as 1, like an
+insert; ``LAST_INSERT_ID()`` keeps the previous statement's value on an insert;
+``VALUE(col)`` in RETURNING is undocumented), and the caller's object must be
+attached only when its row was inserted.
+
+Used on SQLite, on PostgreSQL (psycopg) under READ COMMITTED, and on MariaDB
+(PyMySQL, aiomysql), for models that rely on no ORM-side insert behaviour
+(mapper or session flush events, relationships, inheritance, version counters).
+Everything else takes the SAVEPOINT path. The object is built by the model's own
+constructor, as on the SAVEPOINT path, then attached to the session as persistent
+with every column the database returned.
 """
 
 from __future__ import annotations
@@ -74,6 +94,8 @@ def native_columns(session: SessionLike, mapper: Mapper[Any], obj: object) -> Va
     if has_flush_listeners(own(session)) or has_relationships(mapper, obj):
         return None  # the flush must see the object and its related objects, as on the SAVEPOINT path
     connection = session.connection(bind_arguments={"mapper": mapper})
+    if not connection.dialect.insert_returning:
+        return None  # MySQL, MariaDB before 10.5: known once the engine has connected
     if facts.native_only_at_read_committed and _isolation(connection) != "READ COMMITTED":
         # Under snapshot isolation a conflict with an invisible row is a serialization
         # failure; the SAVEPOINT path tells it as StaleConflictError.
@@ -84,8 +106,11 @@ def native_columns(session: SessionLike, mapper: Mapper[Any], obj: object) -> Va
 def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, values: Values) -> bool:
     """Insert ``obj``'s row unless a unique key holds it, and attach ``obj`` as persistent.
 
-    Returns False, inserting nothing, when a unique key already holds the row. Any
-    other failure propagates with the caller's transaction intact.
+    Returns False, inserting nothing, when a unique key already holds the row;
+    where the database has no ``ON CONFLICT DO NOTHING`` (MariaDB), the unique
+    violation propagates as the IntegrityError instead. Any other failure
+    propagates with the caller's transaction intact (but after a deadlock, which
+    rolls it back on MariaDB).
     """
     if session.info.get(_read_only.READ_ONLY):
         raise ReadOnlyError("a read-only unit of work cannot write")
@@ -101,11 +126,11 @@ def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, va
     params, expressions = values
     if expressions:
         # A SQL expression as a value is rendered into the statement, as a flush does.
-        statement = _insert_statement(mapper, native_insert).values(expressions)
+        statement = _insert_statement(mapper, native_insert, facts.native_conflict_fails).values(expressions)
     else:
         # One statement per model and backend, its values bound: no statement to build
         # and no cache key to work out on every call.
-        statement = memo(mapper, _insert_statement, native_insert)
+        statement = memo(mapper, _insert_statement, native_insert, facts.native_conflict_fails)
     returned = session.execute(statement, params, execution_options=options).mappings().first()
     if returned is None:
         return False
@@ -115,14 +140,18 @@ def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, va
     return True
 
 
-def _insert_statement(mapper: Mapper[Any], native_insert: Callable[[Table[Any]], Any]) -> Any:
+def _insert_statement(mapper: Mapper[Any], native_insert: Callable[[Table[Any]], Any], fails: bool) -> Any:
     """``INSERT INTO <table> .. ON CONFLICT DO NOTHING RETURNING <every column>`` for ``mapper``'s table.
 
+    ``fails``: no ``ON CONFLICT DO NOTHING`` (MariaDB), a conflict fails the INSERT.
     Typed Any: the dialects' Insert (``on_conflict_do_nothing``, ``returning``) is untyped.
     """
     table = table_of(mapper)
     assert table is not None  # checked by native_columns
-    return native_insert(table).on_conflict_do_nothing().returning(*table.columns)
+    statement = native_insert(table)
+    if not fails:
+        statement = statement.on_conflict_do_nothing()
+    return statement.returning(*table.columns)
 
 
 def _execute_in_savepoint(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
