@@ -71,7 +71,9 @@ def _compete(env: Env, emails: list[str], then: str, ready: threading.Event) -> 
 
     def other() -> None:
         with env.db.engine.connect() as connection, connection.begin() as transaction:
-            filler = ", ".join(f"('filler{n}-{then or emails[0]}')" for n in range(4))  # the bigger transaction
+            filler = ", ".join(
+                f"('filler{n}-{then or emails[0]}')" for n in range(4)
+            )  # the bigger transaction
             connection.execute(text(f"INSERT INTO t_users (email) VALUES {filler}"))
             for email in emails:
                 connection.execute(text("INSERT INTO t_users (email) VALUES (:e)"), {"e": email})
