@@ -71,15 +71,14 @@ def _compete(env: Env, emails: list[str], then: str, ready: threading.Event) -> 
 
     def other() -> None:
         with env.db.engine.connect() as connection, connection.begin() as transaction:
-            filler = ", ".join(
-                f"('filler{n}-{then or emails[0]}')" for n in range(4)
-            )  # the bigger transaction
-            connection.execute(text(f"INSERT INTO t_users (email) VALUES {filler}"))
+            insert = text("INSERT INTO t_users (email) VALUES (:e)")
+            key = then or emails[0]
+            connection.execute(insert, [{"e": f"filler{n}-{key}"} for n in range(4)])  # the bigger one
             for email in emails:
-                connection.execute(text("INSERT INTO t_users (email) VALUES (:e)"), {"e": email})
+                connection.execute(insert, {"e": email})
             ready.set()
             if then:
-                connection.execute(text("INSERT INTO t_users (email) VALUES (:e)"), {"e": then})
+                connection.execute(insert, {"e": then})
             else:
                 threading.Event().wait(2)  # holds its locks past the waiter's timeout
             transaction.rollback()
@@ -106,6 +105,7 @@ def test_a_deadlock_in_create_or_first_rolls_the_unit_back_and_its_commit_is_ref
     finally:
         if thread is not None:
             thread.join(30)
+    assert isinstance(raised.value.__cause__, sa_exc.OperationalError)
     assert committed_emails(native) == set()
 
 
@@ -153,3 +153,14 @@ def test_a_lock_wait_timeout_that_reaches_the_unit_is_a_lock_timeout_error(impat
     finally:
         if thread is not None:
             thread.join(30)
+
+
+def test_units_asking_for_the_same_existing_row_do_not_wait_for_each_other(impatient: Env) -> None:
+    # The duplicate check and the re-read take shared locks (ON DUPLICATE KEY UPDATE would
+    # take an exclusive one): the second unit gets the row while the first still holds it.
+    User, (key,) = impatient.models.User, fresh_keys(1)
+    with UnitOfWork(impatient.db) as uow:
+        uow.session.create(User, email=key)
+    with UnitOfWork(impatient.db) as first, UnitOfWork(impatient.db) as second:
+        held = first.session.create_or_first(User, email=key)
+        assert second.session.create_or_first(User, email=key).id == held.id  # else 1205 after 1 s
