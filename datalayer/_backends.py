@@ -32,9 +32,11 @@ class Backend:
     error_kind: Callable[[BaseException], Kind | None]
     """What a driver exception means, by its code (SQLSTATE, result code, error number)."""
     native_insert: Callable[[Table[Any]], Any] | None = None
-    """``INSERT .. ON CONFLICT DO NOTHING .. RETURNING`` for create_or_first's one round trip, if any."""
+    """The dialect's INSERT for create_or_first's one round trip (``.. RETURNING``), if any."""
     native_drivers: frozenset[str] = frozenset()
     """The drivers the one-round-trip path runs on."""
+    native_conflict_fails: bool = False
+    """No ``ON CONFLICT DO NOTHING``: a unique violation fails the INSERT, which undoes itself alone."""
     native_in_savepoint: bool = False
     """A failed statement aborts the whole transaction: the native INSERT goes in a pipelined SAVEPOINT."""
     native_only_at_read_committed: bool = False
@@ -117,6 +119,12 @@ POSTGRESQL = Backend(
 MYSQL = Backend(
     "mysql",
     _codes.mysql_kind,
+    # A plain INSERT .. RETURNING (MariaDB 10.5+): InnoDB undoes a failed statement
+    # alone, so a unique violation costs nothing but that statement. Any driver could
+    # take it; those listed are the ones the suite runs it on.
+    native_insert=mysql_insert,
+    native_drivers=frozenset({"pymysql"}),
+    native_conflict_fails=True,
     upsert_insert=mysql_insert,
     upsert_on_any_key=True,
     locking_reread=True,

@@ -13,7 +13,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from . import _guard, _read_only
 from ._backends import driver
-from ._create_or_first import native
+from ._create_or_first import pipelined
 
 __all__ = ["configure_engine"]
 
@@ -21,7 +21,7 @@ __all__ = ["configure_engine"]
 def configure_engine(engine: Engine) -> None:
     """Per-dialect fixes applied to every engine a Database creates."""
     _guard.install(engine)
-    native.install(engine)
+    pipelined.install(engine)
     _read_only.install(engine)
     if engine.dialect.is_async:
         event.listen(engine, "handle_error", _close_interrupted_cursor)

@@ -27,7 +27,7 @@ SERVER_URL_VARIABLES = {
 _SERVER_NAMES = [name for name, variable in SERVER_URL_VARIABLES.items() if os.environ.get(variable)]
 # Where create_or_first has a native one-round-trip path, the suite also runs with the
 # SAVEPOINT path forced ("<backend>/savepoint"): both must keep every promise.
-_NATIVE = ("sqlite", "postgresql")
+_NATIVE = ("sqlite", "postgresql", "mariadb")
 SERVERS = [*_SERVER_NAMES, *(f"{name}/savepoint" for name in _SERVER_NAMES if name in _NATIVE)]
 BACKENDS = ["sqlite", "sqlite/savepoint", *SERVERS]
 # The async drivers of each backend, as "<backend>+<driver>": psycopg runs in its asyncio mode.

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, Session, column_property, mapped_column
 
 from datalayer import Database, UnitOfWork
 from datalayer._create_or_first.native import native_columns
+from datalayer.testing import count_queries
 from tests.conftest import Env
 
 
@@ -101,7 +102,7 @@ def test_flush_listeners_see_what_create_or_first_makes(env: Env) -> None:
 
 
 def test_the_native_path_is_kept_when_only_datalayers_own_listeners_are_there(env: Env) -> None:
-    native = env.backend in ("sqlite", "postgresql") and not env.engine_options
+    native = not env.engine_options
     with env.db.Session() as dbs:
         User = env.models.User
         taken = native_columns(dbs, User.__mapper__, User(email="probe@x.org")) is not None
@@ -162,3 +163,21 @@ def test_create_or_first_recovers_when_the_server_lost_a_statement_psycopg_prepa
         env.db.engine.dispose()
     with env.db.Session() as dbs:
         assert {"kept@x.org", "after@x.org"} <= {u.email for u in dbs.all(User)}
+
+
+def test_create_or_first_sends_one_statement_on_a_new_key_and_two_on_an_existing_one(env: Env) -> None:
+    User = env.models.User
+    with UnitOfWork(env.db) as uow:
+        uow.session.create(User, email="warm@x.org")  # the connection and its first statements
+        with count_queries(env.db) as new:
+            made = uow.session.create_or_first(User, email="a@x.org")
+        uow.session.expunge(made)  # read back from the database, not the identity map
+        with count_queries(env.db) as existing:
+            found = uow.session.create_or_first(User, email="a@x.org")
+    assert found.id == made.id
+    if env.engine_options:  # the SAVEPOINT path: SAVEPOINT, INSERT, RELEASE at least
+        assert new.round_trips >= 3, new.report()
+        return
+    assert (new.round_trips, len(new)) == (1, 1), new.report()  # the INSERT
+    assert (existing.round_trips, len(existing)) == (2, 2), existing.report()  # the INSERT, the re-read
+    assert existing.statements[0].lstrip().upper().startswith("INSERT"), existing.report()

@@ -1,7 +1,7 @@
 """Property: whatever value makes create_or_first's INSERT fail without a flush, the caller's work is kept.
 
-The native path sends no separate SAVEPOINT round trip; on MariaDB the INSERT
-inside the SAVEPOINT is sent without a flush, as ``create`` sends it. Nothing predicts which
+The native path sends no separate SAVEPOINT round trip (on MariaDB none at all:
+a failed INSERT undoes itself alone). Nothing predicts which
 values are safe: hypothesis throws every column type at it with values out of
 range, of the wrong type, too long, NULL where NOT NULL, breaking a CHECK or a
 foreign key, and unique Text values over PostgreSQL's index size limit. After
@@ -102,9 +102,9 @@ def test_the_native_path_keeps_the_callers_work_whatever_makes_its_insert_fail(
     db, Row = native
     numbers = itertools.count()
     with db.Session() as dbs:  # the property below exercises the fast path, not the SAVEPOINT one
-        native = native_columns(dbs, Row.__mapper__, Row(key="probe", small=1)) is not None
-        # MariaDB has no one-round-trip path: its SAVEPOINT holds create's INSERT sent without a flush.
-        assert native is (env.backend != "mariadb")
+        # Every backend has a one-round-trip path: no SAVEPOINT on MariaDB either, whose
+        # INSERT undoes itself alone when it fails.
+        assert native_columns(dbs, Row.__mapper__, Row(key="probe", small=1)) is not None
 
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(column=st.sampled_from(COLUMNS), value=VALUES)

@@ -20,12 +20,14 @@ THREADS = 8
 KEYS = 12
 
 
-def assert_one_row_per_key(env: Env, db: Database, keys: list[str], ids: dict[str, list[int]]) -> None:
+def assert_one_row_per_key(
+    env: Env, db: Database, keys: list[str], ids: dict[str, list[int]], threads: int = THREADS
+) -> None:
     with db.Session() as dbs:
         for key in keys:
             rows = dbs.all(env.models.User, email=key)
             assert len(rows) == 1, f"{key}: {len(rows)} rows"
-            assert ids[key] == [rows[0].id] * THREADS, f"{key}: callers got {ids[key]}"
+            assert ids[key] == [rows[0].id] * threads, f"{key}: callers got {ids[key]}"
 
 
 def unit_attempt(env: Env, db: Database, helper: str) -> Callable[[str], int]:
@@ -65,7 +67,7 @@ def test_racing_scoped_sessions_get_one_row_and_the_same_id(server_env: Env, hel
     assert_one_row_per_key(server_env, db, keys, ids)
 
 
-def race_in_a_process(url: str, keys: list[str], barrier: Any, results: Any) -> None:
+def race_in_a_process(url: str, keys: list[str], helper: str, barrier: Any, results: Any) -> None:
     """One competing process: its own Database, engine and pool, one unit of work per key."""
     db = Database(url)
     models = define_models(db)
@@ -74,16 +76,17 @@ def race_in_a_process(url: str, keys: list[str], barrier: Any, results: Any) -> 
             barrier.wait()
             try:
                 with UnitOfWork(db) as uow:
-                    results.put((key, uow.repository(models.User).first_or_create(email=key).id))
+                    results.put((key, getattr(uow.repository(models.User), helper)(email=key).id))
             except Exception as exc:  # reported to the parent, which asserts on it
                 results.put((key, repr(exc)))
     finally:
         db.dispose()
 
 
-def test_racing_processes_get_one_row_and_the_same_id(server_env: Env) -> None:
+@pytest.mark.parametrize("helper", ["first_or_create", "create_or_first"])
+def test_racing_processes_get_one_row_and_the_same_id(server_env: Env, helper: str) -> None:
     processes, keys = 4, fresh_keys(5)
-    got = race_in_processes(race_in_a_process, (server_env.url, keys), processes, len(keys))
+    got = race_in_processes(race_in_a_process, (server_env.url, keys, helper), processes, len(keys))
     with server_env.db.Session() as dbs:
         for key in keys:
             rows = dbs.all(server_env.models.User, email=key)
@@ -101,3 +104,29 @@ def test_mariadb_repeatable_read_races_still_see_the_winners_row(
     ids, errors = run_race(THREADS, keys, unit_attempt(repeatable, repeatable.db, helper))
     assert errors == []
     assert_one_row_per_key(repeatable, repeatable.db, keys, ids)
+
+
+MANY = 40
+
+
+@pytest.mark.parametrize("helper", ["first_or_create", "create_or_first"])
+def test_forty_units_of_work_racing_on_one_key_get_one_row_and_the_same_id(
+    server_env: Env, make_server_env: EnvFactory, helper: str
+) -> None:
+    crowded = make_server_env(pool_size=MANY)  # every racer holds a connection at once
+    keys = fresh_keys(3)
+    ids, errors = run_race(MANY, keys, unit_attempt(crowded, crowded.db, helper))
+    assert errors == []
+    assert_one_row_per_key(crowded, crowded.db, keys, ids, MANY)
+
+
+@pytest.mark.only("mariadb")
+@pytest.mark.parametrize("helper", ["first_or_create", "create_or_first"])
+def test_forty_mariadb_units_at_repeatable_read_racing_on_one_key_get_one_row(
+    server_env: Env, make_server_env: EnvFactory, helper: str
+) -> None:
+    crowded = make_server_env(pool_size=MANY, isolation_level="REPEATABLE READ")
+    keys = fresh_keys(3)
+    ids, errors = run_race(MANY, keys, unit_attempt(crowded, crowded.db, helper))
+    assert errors == []
+    assert_one_row_per_key(crowded, crowded.db, keys, ids, MANY)

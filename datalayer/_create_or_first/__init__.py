@@ -2,7 +2,8 @@
 
 The INSERT takes one of two paths: ``native`` sends ``INSERT .. ON CONFLICT DO
 NOTHING .. RETURNING`` in one round trip (inside a pipelined SAVEPOINT on
-PostgreSQL), where the model and the session allow it; otherwise the object is
+PostgreSQL; a plain ``INSERT .. RETURNING`` on MariaDB, whose failed statement
+undoes itself), where the model and the session allow it; otherwise the object is
 flushed inside a SAVEPOINT. Either way a failure undoes that INSERT alone. On a
 conflict, ``reread`` reads the row back by the key that conflicted, or says why it
 cannot be had.
@@ -51,24 +52,16 @@ def create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], a
     # (a hybrid's setter, an attrs default) set. A conflicting key is read back by them.
     sent = {**canonical(mapper, attrs), **_column_values(mapper, obj)}
     values = native_columns(session, mapper, obj)
-    if values is not None:
-        if insert_or_nothing(session, mapper, obj, values):
-            return obj
-        return existing_row(session, model, mapper, sent, None)
-    each_statement_commits = autocommit(session.connection(bind_arguments={"mapper": mapper}))
+    each_statement_commits = values is None and autocommit(
+        session.connection(bind_arguments={"mapper": mapper})
+    )
     try:
-        if each_statement_commits:
-            # A failure cannot cost earlier work, and there is no transaction to hold a
-            # savepoint: the session is rolled back after a conflict (it undoes nothing).
-            session.add(obj)
-            session.flush()
+        if values is not None:
+            # A conflict: nothing inserted, or (MariaDB) the INSERT failed, undoing itself alone.
+            inserted = insert_or_nothing(session, mapper, obj, values)
         else:
-            # The object is added inside the savepoint: added before it, it would be
-            # flushed outside it, and a conflict would then poison the whole session.
-            with session.begin_nested():
-                if not create_directly(session, mapper, obj):  # the flush's INSERT, without the flush
-                    session.add(obj)
-                    session.flush()
+            _insert_in_savepoint(session, mapper, obj, each_statement_commits)
+            inserted = True
     except IntegrityError as exc:
         if each_statement_commits:
             session.rollback()
@@ -76,7 +69,25 @@ def create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], a
         if not is_unique_violation(dialect, exc.orig):
             raise
         return existing_row(session, model, mapper, sent, exc)
-    return obj
+    return obj if inserted else existing_row(session, model, mapper, sent, None)
+
+
+def _insert_in_savepoint(
+    session: SessionLike, mapper: Mapper[Any], obj: object, each_statement_commits: bool
+) -> None:
+    """Insert ``obj`` inside a SAVEPOINT (a flush, or the flush's INSERT without it); failures propagate."""
+    if each_statement_commits:
+        # A failure cannot cost earlier work, and there is no transaction to hold a
+        # savepoint: the session is rolled back after a conflict (it undoes nothing).
+        session.add(obj)
+        session.flush()
+        return
+    # The object is added inside the savepoint: added before it, it would be
+    # flushed outside it, and a conflict would then poison the whole session.
+    with session.begin_nested():
+        if not create_directly(session, mapper, obj):  # the flush's INSERT, without the flush
+            session.add(obj)
+            session.flush()
 
 
 def _column_values(mapper: Mapper[Any], obj: object) -> dict[str, Any]:

@@ -1,16 +1,37 @@
-"""create_or_first in one round trip: ``INSERT .. ON CONFLICT DO NOTHING .. RETURNING``.
+"""create_or_first in one round trip: ``INSERT .. ON CONFLICT DO NOTHING .. RETURNING``, or a plain INSERT.
 
 Safe by construction, never by prediction: a failed statement must not cost the
 caller's earlier work. SQLite undoes only the failed statement. PostgreSQL aborts
 the whole transaction, so there the INSERT runs inside a SAVEPOINT sent in the same
-round trip (psycopg's pipeline mode: SAVEPOINT, INSERT, RELEASE, one sync); a
+round trip (``pipelined``: SAVEPOINT, INSERT, RELEASE, one sync); a
 failure rolls back to the savepoint, whatever made the INSERT fail.
 
-Used on SQLite, and on PostgreSQL (psycopg) under READ COMMITTED, for models that
-rely on no ORM-side insert behaviour (mapper or session flush events,
-relationships, inheritance, version counters). Everything else takes the SAVEPOINT
-path. The object is built by the model's own constructor, as on the SAVEPOINT path,
-then attached to the session as persistent with every column the database returned.
+MariaDB (10.5+, InnoDB) has no ``ON CONFLICT DO NOTHING`` (``INSERT IGNORE`` would
+turn NOT NULL, foreign key and truncation errors into warnings): the INSERT is a
+plain ``INSERT .. RETURNING``, and a unique violation (error 1062) fails it. InnoDB
+rolls a failed statement back by itself and keeps the transaction (statement
+atomicity; the manual's "InnoDB Error Handling": a duplicate-key error, a row too
+long, and the errors of the server layer roll back the statement), so no SAVEPOINT
+is needed. A deadlock, and a lock wait timeout under ``innodb_rollback_on_timeout``,
+roll back the whole transaction instead: the error propagates as on the SAVEPOINT
+path, and the transaction guard refuses the COMMIT (``_guard``). On a conflict, the
+caller reads the row back with a shared locking read, as on the SAVEPOINT path: two
+statements where the key exists. ``INSERT .. ON DUPLICATE KEY UPDATE .. RETURNING``
+would return an existing row in the same statement, but it locks that row
+exclusively (the manual's "Locks Set by Different SQL Statements in InnoDB"; the
+duplicate check of a plain INSERT and the re-read take shared locks): every unit
+asking for the same existing row would wait for the one before it to end. Nor does
+anything documented tell, in that statement, whether the row was inserted or was
+there (the affected-rows count is not sent with a result set, and CLIENT_FOUND_ROWS,
+which SQLAlchemy sets, counts a no-op update as 1, like an insert), and the caller's
+object must be attached only when its row was inserted.
+
+Used on SQLite, on PostgreSQL (psycopg) under READ COMMITTED, and on MariaDB
+(PyMySQL), for models that rely on no ORM-side insert behaviour (mapper or session
+flush events, relationships, inheritance, version counters). Everything else takes
+the SAVEPOINT path. The object is built by the model's own constructor, as on the
+SAVEPOINT path, then attached to the session as persistent with every column the
+database returned.
 """
 
 from __future__ import annotations
@@ -18,8 +39,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Table, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -38,21 +59,9 @@ from .._unflushed import (
     table_of,
 )
 from ..errors import ReadOnlyError
+from .pipelined import IN_SAVEPOINT
 
-__all__ = ["IN_SAVEPOINT", "Values", "insert_or_nothing", "install", "native_columns"]
-
-IN_SAVEPOINT = "datalayer_in_savepoint"  # execution option: send the statement inside a pipelined SAVEPOINT
-_SAVEPOINT = "SAVEPOINT datalayer_insert"
-_RELEASE = "RELEASE SAVEPOINT datalayer_insert"
-_PREPARED_STATEMENT_GONE = "26000"  # invalid_sql_statement_name
-_UNDO = b"ROLLBACK TO SAVEPOINT datalayer_insert; RELEASE SAVEPOINT datalayer_insert"
-
-
-def install(engine: Engine) -> None:
-    """Make ``engine`` able to run the native path (PostgreSQL on psycopg: the pipelined SAVEPOINT)."""
-    facts = backend(engine.dialect)
-    if facts.native_in_savepoint and driver(engine.dialect) in facts.native_drivers:
-        event.listen(engine, "do_execute", _execute_in_savepoint)
+__all__ = ["Values", "insert_or_nothing", "native_columns"]
 
 
 Values = tuple[dict[str, Any], dict[Any, Any]]
@@ -74,6 +83,8 @@ def native_columns(session: SessionLike, mapper: Mapper[Any], obj: object) -> Va
     if has_flush_listeners(own(session)) or has_relationships(mapper, obj):
         return None  # the flush must see the object and its related objects, as on the SAVEPOINT path
     connection = session.connection(bind_arguments={"mapper": mapper})
+    if not connection.dialect.insert_returning:
+        return None  # MySQL, MariaDB before 10.5: known once the engine has connected
     if facts.native_only_at_read_committed and _isolation(connection) != "READ COMMITTED":
         # Under snapshot isolation a conflict with an invisible row is a serialization
         # failure; the SAVEPOINT path tells it as StaleConflictError.
@@ -84,8 +95,11 @@ def native_columns(session: SessionLike, mapper: Mapper[Any], obj: object) -> Va
 def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, values: Values) -> bool:
     """Insert ``obj``'s row unless a unique key holds it, and attach ``obj`` as persistent.
 
-    Returns False, inserting nothing, when a unique key already holds the row. Any
-    other failure propagates with the caller's transaction intact.
+    Returns False, inserting nothing, when a unique key already holds the row;
+    where the database has no ``ON CONFLICT DO NOTHING`` (MariaDB), the unique
+    violation propagates as the IntegrityError instead. Any other failure
+    propagates with the caller's transaction intact (but after a deadlock, which
+    rolls it back on MariaDB).
     """
     if session.info.get(_read_only.READ_ONLY):
         raise ReadOnlyError("a read-only unit of work cannot write")
@@ -101,11 +115,11 @@ def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, va
     params, expressions = values
     if expressions:
         # A SQL expression as a value is rendered into the statement, as a flush does.
-        statement = _insert_statement(mapper, native_insert).values(expressions)
+        statement = _insert_statement(mapper, native_insert, facts.native_conflict_fails).values(expressions)
     else:
         # One statement per model and backend, its values bound: no statement to build
         # and no cache key to work out on every call.
-        statement = memo(mapper, _insert_statement, native_insert)
+        statement = memo(mapper, _insert_statement, native_insert, facts.native_conflict_fails)
     returned = session.execute(statement, params, execution_options=options).mappings().first()
     if returned is None:
         return False
@@ -115,65 +129,18 @@ def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, va
     return True
 
 
-def _insert_statement(mapper: Mapper[Any], native_insert: Callable[[Table[Any]], Any]) -> Any:
+def _insert_statement(mapper: Mapper[Any], native_insert: Callable[[Table[Any]], Any], fails: bool) -> Any:
     """``INSERT INTO <table> .. ON CONFLICT DO NOTHING RETURNING <every column>`` for ``mapper``'s table.
 
+    ``fails``: no ``ON CONFLICT DO NOTHING`` (MariaDB), a conflict fails the INSERT.
     Typed Any: the dialects' Insert (``on_conflict_do_nothing``, ``returning``) is untyped.
     """
     table = table_of(mapper)
     assert table is not None  # checked by native_columns
-    return native_insert(table).on_conflict_do_nothing().returning(*table.columns)
-
-
-def _execute_in_savepoint(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-    """``do_execute`` listener: SAVEPOINT, the statement and RELEASE in one round trip (psycopg)."""
-    connection = cursor.connection
-    if not context.execution_options.get(IN_SAVEPOINT) or connection.autocommit:
-        return False  # under AUTOCOMMIT the statement is a transaction of its own: nothing to protect
-    with connection.cursor() as control:
-        failure = _pipelined(connection, control, cursor, statement, parameters, prepare=None)
-        if failure is not None and getattr(failure, "sqlstate", None) == _PREPARED_STATEMENT_GONE:
-            # psycopg believed the statement prepared on the server, which no longer has it:
-            # undo the savepoint and send it once more, unprepared.
-            _undo(connection, failure)
-            failure = _pipelined(connection, control, cursor, statement, parameters, prepare=False)
-    if failure is None:
-        return True
-    _undo(connection, failure)
-    raise failure
-
-
-def _undo(connection: Any, failure: Exception) -> None:
-    """Roll back to the pipelined savepoint, straight through libpq.
-
-    psycopg would first send the upkeep of its prepared statements, which the
-    aborted transaction refuses, and the rollback would never be sent. Should it
-    fail, the transaction stays aborted and its COMMIT is refused (see _guard).
-    """
-    try:
-        connection.pgconn.exec_(_UNDO)
-    except Exception as undo_failure:  # a lost connection: the statement's own failure tells it best
-        failure.add_note(f"datalayer: rolling back to the savepoint failed too: {undo_failure!r}")
-
-
-def _pipelined(
-    connection: Any, control: Any, cursor: Any, statement: str, parameters: Any, *, prepare: bool | None
-) -> Exception | None:
-    """Send SAVEPOINT, the statement and RELEASE in one pipeline; the statement's failure, if any."""
-    failure: Exception | None = None
-    try:
-        with connection.pipeline():
-            try:
-                # Never prepared: a SAVEPOINT that failed on a prepared statement the server
-                # lost would leave nothing to roll back to.
-                control.execute(_SAVEPOINT, prepare=False)
-                cursor.execute(statement, parameters, prepare=prepare)
-                control.execute(_RELEASE, prepare=False)
-            except Exception as error:  # from the server, or a value the driver cannot send
-                failure = error
-    except Exception as error:  # the statement's failure, or the pipeline aborted after it
-        failure = failure or error
-    return failure
+    statement = native_insert(table)
+    if not fails:
+        statement = statement.on_conflict_do_nothing()
+    return statement.returning(*table.columns)
 
 
 def _isolation(connection: Connection) -> str | None:

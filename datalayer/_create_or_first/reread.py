@@ -14,7 +14,7 @@ from .._backends import backend
 from .._mapping import UniqueKey, canonical, is_sql, memo, unique_keys
 from .._session_like import SessionLike
 from ..errors import ConflictError, StaleConflictError
-from .native import IN_SAVEPOINT
+from .pipelined import IN_SAVEPOINT
 
 __all__ = ["existing_row", "uncovered"]
 
