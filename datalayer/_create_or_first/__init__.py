@@ -48,9 +48,6 @@ def create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], a
     # errors propagate and are never taken for this insert's conflict.
     flush(session, mapper)
     obj = model(**attrs)
-    # What the INSERT sends, by attribute: the values given, and what the constructor
-    # (a hybrid's setter, an attrs default) set. A conflicting key is read back by them.
-    sent = {**canonical(mapper, attrs), **_column_values(mapper, obj)}
     values = native_columns(session, mapper, obj)
     each_statement_commits = values is None and autocommit(
         session.connection(bind_arguments={"mapper": mapper})
@@ -68,8 +65,17 @@ def create_or_first(session: SessionLike, model: type[M], mapper: Mapper[Any], a
         dialect = session.get_bind(mapper=mapper).dialect
         if not is_unique_violation(dialect, exc.orig):
             raise
-        return existing_row(session, model, mapper, sent, exc)
-    return obj if inserted else existing_row(session, model, mapper, sent, None)
+        return existing_row(session, model, mapper, _sent(mapper, attrs, obj), exc)
+    return obj if inserted else existing_row(session, model, mapper, _sent(mapper, attrs, obj), None)
+
+
+def _sent(mapper: Mapper[Any], attrs: dict[str, Any], obj: object) -> dict[str, Any]:
+    """What the INSERT sent, by attribute: the values given, and what the constructor set.
+
+    (A hybrid's setter, an attrs default.) A conflicting key is read back by them;
+    the object, never attached after a conflict, still holds them.
+    """
+    return {**canonical(mapper, attrs), **_column_values(mapper, obj)}
 
 
 def _insert_in_savepoint(

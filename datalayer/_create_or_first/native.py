@@ -37,7 +37,7 @@ database returned.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
@@ -63,9 +63,18 @@ from .pipelined import IN_SAVEPOINT
 
 __all__ = ["Values", "insert_or_nothing", "native_columns"]
 
+_IN_SAVEPOINT: dict[str, Any] = {IN_SAVEPOINT: True}
+_PLAIN: dict[str, Any] = {}
 
-Values = tuple[dict[str, Any], dict[Any, Any]]
-"""What a flush would send for an object: bound values by column key, SQL expressions by column."""
+
+class Values(NamedTuple):
+    """What a flush would send for an object, and the connection to send it on."""
+
+    connection: Connection
+    params: dict[str, Any]
+    """Bound values by column key."""
+    expressions: dict[Any, Any]
+    """SQL expressions by column, rendered into the statement."""
 
 
 def native_columns(session: SessionLike, mapper: Mapper[Any], obj: object) -> Values | None:
@@ -89,7 +98,7 @@ def native_columns(session: SessionLike, mapper: Mapper[Any], obj: object) -> Va
         # Under snapshot isolation a conflict with an invisible row is a serialization
         # failure; the SAVEPOINT path tells it as StaleConflictError.
         return None
-    return flush_values(mapper, obj, connection)
+    return Values(connection, *flush_values(mapper, obj, connection))
 
 
 def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, values: Values) -> bool:
@@ -103,16 +112,11 @@ def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, va
     """
     if session.info.get(_read_only.READ_ONLY):
         raise ReadOnlyError("a read-only unit of work cannot write")
-    table = table_of(mapper)
-    assert table is not None
-    # The table's own columns, read back into the attributes that map them; SQL
-    # expressions (column_property) stay unloaded and load when first used.
-    loaded = [(prop.key, prop.columns[0]) for prop in mapper.column_attrs if prop.columns[0].table is table]
-    facts = backend(session.get_bind(mapper=mapper).dialect)
+    connection, params, expressions = values
+    facts = backend(connection.dialect)
     native_insert = facts.native_insert
     assert native_insert is not None  # checked by native_columns
-    options = {IN_SAVEPOINT: True} if facts.native_in_savepoint else {}
-    params, expressions = values
+    options = _IN_SAVEPOINT if facts.native_in_savepoint else _PLAIN
     if expressions:
         # A SQL expression as a value is rendered into the statement, as a flush does.
         statement = _insert_statement(mapper, native_insert, facts.native_conflict_fails).values(expressions)
@@ -120,13 +124,25 @@ def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, va
         # One statement per model and backend, its values bound: no statement to build
         # and no cache key to work out on every call.
         statement = memo(mapper, _insert_statement, native_insert, facts.native_conflict_fails)
-    returned = session.execute(statement, params, execution_options=options).mappings().first()
+    # On the session's connection, as a flush sends its INSERT: no ORM execution to set up.
+    returned = connection.execute(statement, params, execution_options=options).mappings().first()
     if returned is None:
         return False
-    for key, column in loaded:
+    for key, column in memo(mapper, _loaded):
         set_committed_value(obj, key, returned[column])
     attach(own(session), obj)
     return True
+
+
+def _loaded(mapper: Mapper[Any]) -> tuple[tuple[str, Any], ...]:
+    """The table's own columns, read back into the attributes that map them.
+
+    SQL expressions (column_property) stay unloaded and load when first used.
+    """
+    table = table_of(mapper)
+    return tuple(
+        (prop.key, prop.columns[0]) for prop in mapper.column_attrs if prop.columns[0].table is table
+    )
 
 
 def _insert_statement(mapper: Mapper[Any], native_insert: Callable[[Table[Any]], Any], fails: bool) -> Any:
