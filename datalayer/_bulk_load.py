@@ -1,0 +1,127 @@
+"""``create_many(..., returning=False)``: the rows loaded at the driver's speed, their count returned.
+
+The rows are checked as ``create_many`` checks them (names once for the
+batch, lengths a column at a time), the Python-side column defaults computed as
+an INSERT computes them, the values converted by their column types' bind
+processors, and sent in one COPY on PostgreSQL with psycopg, or one driver
+``executemany`` of a positional INSERT elsewhere (PyMySQL sends multi-row
+INSERTs). Rows giving different names, synonyms, SQL expressions as values or
+defaults SQLAlchemy computes in the statement go through SQLAlchemy's own
+executemany instead. Nothing is loaded into the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from operator import itemgetter
+from typing import Any, cast
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import Mapper, Session
+
+from . import _read_only
+from ._bulk_plan import Plan, plan_for
+from ._bulk_rows import check_columns, check_names, in_row, insert_rows
+from ._copy import copy_rows, failed_row
+from ._failed_write import fail_as_flush
+from ._mapping import is_sql, memo, synonym_targets
+from ._translate import flush, unique_conflict
+
+__all__ = ["load_rows"]
+
+
+def load_rows(session: Session, mapper: Mapper[Any], rows: Iterable[Mapping[str, Any]]) -> int:
+    """Insert ``rows`` without RETURNING or objects; the number of rows inserted. Never commits.
+
+    A failure (bad input found before sending excepted) leaves the session as a
+    failed flush does: rolled back, refusing work until ``rollback()``.
+    """
+    given = rows if isinstance(rows, list) else list(rows)  # pyright: ignore[reportUnknownArgumentType]
+    _read_only.refuse_changes(session, new=len(given))
+    if not given:
+        return 0
+    names = check_names(mapper, given)
+    dialect = session.get_bind(mapper=mapper).dialect
+    plan = _plan(mapper, names, given, dialect)
+    columns = _columns(mapper, plan, given) if plan is not None else None
+    if session.autoflush:
+        flush(session, mapper)  # pending work first, as any statement run by the session
+    if plan is None or columns is None:
+        batch = insert_rows(mapper, given)
+        _send(session, mapper, lambda connection: session.execute(insert(mapper.class_), batch))
+        return len(batch)
+    n = len(given)
+    columns += [default(n) for default in plan.defaults]
+    for i, column in enumerate(plan.columns):
+        process = column.type._cached_bind_processor(dialect)  # pyright: ignore[reportPrivateUsage]
+        if process is not None:
+            columns[i] = list(map(process, columns[i]))
+    values = list(zip(*columns, strict=True))
+    if plan.copy:
+        _send(session, mapper, lambda connection: copy_rows(connection, plan, columns, values), plan.sql)
+    else:
+        _send(session, mapper, lambda connection: connection.exec_driver_sql(plan.sql, values))
+    return n
+
+
+def _plan(mapper: Mapper[Any], names: set[str], rows: list[Any], dialect: Dialect) -> Plan | None:
+    """The plan when every row gives the same names, none a synonym; else None."""
+    if set(map(len, rows)) != {len(names)} or not names.isdisjoint(synonym_targets(mapper)):
+        return None
+    plans = memo(mapper, _plans)
+    key = (tuple(sorted(names)), type(dialect), dialect.paramstyle, dialect.server_version_info)
+    try:
+        return plans[key]
+    except KeyError:
+        plan = plans[key] = plan_for(mapper, key[0], dialect)
+        return plan
+
+
+def _plans(_mapper: Mapper[Any]) -> dict[Any, Plan | None]:
+    return {}
+
+
+def _columns(mapper: Mapper[Any], plan: Plan, rows: list[Any]) -> list[Any] | None:
+    """Each given name's values, checked; None when one is a SQL expression (SQLAlchemy renders those)."""
+    get = cast("Callable[[Any], Any]", itemgetter(*plan.names))
+    columns: list[Any] = (
+        list(zip(*map(get, rows), strict=True)) if len(plan.names) > 1 else [list(map(get, rows))]
+    )
+    for values in columns:
+        if any(is_sql(kind) for kind in set(map(type, values))):
+            return None
+    check_columns(mapper, plan.names, columns)
+    return columns
+
+
+def _send(
+    session: Session, mapper: Mapper[Any], send: Callable[[Connection], object], copy_sql: str | None = None
+) -> None:
+    """Run ``send(connection)`` on the session's connection; fail as a flush, a conflict as ConflictError."""
+    connection: Connection = session.connection(bind_arguments={"mapper": mapper})
+    try:
+        send(connection)
+    except BaseException as error:
+        fail_as_flush(session)
+        dialect = connection.dialect
+        if copy_sql is not None and isinstance(error, dialect.loaded_dbapi.Error):
+            wrapped = sa_exc.DBAPIError.instance(
+                copy_sql, None, error, dialect.loaded_dbapi.Error, dialect=dialect
+            )
+            assert isinstance(wrapped, sa_exc.DBAPIError)  # a driver error is always wrapped as one
+            raise _conflict(dialect, wrapped, failed_row(wrapped)) or wrapped from error
+        if isinstance(error, sa_exc.DBAPIError):
+            conflict = _conflict(dialect, error, None)
+            if conflict is not None:
+                raise conflict from error
+        raise
+
+
+def _conflict(dialect: Dialect, error: sa_exc.DBAPIError, index: int | None) -> Exception | None:
+    """A unique violation as ConflictError naming the row when known; else None (the error names it)."""
+    if index is not None and error.orig is not None:
+        in_row(error.orig, index)
+    what = "a row of create_many" if index is None else f"row {index} of create_many"
+    return unique_conflict(dialect, error, f"{what}: roll the session back before using it again")

@@ -1,0 +1,113 @@
+"""How ``create_many(..., returning=False)`` sends one set of columns, worked out once per model.
+
+A plan fixes, for the attributes the rows give: the table's columns they fill,
+the Python-side column defaults of the columns they leave out (SQLAlchemy's
+own, called once per row as an INSERT calls them), the statement (COPY on
+PostgreSQL with psycopg, a positional INSERT elsewhere) and, for COPY, the
+server types that binary COPY can send. Anything SQLAlchemy would compute in
+the statement itself (a SQL expression or sequence as default, a default that
+reads the execution context) leaves no plan: those rows go through SQLAlchemy's
+own executemany.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple, cast
+
+from sqlalchemy import Column, Enum, insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapper
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
+
+from ._backends import driver
+from ._unflushed import table_of
+
+__all__ = ["Plan", "plan_for"]
+
+Default = Callable[[int], list[Any]]
+"""The default values of one left out column for ``n`` rows."""
+
+
+class Plan(NamedTuple):
+    """One way to send rows giving ``names``: values in ``names`` order, then the ``defaults``."""
+
+    names: tuple[str, ...]
+    columns: tuple[Column[Any], ...]  # those of names, then those of defaults
+    defaults: tuple[Default, ...]
+    sql: str  # COPY .. FROM STDIN (FORMAT BINARY), or the positional INSERT
+    text_sql: str  # COPY in text format (the INSERT again when not COPY)
+    copy: bool
+    types: tuple[str, ...]  # psycopg's names of the server types, for binary COPY
+
+
+def plan_for(mapper: Mapper[Any], names: tuple[str, ...], dialect: Dialect) -> Plan | None:
+    """The plan for rows giving exactly ``names`` (attribute keys), or None: SQLAlchemy's executemany."""
+    table = table_of(mapper)
+    if table is None:
+        return None
+    given = tuple(mapper.get_property(name).columns[0] for name in names)
+    if any(column.table is not table for column in given):
+        return None
+    defaults: list[Default] = []
+    defaulted: list[Column[Any]] = []
+    left_out = set(table.columns) - set(given)
+    for column in table.columns:
+        if column not in left_out or column.default is None:
+            continue
+        computed = _python_default(column)
+        if computed is None:
+            return None
+        defaults.append(computed)
+        defaulted.append(column)
+    columns = (*given, *defaulted)
+    copy = dialect.name == "postgresql" and driver(dialect) == "psycopg"
+    if copy:
+        preparer = dialect.identifier_preparer
+        head = f"COPY {preparer.format_table(table)} ({', '.join(preparer.quote(c.name) for c in columns)})"
+        types = tuple(_server_type(column, dialect) for column in columns)
+        return Plan(
+            names,
+            columns,
+            tuple(defaults),
+            f"{head} FROM STDIN (FORMAT BINARY)",
+            f"{head} FROM STDIN",
+            True,
+            types,
+        )
+    if not dialect.positional:
+        return None
+    compiled = insert(table).compile(dialect=dialect, column_keys=[str(c.key) for c in columns])
+    order = [str(c.key) for c in columns]
+    if compiled.insert_prefetch or list(compiled.positiontup or ()) != order:
+        return None  # something else computed for the statement, or a column rendered otherwise
+    return Plan(names, columns, tuple(defaults), compiled.string, compiled.string, False, ())
+
+
+def _python_default(column: Column[Any]) -> Default | None:
+    """The default of a left out ``column`` as values for n rows; None when SQLAlchemy must compute it."""
+    default = column.default
+    if isinstance(default, ScalarElementColumnDefault):
+        return None
+    if default is not None and default.is_scalar:
+        value = getattr(default, "arg", None)
+        return lambda n: [value] * n
+    if isinstance(default, CallableColumnDefault) and default.arg is not default._fn:  # pyright: ignore[reportPrivateUsage]
+        # SQLAlchemy wrapped a callable that takes no context: call it as it would, once per row.
+        make = cast("Callable[[None], Any]", default.arg)
+        return lambda n: [make(None) for _ in range(n)]
+    return None  # a SQL expression, a sequence, or a callable reading the execution context
+
+
+def _server_type(column: Column[Any], dialect: Dialect) -> str:
+    """psycopg's name for ``column``'s server type, or "" when binary COPY cannot name it."""
+    import psycopg  # only with the psycopg dialect
+
+    type_ = column.type
+    if isinstance(type_, Enum) and type_.native_enum:
+        return "text"  # an enum's binary form is its label's text
+    name = dialect.type_compiler_instance.process(type_).lower().partition("(")[0].strip()
+    if "[" in name:
+        return ""
+    info = psycopg.adapters.types.get(name)
+    return info.name if info is not None else ""

@@ -1,0 +1,79 @@
+"""The rows of a ``create_many``: checked before anything is sent, a bad one named by its index.
+
+Shared by both forms of ``create_many`` and the in-memory fake. The returning
+form checks row by row; the loading form checks column by column
+(:func:`check_columns`), measuring a whole column at C speed and looking at
+single values only when a column holds something that might not fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Mapper
+
+from ._attributes import check_insertable
+from ._lengths import check_lengths, limits_of, too_long
+from ._mapping import canonical
+from .errors import DatalayerError, ValueTooLongError
+
+__all__ = ["check_columns", "check_names", "in_row", "insert_rows"]
+
+E = TypeVar("E", bound=BaseException)
+
+
+def in_row(error: E, index: int) -> E:
+    """``error``, its message saying it is about row ``index`` (from 0) of the ``create_many``."""
+    first, *rest = error.args or ("",)
+    error.args = (f"row {index} of create_many: {first}", *rest)
+    return error
+
+
+def insert_rows(mapper: Mapper[Any], rows: Iterable[Mapping[str, Any]], /) -> list[dict[str, Any]]:
+    """The rows of a ``create_many``, checked before anything is written, synonyms made their columns.
+
+    Every name must be insertable (:func:`check_insertable`) and every string
+    fit its column (:func:`check_lengths`); a refusal names the row's index.
+    """
+    given = [dict(row) for row in rows]
+    check_names(mapper, given)
+    checked: list[dict[str, Any]] = []
+    for index, row in enumerate(given):
+        try:
+            check_lengths(mapper, row)
+            checked.append(canonical(mapper, row))
+        except DatalayerError as error:
+            raise in_row(error, index) from None
+    return checked
+
+
+def check_names(mapper: Mapper[Any], rows: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Every name the ``rows`` give, each checked once; a refusal names the first row giving it."""
+    names = set[str]().union(*rows)
+    try:
+        check_insertable(mapper, sorted(names))
+    except DatalayerError as error:
+        bad = getattr(error, "attribute", None)
+        index = next((i for i, row in enumerate(rows) if bad in row), 0)
+        raise in_row(error, index) from None
+    return names
+
+
+def check_columns(mapper: Mapper[Any], names: Sequence[str], columns: Sequence[Sequence[Any]]) -> None:
+    """Refuse a string too long for its column; ``columns[i]`` holds every row's value of ``names[i]``."""
+    limits = limits_of(mapper)
+    for name, values in zip(names, columns, strict=False):
+        limit = limits.get(name)
+        if limit is None:
+            continue
+        try:
+            longest = max(map(len, values), default=0)  # C speed when every value is a string
+        except TypeError:  # None, numbers...: look at each value
+            longest = limit.length + 1
+        if longest <= limit.length:
+            continue
+        for index, value in enumerate(values):
+            if value is not None and too_long(limit, value):
+                error = ValueTooLongError(mapper.class_, name, limit.length, len(value))
+                raise in_row(error, index)
