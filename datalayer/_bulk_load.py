@@ -12,9 +12,10 @@ executemany instead. Nothing is loaded into the session.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import chain, islice
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import insert
@@ -45,25 +46,21 @@ def load_rows(session: Session, mapper: Mapper[Any], rows: Iterable[Mapping[str,
     names = check_names(mapper, given)
     dialect = session.get_bind(mapper=mapper).dialect
     plan = _plan(mapper, names, given, dialect)
-    columns = _columns(mapper, plan, given) if plan is not None else None
+    prepared = _prepare(mapper, plan, given, dialect) if plan is not None else None
     if session.autoflush:
         flush(session, mapper)  # pending work first, as any statement run by the session
-    if plan is None or columns is None:
+    if plan is None or prepared is None:
         batch = insert_rows(mapper, given)
         _send(session, mapper, lambda connection: session.execute(insert(mapper.class_), batch))
         return len(batch)
-    n = len(given)
-    columns += [default(n) for default in plan.defaults]
-    for i, column in enumerate(plan.columns):
-        process = column.type._cached_bind_processor(dialect)  # pyright: ignore[reportPrivateUsage]
-        if process is not None:
-            columns[i] = list(map(process, columns[i]))
-    values = list(zip(*columns, strict=True))
+    columns, kinds = prepared
+    # The rows are made as they are sent: a list of them would only feed the garbage collector.
+    values = zip(*columns, strict=True)
     if plan.copy:
-        _send(session, mapper, lambda connection: copy_rows(connection, plan, columns, values), plan.sql)
+        _send(session, mapper, lambda connection: copy_rows(connection, plan, kinds, values), plan.sql)
     else:
-        _send(session, mapper, lambda connection: connection.exec_driver_sql(plan.sql, values))
-    return n
+        _send(session, mapper, lambda connection: _insert(connection, plan, values))
+    return len(given)
 
 
 def _plan(mapper: Mapper[Any], names: set[str], rows: list[Any], dialect: Dialect) -> Plan | None:
@@ -83,17 +80,45 @@ def _plans(_mapper: Mapper[Any]) -> dict[Any, Plan | None]:
     return {}
 
 
-def _columns(mapper: Mapper[Any], plan: Plan, rows: list[Any]) -> list[Any] | None:
-    """Each given name's values, checked; None when one is a SQL expression (SQLAlchemy renders those)."""
-    get = cast("Callable[[Any], Any]", itemgetter(*plan.names))
-    columns: list[Any] = (
-        list(zip(*map(get, rows), strict=True)) if len(plan.names) > 1 else [list(map(get, rows))]
+def _prepare(
+    mapper: Mapper[Any], plan: Plan, rows: list[Any], dialect: Dialect
+) -> tuple[list[Iterable[Any]], list[set[type]]] | None:
+    """Each column's values as sent (checked, defaulted, converted) and their types; None: SQLAlchemy's path.
+
+    A SQL expression among the values is rendered by SQLAlchemy, not sent.
+    """
+    getters = [itemgetter(name) for name in plan.names]
+    kinds = [set(map(type, map(get, rows))) for get in getters]
+    if any(is_sql(kind) for found in kinds for kind in found):
+        return None
+    check_columns(mapper, dict(zip(plan.names, getters, strict=True)), rows)
+    columns: list[Iterable[Any]] = [map(get, rows) for get in getters]
+    for default in plan.defaults:
+        computed = default(len(rows))
+        columns.append(computed)
+        kinds.append(set(map(type, computed)))
+    for i, column in enumerate(plan.columns):
+        process = column.type._cached_bind_processor(dialect)  # pyright: ignore[reportPrivateUsage]
+        if process is not None:
+            processed = list(map(process, columns[i]))
+            columns[i], kinds[i] = processed, set(map(type, processed))
+    return columns, kinds
+
+
+def _insert(connection: Connection, plan: Plan, values: Iterator[tuple[Any, ...]]) -> None:
+    """The rows in one driver executemany; on MariaDB in INSERTs of many rows each, as SQLAlchemy sends."""
+    dialect = connection.dialect
+    if dialect.name not in ("mysql", "mariadb"):
+        connection.exec_driver_sql(plan.sql + plan.text_sql, list(values))
+        return
+    page = max(
+        1,
+        min(dialect.insertmanyvalues_page_size, dialect.insertmanyvalues_max_parameters // len(plan.columns)),
     )
-    for values in columns:
-        if any(is_sql(kind) for kind in set(map(type, values))):
-            return None
-    check_columns(mapper, plan.names, columns)
-    return columns
+    full = plan.sql + ", ".join([plan.text_sql] * page)
+    while batch := list(islice(values, page)):
+        sql = full if len(batch) == page else plan.sql + ", ".join([plan.text_sql] * len(batch))
+        connection.exec_driver_sql(sql, tuple(chain.from_iterable(batch)))
 
 
 def _send(

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Column, Enum, insert
+from sqlalchemy import Column, Enum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapper
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
@@ -35,8 +35,8 @@ class Plan(NamedTuple):
     names: tuple[str, ...]
     columns: tuple[Column[Any], ...]  # those of names, then those of defaults
     defaults: tuple[Default, ...]
-    sql: str  # COPY .. FROM STDIN (FORMAT BINARY), or the positional INSERT
-    text_sql: str  # COPY in text format (the INSERT again when not COPY)
+    sql: str  # COPY .. FROM STDIN (FORMAT BINARY), or the INSERT up to its VALUES
+    text_sql: str  # COPY in text format, or one row of the INSERT's VALUES
     copy: bool
     types: tuple[str, ...]  # psycopg's names of the server types, for binary COPY
 
@@ -61,27 +61,28 @@ def plan_for(mapper: Mapper[Any], names: tuple[str, ...], dialect: Dialect) -> P
         defaults.append(computed)
         defaulted.append(column)
     columns = (*given, *defaulted)
-    copy = dialect.name == "postgresql" and driver(dialect) == "psycopg"
-    if copy:
-        preparer = dialect.identifier_preparer
-        head = f"COPY {preparer.format_table(table)} ({', '.join(preparer.quote(c.name) for c in columns)})"
+    preparer = dialect.identifier_preparer
+    head = f"{preparer.format_table(table)} ({', '.join(preparer.quote(c.name) for c in columns)})"
+    if dialect.name == "postgresql" and driver(dialect) == "psycopg":
         types = tuple(_server_type(column, dialect) for column in columns)
-        return Plan(
-            names,
-            columns,
-            tuple(defaults),
-            f"{head} FROM STDIN (FORMAT BINARY)",
-            f"{head} FROM STDIN",
-            True,
-            types,
-        )
-    if not dialect.positional:
+        copy = f"COPY {head} FROM STDIN"
+        return Plan(names, columns, tuple(defaults), f"{copy} (FORMAT BINARY)", copy, True, types)
+    marks = _MARKS.get(dialect.paramstyle)
+    if marks is None:
         return None
-    compiled = insert(table).compile(dialect=dialect, column_keys=[str(c.key) for c in columns])
-    order = [str(c.key) for c in columns]
-    if compiled.insert_prefetch or list(compiled.positiontup or ()) != order:
-        return None  # something else computed for the statement, or a column rendered otherwise
-    return Plan(names, columns, tuple(defaults), compiled.string, compiled.string, False, ())
+    row = f"({', '.join(marks(i) for i in range(1, len(columns) + 1))})"
+    # Nothing is left for SQLAlchemy to render (no SQL expression or sequence defaults): written by hand.
+    insert = f"INSERT INTO {head} VALUES "  # noqa: S608 (quoted names from the table, no values)
+    return Plan(names, columns, tuple(defaults), insert, row, False, ())
+
+
+_MARKS: dict[str, Callable[[int], str]] = {
+    "qmark": lambda _i: "?",
+    "format": lambda _i: "%s",
+    "pyformat": lambda _i: "%s",  # drivers taking pyformat take format too
+    "numeric": lambda i: f":{i}",
+    "numeric_dollar": lambda i: f"${i}",
+}
 
 
 def _python_default(column: Column[Any]) -> Default | None:

@@ -8,14 +8,15 @@ single values only when a column holds something that might not fit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import methodcaller
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Mapper
 
 from ._attributes import check_insertable
-from ._lengths import check_lengths, limits_of, too_long
-from ._mapping import canonical
+from ._lengths import limits_of, too_long
+from ._mapping import canonical, synonym_targets
 from .errors import DatalayerError, ValueTooLongError
 
 __all__ = ["check_columns", "check_names", "in_row", "insert_rows"]
@@ -34,14 +35,18 @@ def insert_rows(mapper: Mapper[Any], rows: Iterable[Mapping[str, Any]], /) -> li
     """The rows of a ``create_many``, checked before anything is written, synonyms made their columns.
 
     Every name must be insertable (:func:`check_insertable`) and every string
-    fit its column (:func:`check_lengths`); a refusal names the row's index.
+    fit its column (as :func:`~datalayer._lengths.check_lengths` measures, a column
+    at a time); a refusal
+    names the row's index.
     """
     given = [dict(row) for row in rows]
-    check_names(mapper, given)
+    names = check_names(mapper, given)
+    check_columns(mapper, {name: methodcaller("get", name) for name in names}, given)
+    if names.isdisjoint(synonym_targets(mapper)):
+        return given
     checked: list[dict[str, Any]] = []
     for index, row in enumerate(given):
         try:
-            check_lengths(mapper, row)
             checked.append(canonical(mapper, row))
         except DatalayerError as error:
             raise in_row(error, index) from None
@@ -60,20 +65,22 @@ def check_names(mapper: Mapper[Any], rows: Sequence[Mapping[str, Any]]) -> set[s
     return names
 
 
-def check_columns(mapper: Mapper[Any], names: Sequence[str], columns: Sequence[Sequence[Any]]) -> None:
-    """Refuse a string too long for its column; ``columns[i]`` holds every row's value of ``names[i]``."""
+def check_columns(
+    mapper: Mapper[Any], getters: Mapping[str, Callable[[Any], Any]], rows: Sequence[Any]
+) -> None:
+    """Refuse a string too long for its column; ``getters[name]`` reads (or misses as None) a row's value."""
     limits = limits_of(mapper)
-    for name, values in zip(names, columns, strict=False):
+    for name, get in getters.items():
         limit = limits.get(name)
         if limit is None:
             continue
         try:
-            longest = max(map(len, values), default=0)  # C speed when every value is a string
+            longest = max(map(len, map(get, rows)), default=0)  # C speed when every value is a string
         except TypeError:  # None, numbers...: look at each value
             longest = limit.length + 1
         if longest <= limit.length:
             continue
-        for index, value in enumerate(values):
+        for index, value in enumerate(map(get, rows)):
             if value is not None and too_long(limit, value):
                 error = ValueTooLongError(mapper.class_, name, limit.length, len(value))
                 raise in_row(error, index)

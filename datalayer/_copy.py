@@ -12,7 +12,7 @@ import datetime
 import decimal
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
@@ -45,10 +45,10 @@ _LINE = re.compile(r"\bline (\d+)")
 
 
 def copy_rows(
-    connection: Connection, plan: Plan, columns: Sequence[Sequence[Any]], rows: list[tuple[Any, ...]]
+    connection: Connection, plan: Plan, kinds: Sequence[set[type]], rows: Iterable[tuple[Any, ...]]
 ) -> None:
-    """Send ``rows`` (their ``columns`` too, to choose the format) with one COPY; raises psycopg's error."""
-    types = plan.types if _binary(plan.types, columns) else None
+    """Send ``rows`` in one COPY, binary when the value ``kinds`` of every column allow; raises psycopg's."""
+    types = plan.types if _binary(plan.types, kinds) else None
     dbapi_connection: Any = connection.connection.dbapi_connection
     with dbapi_connection.cursor() as cursor, cursor.copy(plan.sql if types else plan.text_sql) as copy:
         if types:
@@ -61,12 +61,12 @@ def copy_rows(
                 raise in_row(error, index) from None
 
 
-def _binary(types: tuple[str, ...], columns: Sequence[Sequence[Any]]) -> bool:
-    for name, values in zip(types, columns, strict=False):
+def _binary(types: tuple[str, ...], kinds: Sequence[set[type]]) -> bool:
+    for name, found in zip(types, kinds, strict=True):
         allowed = _BINARY_VALUES.get(name)
         if allowed is None and name in ("json", "jsonb"):
             allowed = frozenset(_json_types())
-        if allowed is None or not set(map(type, values)) <= allowed | {_NONE}:
+        if allowed is None or not found <= allowed | {_NONE}:
             return False
     return True
 
