@@ -1,13 +1,14 @@
-"""``create_many(..., returning=False)``: the rows loaded at the driver's speed, their count returned.
+"""``create_many(..., returning=False)``: the rows loaded at the driver's speed, their number returned.
 
-The rows are checked as ``create_many`` checks them (names once for the
-batch, lengths a column at a time), the Python-side column defaults computed as
-an INSERT computes them, the values converted by their column types' bind
-processors, and sent in one COPY on PostgreSQL with psycopg, or one driver
-``executemany`` of a positional INSERT elsewhere (PyMySQL sends multi-row
-INSERTs). Rows giving different names, synonyms, SQL expressions as values or
-defaults SQLAlchemy computes in the statement go through SQLAlchemy's own
-executemany instead. Nothing is loaded into the session.
+The rows are checked as ``create_many`` checks them (names once for the batch,
+SQL expressions and lengths a column at a time), the Python-side column
+defaults computed as an INSERT computes them, the values converted by their
+column types' bind processors, and sent in one COPY on PostgreSQL with psycopg,
+in multi-row INSERTs on MariaDB, in one driver ``executemany`` elsewhere (SQLite,
+asyncpg, psycopg's async mode). Rows giving different names, synonyms, or
+leaving out a column whose default SQLAlchemy computes in the statement (a SQL
+expression, a sequence, a function of the execution context) go through
+SQLAlchemy's ORM bulk INSERT instead. Nothing is loaded into the session.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ._bulk_plan import Plan, plan_for
 from ._bulk_rows import check_columns, check_names, in_row, insert_rows
 from ._copy import copy_rows, failed_row
 from ._failed_write import fail_as_flush
-from ._mapping import is_sql, memo, synonym_targets
+from ._mapping import memo, synonym_targets
 from ._translate import flush, unique_conflict
 
 __all__ = ["load_rows"]
@@ -49,7 +50,7 @@ def load_rows(session: Session, mapper: Mapper[Any], rows: Iterable[Mapping[str,
     prepared = _prepare(mapper, plan, given, dialect) if plan is not None else None
     if session.autoflush:
         flush(session, mapper)  # pending work first, as any statement run by the session
-    if plan is None or prepared is None:
+    if plan is None or prepared is None:  # uneven rows, synonyms, defaults SQLAlchemy computes
         batch = insert_rows(mapper, given)
         _send(session, mapper, lambda connection: session.execute(insert(mapper.class_), batch))
         return len(batch)
@@ -82,16 +83,10 @@ def _plans(_mapper: Mapper[Any]) -> dict[Any, Plan | None]:
 
 def _prepare(
     mapper: Mapper[Any], plan: Plan, rows: list[Any], dialect: Dialect
-) -> tuple[list[Iterable[Any]], list[set[type]]] | None:
-    """Each column's values as sent (checked, defaulted, converted) and their types; None: SQLAlchemy's path.
-
-    A SQL expression among the values is rendered by SQLAlchemy, not sent.
-    """
+) -> tuple[list[Iterable[Any]], list[set[type]]]:
+    """Each column's values as sent (checked, defaulted, converted), and the types of each's values."""
     getters = [itemgetter(name) for name in plan.names]
-    kinds = [set(map(type, map(get, rows))) for get in getters]
-    if any(is_sql(kind) for found in kinds for kind in found):
-        return None
-    check_columns(mapper, dict(zip(plan.names, getters, strict=True)), rows)
+    kinds = check_columns(mapper, dict(zip(plan.names, getters, strict=True)), rows)
     columns: list[Iterable[Any]] = [map(get, rows) for get in getters]
     for default in plan.defaults:
         computed = default(len(rows))
@@ -136,7 +131,10 @@ def _send(
                 copy_sql, None, error, dialect.loaded_dbapi.Error, dialect=dialect
             )
             assert isinstance(wrapped, sa_exc.DBAPIError)  # a driver error is always wrapped as one
-            raise _conflict(dialect, wrapped, failed_row(wrapped)) or wrapped from error
+            conflict = _conflict(dialect, wrapped, failed_row(wrapped))
+            if conflict is not None:
+                raise conflict from wrapped
+            raise wrapped from error
         if isinstance(error, sa_exc.DBAPIError):
             conflict = _conflict(dialect, error, None)
             if conflict is not None:

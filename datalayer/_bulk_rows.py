@@ -13,11 +13,12 @@ from operator import methodcaller
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Mapper
+from sqlalchemy.sql.elements import ClauseElement
 
 from ._attributes import check_insertable
 from ._lengths import limits_of, too_long
-from ._mapping import canonical, synonym_targets
-from .errors import DatalayerError, ValueTooLongError
+from ._mapping import canonical, is_sql, synonym_targets
+from .errors import DatalayerError, UnsupportedAttributeError, ValueTooLongError
 
 __all__ = ["check_columns", "check_names", "in_row", "insert_rows"]
 
@@ -67,15 +68,27 @@ def check_names(mapper: Mapper[Any], rows: Sequence[Mapping[str, Any]]) -> set[s
 
 def check_columns(
     mapper: Mapper[Any], getters: Mapping[str, Callable[[Any], Any]], rows: Sequence[Any]
-) -> None:
-    """Refuse a string too long for its column; ``getters[name]`` reads (or misses as None) a row's value."""
+) -> list[set[type]]:
+    """Check each named column of ``rows``; the types of its values, in ``getters``' order.
+
+    ``getters[name]`` reads a row's value (None when missing). A SQL expression
+    is refused (create_many sends values), and so is a string too long for its
+    column, each naming the first row that holds one.
+    """
     limits = limits_of(mapper)
+    kinds: list[set[type]] = []
     for name, get in getters.items():
+        found = set(map(type, map(get, rows)))  # C speed, as the lengths below
+        kinds.append(found)
+        if any(issubclass(kind, ClauseElement) or hasattr(kind, "__clause_element__") for kind in found):
+            index = next(i for i, value in enumerate(map(get, rows)) if is_sql(value))
+            problem = "is given a SQL expression: create_many sends values only; create() each row instead"
+            raise in_row(UnsupportedAttributeError(mapper.class_, name, problem), index)
         limit = limits.get(name)
         if limit is None:
             continue
         try:
-            longest = max(map(len, map(get, rows)), default=0)  # C speed when every value is a string
+            longest = max(map(len, map(get, rows)), default=0)
         except TypeError:  # None, numbers...: look at each value
             longest = limit.length + 1
         if longest <= limit.length:
@@ -84,3 +97,4 @@ def check_columns(
             if value is not None and too_long(limit, value):
                 error = ValueTooLongError(mapper.class_, name, limit.length, len(value))
                 raise in_row(error, index)
+    return kinds
