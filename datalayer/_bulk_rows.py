@@ -78,9 +78,9 @@ def check_columns(
     limits = limits_of(mapper)
     kinds: list[set[type]] = []
     for name, get in getters.items():
-        found = set(map(type, map(get, rows)))  # C speed, as the lengths below
+        found: set[type] = set(map(type, map(get, rows)))  # C speed, as the lengths below
         kinds.append(found)
-        if any(issubclass(kind, ClauseElement) or hasattr(kind, "__clause_element__") for kind in found):
+        if any(_sql_type(kind) for kind in found):
             index = next(i for i, value in enumerate(map(get, rows)) if is_sql(value))
             problem = "is given a SQL expression: create_many sends values only; create() each row instead"
             raise in_row(UnsupportedAttributeError(mapper.class_, name, problem), index)
@@ -98,3 +98,8 @@ def check_columns(
                 error = ValueTooLongError(mapper.class_, name, limit.length, len(value))
                 raise in_row(error, index)
     return kinds
+
+
+def _sql_type(kind: type) -> bool:
+    """Whether values of ``kind`` are SQL expressions (rendered into a statement, never sent as values)."""
+    return issubclass(kind, ClauseElement) or hasattr(kind, "__clause_element__")
