@@ -100,6 +100,6 @@ def check_columns(
     return kinds
 
 
-def _sql_type(kind: type) -> bool:
+def _sql_type(kind: type[object]) -> bool:
     """Whether values of ``kind`` are SQL expressions (rendered into a statement, never sent as values)."""
     return issubclass(kind, ClauseElement) or hasattr(kind, "__clause_element__")
