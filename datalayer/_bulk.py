@@ -6,7 +6,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypeVar, overload
 
 from sqlalchemy import Table, insert, select, tuple_
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Mapper
 
 from ._attributes import check_attributes
@@ -19,9 +18,8 @@ from ._mapping import primary_key_attributes
 from ._ownership import checked_mapper
 from ._session_like import SessionLike
 from ._stream import check_count, stream
-from ._translate import conflicts_raised
+from ._translate import conflicts_raised, flush
 from ._unflushed import forget_on_rollback, own
-from .errors import ConflictError
 
 __all__ = ["create_many", "insert_rows", "page", "page_cursor", "stream"]
 
@@ -69,12 +67,14 @@ def create_many(
     # whose integer key the database assigns in order can be sorted back instead.
     sortable = backend(dialect).inserts_one_row_at_a_time and _assigned_in_order(mapper, batch)
     statement = insert(model).returning(model, sort_by_parameter_order=not sortable)
+    if session.autoflush:
+        flush(session, mapper)  # pending work first: its failure is the flush's own
     try:
         with conflicts_raised(
             session, mapper, "a row of create_many: roll the session back before using it again"
         ):
             created = list(session.scalars(statement, batch))
-    except (sa_exc.DBAPIError, ConflictError):
+    except BaseException:  # whatever failed, part of the batch may be in: as after a failed flush
         fail_as_flush(session)
         raise
     forget_on_rollback(session, created)

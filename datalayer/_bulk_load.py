@@ -26,12 +26,14 @@ from sqlalchemy.orm import Mapper, Session
 from . import _read_only
 from ._bulk_plan import Plan, plan_for
 from ._bulk_rows import check_columns, check_names, in_row, insert_rows
-from ._copy import copy_rows, failed_row
+from ._copy import copy_format, copy_rows, failed_row
 from ._failed_write import fail_as_flush
 from ._mapping import memo, synonym_targets
 from ._translate import flush, unique_conflict
 
 __all__ = ["load_rows"]
+
+_NONE = type(None)
 
 
 def load_rows(session: Session, mapper: Mapper[Any], rows: Iterable[Mapping[str, Any]]) -> int:
@@ -47,20 +49,33 @@ def load_rows(session: Session, mapper: Mapper[Any], rows: Iterable[Mapping[str,
     names = check_names(mapper, given)
     dialect = session.get_bind(mapper=mapper).dialect
     plan = _plan(mapper, names, given, dialect)
-    prepared = _prepare(mapper, plan, given, dialect) if plan is not None else None
+    # Checked before anything is sent: a refusal leaves the session as it was.
+    columns, kinds = _checked(mapper, plan, given) if plan is not None else ([], [])
+    if plan is not None and any(
+        _NONE in kinds[i] for i, name in enumerate(plan.names) if name in plan.unfillable
+    ):
+        plan = None  # a None standing for a server default: the column is left out of that row
+    batch = insert_rows(mapper, given) if plan is None else None  # uneven rows, synonyms...
     if session.autoflush:
         flush(session, mapper)  # pending work first, as any statement run by the session
-    if plan is None or prepared is None:  # uneven rows, synonyms, defaults SQLAlchemy computes
-        batch = insert_rows(mapper, given)
+    if plan is None:
         _send(session, mapper, lambda connection: session.execute(insert(mapper.class_), batch))
-        return len(batch)
-    columns, kinds = prepared
-    # The rows are made as they are sent: a list of them would only feed the garbage collector.
-    values = zip(*columns, strict=True)
-    if plan.copy:
-        _send(session, mapper, lambda connection: copy_rows(connection, plan, kinds, values), plan.sql)
-    else:
-        _send(session, mapper, lambda connection: _insert(connection, plan, values))
+        return len(given)
+
+    def load(connection: Connection) -> None:
+        # Defaults and conversions run as part of sending: their failures fail it, as in an INSERT.
+        sent, sent_kinds = _converted(plan, columns, kinds, len(given), connection.dialect)
+        # The rows are made as they are sent: a list of them would only feed the garbage collector.
+        values = zip(*sent, strict=True)
+        how = copy_format(plan.types, sent_kinds) if plan.copy else None
+        if plan.copy and how is None:  # values of other types than their columns': cast by an INSERT
+            session.execute(insert(mapper.class_), insert_rows(mapper, given))
+        elif plan.copy:
+            copy_rows(connection, plan, how == "binary", values)
+        else:
+            _insert(connection, plan, values)
+
+    _send(session, mapper, load, plan.sql if plan.copy else None)
     return len(given)
 
 
@@ -81,15 +96,26 @@ def _plans(_mapper: Mapper[Any]) -> dict[Any, Plan | None]:
     return {}
 
 
-def _prepare(
-    mapper: Mapper[Any], plan: Plan, rows: list[Any], dialect: Dialect
-) -> tuple[list[Iterable[Any]], list[set[type]]]:
-    """Each column's values as sent (checked, defaulted, converted), and the types of each's values."""
+def _checked(mapper: Mapper[Any], plan: Plan, rows: list[Any]) -> tuple[list[Iterable[Any]], list[set[type]]]:
+    """Each given column's values, checked (:func:`check_columns`), and the types of its values."""
     getters = [itemgetter(name) for name in plan.names]
     kinds = check_columns(mapper, dict(zip(plan.names, getters, strict=True)), rows)
-    columns: list[Iterable[Any]] = [map(get, rows) for get in getters]
+    return [map(get, rows) for get in getters], kinds
+
+
+def _converted(
+    plan: Plan, columns: list[Iterable[Any]], kinds: list[set[type]], n: int, dialect: Dialect
+) -> tuple[list[Iterable[Any]], list[set[type]]]:
+    """The columns as sent: the defaults added, each value converted by its type; their values' types."""
+    columns, kinds = list(columns), list(kinds)
+    for i, fill in enumerate(plan.fills):
+        if (
+            fill is not None and _NONE in kinds[i]
+        ):  # a None given: the default applies, as in the ORM's INSERT
+            columns[i] = [fill() if value is None else value for value in columns[i]]
+            kinds[i] = set(map(type, columns[i]))
     for default in plan.defaults:
-        computed = default(len(rows))
+        computed = [default() for _ in range(n)]
         columns.append(computed)
         kinds.append(set(map(type, computed)))
     for i, column in enumerate(plan.columns):

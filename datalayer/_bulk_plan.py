@@ -18,15 +18,16 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Column, Enum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapper
-from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
+from sqlalchemy.sql.schema import CallableColumnDefault
 
 from ._backends import driver
 from ._unflushed import table_of
 
 __all__ = ["Plan", "plan_for"]
 
-Default = Callable[[int], list[Any]]
-"""The default values of one left out column for ``n`` rows."""
+Default = Callable[[], Any]
+"""Computes one row's default value of a column, as SQLAlchemy computes it for an INSERT."""
+_KEEP_NONE = None  # a None given stays NULL (no default; or a type that stores None itself, as JSON)
 
 
 class Plan(NamedTuple):
@@ -39,6 +40,8 @@ class Plan(NamedTuple):
     text_sql: str  # COPY in text format, or one row of the INSERT's VALUES
     copy: bool
     types: tuple[str, ...]  # psycopg's names of the server types, for binary COPY
+    fills: tuple[Default | None, ...] = ()  # per name: the default a None given stands for (the ORM's rule)
+    unfillable: frozenset[str] = frozenset()  # names whose None stands for a server default
 
 
 def plan_for(mapper: Mapper[Any], names: tuple[str, ...], dialect: Dialect) -> Plan | None:
@@ -49,6 +52,15 @@ def plan_for(mapper: Mapper[Any], names: tuple[str, ...], dialect: Dialect) -> P
     given = tuple(mapper.get_property(name).columns[0] for name in names)
     if any(column.table is not table for column in given):
         return None
+    fills: list[Default | None] = []
+    unfillable: set[str] = set()
+    for name, column in zip(names, given, strict=True):
+        fill = _python_default(column) if column.default is not None else None
+        if column.type.should_evaluate_none or (column.default is None and column.server_default is None):
+            fill = _KEEP_NONE
+        elif fill is None:
+            unfillable.add(name)  # a server default, or one SQLAlchemy computes in the statement
+        fills.append(fill)
     defaults: list[Default] = []
     defaulted: list[Column[Any]] = []
     left_out = set(table.columns) - set(given)
@@ -66,14 +78,24 @@ def plan_for(mapper: Mapper[Any], names: tuple[str, ...], dialect: Dialect) -> P
     if dialect.name == "postgresql" and driver(dialect) == "psycopg":
         types = tuple(_server_type(column, dialect) for column in columns)
         copy = f"COPY {head} FROM STDIN"
-        return Plan(names, columns, tuple(defaults), f"{copy} (FORMAT BINARY)", copy, True, types)
+        return Plan(
+            names,
+            columns,
+            tuple(defaults),
+            f"{copy} (FORMAT BINARY)",
+            copy,
+            True,
+            types,
+            tuple(fills),
+            frozenset(unfillable),
+        )
     marks = _MARKS.get(dialect.paramstyle)
     if marks is None:
         return None
     row = f"({', '.join(marks(i) for i in range(1, len(columns) + 1))})"
     # Nothing is left for SQLAlchemy to render (no SQL expression or sequence defaults): written by hand.
     insert = f"INSERT INTO {head} VALUES "  # noqa: S608 (quoted names from the table, no values)
-    return Plan(names, columns, tuple(defaults), insert, row, False, ())
+    return Plan(names, columns, tuple(defaults), insert, row, False, (), tuple(fills), frozenset(unfillable))
 
 
 _MARKS: dict[str, Callable[[int], str]] = {
@@ -86,17 +108,17 @@ _MARKS: dict[str, Callable[[int], str]] = {
 
 
 def _python_default(column: Column[Any]) -> Default | None:
-    """The default of a left out ``column`` as values for n rows; None when SQLAlchemy must compute it."""
+    """The Python-side default of ``column``; None when SQLAlchemy must compute it in the statement."""
     default = column.default
-    if isinstance(default, ScalarElementColumnDefault):
+    if default is None or default.is_sentinel:
         return None
-    if default is not None and default.is_scalar:
+    if default.is_scalar:
         value = getattr(default, "arg", None)
-        return lambda n: [value] * n
+        return lambda: value
     if isinstance(default, CallableColumnDefault) and default.arg is not default._fn:  # pyright: ignore[reportPrivateUsage]
         # SQLAlchemy wrapped a callable that takes no context: call it as it would, once per row.
         make = cast("Callable[[None], Any]", default.arg)
-        return lambda n: [make(None) for _ in range(n)]
+        return lambda: make(None)
     return None  # a SQL expression, a sequence, or a callable reading the execution context
 
 

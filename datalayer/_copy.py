@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from ._bulk_plan import Plan
 from ._bulk_rows import in_row
 
-__all__ = ["copy_rows", "failed_row"]
+__all__ = ["copy_format", "copy_rows", "failed_row"]
 
 _NONE = type(None)
 _BINARY_VALUES: dict[str, frozenset[type]] = {
@@ -44,31 +44,38 @@ _BINARY_VALUES: dict[str, frozenset[type]] = {
 _LINE = re.compile(r"\bline (\d+)")
 
 
-def copy_rows(
-    connection: Connection, plan: Plan, kinds: Sequence[set[type]], rows: Iterable[tuple[Any, ...]]
-) -> None:
-    """Send ``rows`` in one COPY, binary when the value ``kinds`` of every column allow; raises psycopg's."""
-    types = plan.types if _binary(plan.types, kinds) else None
+def copy_format(types: tuple[str, ...], kinds: Sequence[set[type]]) -> str | None:
+    """How COPY sends values of ``kinds`` to columns of the server ``types``: "binary", "text", or None.
+
+    Binary when every column's type is known and its values of the Python types
+    that type's binary form takes; text when some types are unknown to psycopg
+    (text's own rules then apply to them only); None when a known type is given
+    values of another Python type, which an INSERT would cast as COPY cannot.
+    """
+    binary = True
+    for name, found in zip(types, kinds, strict=True):
+        allowed = _BINARY_VALUES.get(name)
+        if allowed is None and name in ("json", "jsonb"):
+            allowed = frozenset(_json_types())
+        if allowed is None:
+            binary = False
+        elif not found <= allowed | {_NONE}:
+            return None
+    return "binary" if binary else "text"
+
+
+def copy_rows(connection: Connection, plan: Plan, binary: bool, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Send ``rows`` in one COPY (binary, or text); raises psycopg's error, naming a row it cannot send."""
     dbapi_connection: Any = connection.connection.dbapi_connection
-    with dbapi_connection.cursor() as cursor, cursor.copy(plan.sql if types else plan.text_sql) as copy:
-        if types:
-            copy.set_types(types)
+    with dbapi_connection.cursor() as cursor, cursor.copy(plan.sql if binary else plan.text_sql) as copy:
+        if binary:
+            copy.set_types(plan.types)
         write = copy.write_row
         for index, row in enumerate(rows):
             try:
                 write(row)
             except Exception as error:  # psycopg could not send a value: the COPY is abandoned
                 raise in_row(error, index) from None
-
-
-def _binary(types: tuple[str, ...], kinds: Sequence[set[type]]) -> bool:
-    for name, found in zip(types, kinds, strict=True):
-        allowed = _BINARY_VALUES.get(name)
-        if allowed is None and name in ("json", "jsonb"):
-            allowed = frozenset(_json_types())
-        if allowed is None or not found <= allowed | {_NONE}:
-            return False
-    return True
 
 
 def _json_types() -> tuple[type, ...]:

@@ -21,5 +21,9 @@ def fail_as_flush(session: SessionLike) -> None:
     The inner transaction a flush opens, rolled back with the exception, rolls
     back the whole transaction and leaves the session unusable until rollback().
     """
-    inner = own(session)._autobegin_t()._begin()  # pyright: ignore[reportPrivateUsage]
+    session = own(session)
+    current = session.get_nested_transaction() or session.get_transaction()
+    if current is not None and not current.is_active:
+        return  # already failed (a flush of pending work): nothing more to roll back
+    inner = session._autobegin_t()._begin()  # pyright: ignore[reportPrivateUsage]
     inner.rollback(_capture_exception=True)
