@@ -40,7 +40,7 @@ def insert_rows(mapper: Mapper[Any], rows: Iterable[Mapping[str, Any]], /) -> li
     at a time); a refusal
     names the row's index.
     """
-    given = [dict(row) for row in rows]
+    given = list(map(dict, rows))
     names = check_names(mapper, given)
     check_columns(mapper, {name: methodcaller("get", name) for name in names}, given)
     if names.isdisjoint(synonym_targets(mapper)):

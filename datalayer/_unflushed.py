@@ -142,9 +142,7 @@ def forget_on_rollback(session: SessionLike, objects: Iterable[object]) -> None:
     session = own(session)
     transaction = session.get_nested_transaction() or session.get_transaction()
     if transaction is not None:
-        new = transaction._new  # pyright: ignore[reportPrivateUsage]
-        for obj in objects:
-            new[instance_state(obj)] = True
+        transaction._new.update(dict.fromkeys(map(instance_state, objects), True))  # pyright: ignore[reportPrivateUsage]
 
 
 def table_of(mapper: Mapper[Any]) -> Table[Any] | None:
