@@ -13,23 +13,22 @@ SQLAlchemy's ORM bulk INSERT instead. Nothing is loaded into the session.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import chain, islice
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Mapper, Session
 
 from . import _read_only
 from ._bulk_plan import Plan, plan_for
-from ._bulk_rows import check_columns, check_names, in_row, insert_rows
-from ._copy import copy_format, copy_rows, failed_row
-from ._failed_write import fail_as_flush
+from ._bulk_rows import check_columns, check_names, insert_rows
+from ._bulk_send import send_rows
+from ._copy import copy_format, copy_rows
 from ._mapping import memo, synonym_targets
-from ._translate import flush, unique_conflict
+from ._translate import flush
 
 __all__ = ["load_rows"]
 
@@ -59,7 +58,7 @@ def load_rows(session: Session, mapper: Mapper[Any], rows: Iterable[Mapping[str,
     if session.autoflush:
         flush(session, mapper)  # pending work first, as any statement run by the session
     if plan is None:
-        _send(session, mapper, lambda connection: session.execute(insert(mapper.class_), batch))
+        send_rows(session, mapper, lambda connection: session.execute(insert(mapper.class_), batch))
         return len(given)
 
     def load(connection: Connection) -> None:
@@ -75,7 +74,7 @@ def load_rows(session: Session, mapper: Mapper[Any], rows: Iterable[Mapping[str,
         else:
             _insert(connection, plan, values)
 
-    _send(session, mapper, load, plan.sql if plan.copy else None)
+    send_rows(session, mapper, load, plan.sql if plan.copy else None)
     return len(given)
 
 
@@ -140,37 +139,3 @@ def _insert(connection: Connection, plan: Plan, values: Iterator[tuple[Any, ...]
     while batch := list(islice(values, page)):
         sql = full if len(batch) == page else plan.sql + ", ".join([plan.text_sql] * len(batch))
         connection.exec_driver_sql(sql, tuple(chain.from_iterable(batch)))
-
-
-def _send(
-    session: Session, mapper: Mapper[Any], send: Callable[[Connection], object], copy_sql: str | None = None
-) -> None:
-    """Run ``send(connection)`` on the session's connection; fail as a flush, a conflict as ConflictError."""
-    connection: Connection = session.connection(bind_arguments={"mapper": mapper})
-    try:
-        send(connection)
-    except BaseException as error:
-        fail_as_flush(session)
-        dialect = connection.dialect
-        if copy_sql is not None and isinstance(error, dialect.loaded_dbapi.Error):
-            wrapped = sa_exc.DBAPIError.instance(
-                copy_sql, None, error, dialect.loaded_dbapi.Error, dialect=dialect
-            )
-            assert isinstance(wrapped, sa_exc.DBAPIError)  # a driver error is always wrapped as one
-            conflict = _conflict(dialect, wrapped, failed_row(wrapped))
-            if conflict is not None:
-                raise conflict from wrapped
-            raise wrapped from error
-        if isinstance(error, sa_exc.DBAPIError):
-            conflict = _conflict(dialect, error, None)
-            if conflict is not None:
-                raise conflict from error
-        raise
-
-
-def _conflict(dialect: Dialect, error: sa_exc.DBAPIError, index: int | None) -> Exception | None:
-    """A unique violation as ConflictError naming the row when known; else None (the error names it)."""
-    if index is not None and error.orig is not None:
-        in_row(error.orig, index)
-    what = "a row of create_many" if index is None else f"row {index} of create_many"
-    return unique_conflict(dialect, error, f"{what}: roll the session back before using it again")
