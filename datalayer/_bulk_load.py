@@ -67,7 +67,8 @@ def load_rows(session: Session, mapper: Mapper[Any], rows: Iterable[Mapping[str,
         # The rows are made as they are sent: a list of them would only feed the garbage collector.
         values = zip(*sent, strict=True)
         how = copy_format(plan.types, sent_kinds) if plan.copy else None
-        if plan.copy and how is None:  # values of other types than their columns': cast by an INSERT
+        # Values of other types than their columns' (an INSERT casts them), or schemas to translate.
+        if (plan.copy and how is None) or connection.get_execution_options().get("schema_translate_map"):
             session.execute(insert(mapper.class_), insert_rows(mapper, given))
         elif plan.copy:
             copy_rows(connection, plan, how == "binary", values)
