@@ -60,6 +60,8 @@ def run_bulk(
         cleaner.dispose()
     by_label = {case.label: case.outcome for case in cases}
     for outcome in by_label.values():
+        if outcome.statements_per_op == 0:  # COPY: psycopg sends it, SQLAlchemy's events never see it
+            outcome.statements_per_op = None
         outcome.extra["rows"] = size if outcome.contender != PER_ROW else min(size, per_row_cap)
         references = {"x_per_row": PER_ROW, "x_core": CORE, "x_returning": RETURNING, "x_copy": COPY}
         for key, label in references.items():

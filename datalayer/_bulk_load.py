@@ -75,7 +75,7 @@ def load_rows(session: Session, mapper: Mapper[Any], rows: Iterable[Mapping[str,
         else:
             _insert(connection, plan, values)
 
-    send_rows(session, mapper, load, plan.sql if plan.copy else None)
+    send_rows(session, mapper, load, plan.copy_sql or None)
     return len(given)
 
 
@@ -127,16 +127,12 @@ def _converted(
 
 
 def _insert(connection: Connection, plan: Plan, values: Iterator[tuple[Any, ...]]) -> None:
-    """The rows in one driver executemany; on MariaDB in INSERTs of many rows each, as SQLAlchemy sends."""
-    dialect = connection.dialect
-    if dialect.name not in ("mysql", "mariadb"):
-        connection.exec_driver_sql(plan.sql + plan.text_sql, list(values))
+    """The rows in one driver executemany; on MariaDB, INSERTs of a page of rows each, as SQLAlchemy does."""
+    if not plan.page_sql:
+        connection.exec_driver_sql(plan.insert_sql, list(values))
         return
-    page = max(
-        1,
-        min(dialect.insertmanyvalues_page_size, dialect.insertmanyvalues_max_parameters // len(plan.columns)),
-    )
-    full = plan.sql + ", ".join([plan.text_sql] * page)
-    while batch := list(islice(values, page)):
-        sql = full if len(batch) == page else plan.sql + ", ".join([plan.text_sql] * len(batch))
-        connection.exec_driver_sql(sql, tuple(chain.from_iterable(batch)))
+    while batch := list(islice(values, plan.page)):
+        if len(batch) == plan.page:
+            connection.exec_driver_sql(plan.page_sql, tuple(chain.from_iterable(batch)))
+        else:  # the last rows: the driver's executemany (PyMySQL makes it one multi-row INSERT)
+            connection.exec_driver_sql(plan.insert_sql, batch)

@@ -36,12 +36,20 @@ class Plan(NamedTuple):
     names: tuple[str, ...]
     columns: tuple[Column[Any], ...]  # those of names, then those of defaults
     defaults: tuple[Default, ...]
-    sql: str  # COPY .. FROM STDIN (FORMAT BINARY), or the INSERT up to its VALUES
-    text_sql: str  # COPY in text format, or one row of the INSERT's VALUES
-    copy: bool
-    types: tuple[str, ...]  # psycopg's names of the server types, for binary COPY
-    fills: tuple[Default | None, ...] = ()  # per name: the default a None given stands for (the ORM's rule)
-    unfillable: frozenset[str] = frozenset()  # names whose None stands for a server default
+    fills: tuple[Default | None, ...]  # per name: the default a None given stands for (the ORM's rule)
+    unfillable: frozenset[str]  # names whose None stands for a server default
+    # The statements hold the table's identifiers, quoted by the dialect, and placeholders: no value.
+    copy_sql: str = ""  # COPY .. FROM STDIN (FORMAT BINARY), on PostgreSQL with psycopg
+    text_copy_sql: str = ""  # the same COPY in text format
+    types: tuple[str, ...] = ()  # psycopg's names of the server types, for binary COPY
+    insert_sql: str = ""  # the INSERT of one row, for the driver's executemany
+    page_sql: str = ""  # the INSERT of ``page`` rows, on MariaDB
+    page: int = 0
+
+    @property
+    def copy(self) -> bool:
+        """Whether the rows go by COPY."""
+        return bool(self.copy_sql)
 
 
 def plan_for(mapper: Mapper[Any], names: tuple[str, ...], dialect: Dialect) -> Plan | None:
@@ -75,27 +83,31 @@ def plan_for(mapper: Mapper[Any], names: tuple[str, ...], dialect: Dialect) -> P
     columns = (*given, *defaulted)
     preparer = dialect.identifier_preparer
     head = f"{preparer.format_table(table)} ({', '.join(preparer.quote(c.name) for c in columns)})"
+    checked = (names, columns, tuple(defaults), tuple(fills), frozenset(unfillable))
     if dialect.name == "postgresql" and driver(dialect) == "psycopg":
-        types = tuple(_server_type(column, dialect) for column in columns)
-        copy = f"COPY {head} FROM STDIN"
-        return Plan(
-            names,
-            columns,
-            tuple(defaults),
-            f"{copy} (FORMAT BINARY)",
-            copy,
-            True,
-            types,
-            tuple(fills),
-            frozenset(unfillable),
-        )
+        copy, types = f"COPY {head} FROM STDIN", tuple(_server_type(column, dialect) for column in columns)
+        return Plan(*checked, copy_sql=f"{copy} (FORMAT BINARY)", text_copy_sql=copy, types=types)
     marks = _MARKS.get(dialect.paramstyle)
     if marks is None:
         return None
-    row = f"({', '.join(marks(i) for i in range(1, len(columns) + 1))})"
-    # Nothing is left for SQLAlchemy to render (no SQL expression or sequence defaults): written by hand.
-    insert = f"INSERT INTO {head} VALUES "  # noqa: S608 (quoted names from the table, no values)
-    return Plan(names, columns, tuple(defaults), insert, row, False, (), tuple(fills), frozenset(unfillable))
+    # Nothing is left for SQLAlchemy to render (no SQL expression or sequence defaults): written here.
+    width = len(columns)
+    page = max(1, min(dialect.insertmanyvalues_page_size, dialect.insertmanyvalues_max_parameters // width))
+    pages = dialect.name in ("mysql", "mariadb")  # multi-row INSERTs beat the driver's executemany there
+    return Plan(
+        *checked,
+        insert_sql=_insert(head, marks, width, 1),
+        page_sql=_insert(head, marks, width, page) if pages else "",
+        page=page,
+    )
+
+
+def _insert(head: str, marks: Callable[[int], str], width: int, rows: int) -> str:
+    """``INSERT INTO head VALUES`` with ``rows`` rows of ``width`` placeholders."""
+    values = ", ".join(
+        f"({', '.join(marks(row * width + i) for i in range(1, width + 1))})" for row in range(rows)
+    )
+    return f"INSERT INTO {head} VALUES {values}"  # noqa: S608 (quoted identifiers and placeholders)
 
 
 _MARKS: dict[str, Callable[[int], str]] = {

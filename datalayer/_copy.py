@@ -67,7 +67,10 @@ def copy_format(types: tuple[str, ...], kinds: Sequence[set[type]]) -> str | Non
 def copy_rows(connection: Connection, plan: Plan, binary: bool, rows: Iterable[tuple[Any, ...]]) -> None:
     """Send ``rows`` in one COPY (binary, or text); raises psycopg's error, naming a row it cannot send."""
     dbapi_connection: Any = connection.connection.dbapi_connection
-    with dbapi_connection.cursor() as cursor, cursor.copy(plan.sql if binary else plan.text_sql) as copy:
+    with (
+        dbapi_connection.cursor() as cursor,
+        cursor.copy(plan.copy_sql if binary else plan.text_copy_sql) as copy,
+    ):
         if binary:
             copy.set_types(plan.types)
         write = copy.write_row

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select
 from sqlalchemy.exc import IntegrityError, PendingRollbackError
+from sqlalchemy.orm import Mapped, mapped_column
 
-from datalayer import UnitOfWork
+from datalayer import Database, UnitOfWork
 from datalayer._copy import copy_rows
 from datalayer.errors import (
     ConflictError,
@@ -143,3 +144,24 @@ def test_create_many_without_returning_loads_through_copy_on_postgresql_only(
         assert copies == [1] and sent == []  # COPY is sent by psycopg itself
     else:
         assert copies == [] and 1 <= len(sent) <= 3  # one executemany, or multi-row INSERTs
+
+
+def test_create_many_without_returning_quotes_the_names_of_tables_and_columns(env: Env) -> None:
+    db = Database(env.url)
+
+    class Awkward(db.Model):
+        __tablename__ = 't_select "order"'
+        id: Mapped[int] = mapped_column(primary_key=True)
+        where: Mapped[str] = mapped_column("from", String(20))
+        group: Mapped[int] = mapped_column('a"b', default=3)
+
+    db.create_all()
+    try:
+        with db.Session() as dbs:
+            assert dbs.create_many(Awkward, [{"where": "x"}], returning=False) == 1
+            assert dbs.create_many(Awkward, [{"where": "y", "group": 4}] * 1500, returning=False) == 1500
+            dbs.commit()
+            assert dbs.scalars(select(Awkward.group).order_by(Awkward.id).limit(2)).all() == [3, 4]
+    finally:
+        db.drop_all()
+        db.dispose()
