@@ -48,7 +48,19 @@ def _async_rules(key: str, database: str) -> list[Rule]:
     return [(f">= {_PARITY}x async ORM", _ratio, lambda v: v >= _PARITY)]
 
 
-def _rules(key: str, database: str, stream_peaks: dict[str, float]) -> list[Rule]:
+def _bulk_rules(database: str, contender: str) -> list[Rule]:
+    if contender.endswith("returning=False"):  # create_many loading rows: the driver's limit
+        if database.split("-")[0] == "postgresql":
+            return [(">= 0.7x raw psycopg COPY", _extra("x_copy"), lambda v: v >= 0.7)]
+        return [(">= 1.0x Core executemany", _extra("x_core"), lambda v: v >= 1.0)]
+    return [
+        (">= 20x per-row create", _extra("x_per_row"), lambda v: v >= 20),
+        (">= 0.7x Core executemany", _extra("x_core"), lambda v: v >= 0.7),
+        (">= 1.0x insertmanyvalues RETURNING", _extra("x_returning"), lambda v: v >= 1.0),
+    ]
+
+
+def _rules(key: str, database: str, stream_peaks: dict[str, float], contender: str = "") -> list[Rule]:
     if key.startswith("async_"):
         return _async_rules(key.removeprefix("async_"), database)
     if key in ("lookup", "create", "first_or_create_existing", "web_request"):
@@ -58,10 +70,7 @@ def _rules(key: str, database: str, stream_peaks: dict[str, float]) -> list[Rule
     if key == "create_or_first_existing":
         return [(">= 1.5x ORM", _ratio, lambda v: v >= 1.5)]
     if key.startswith("bulk_"):
-        return [
-            (">= 20x per-row create", _extra("x_per_row"), lambda v: v >= 20),
-            (">= 0.7x Core executemany", _extra("x_core"), lambda v: v >= 0.7),
-        ]
+        return _bulk_rules(database, contender)
     if key == "iterate_stream":
         return [("peak < 150 MB", _extra("peak_mb"), lambda v: v < 150)]
     if key == "iterate_list":
@@ -92,9 +101,9 @@ def judge(result: dict[str, Any]) -> None:
         if outcome.get("extra", {}).get("peak_mb") is not None
     }
     for workload in workloads:
-        rules = _rules(workload["key"], result["database"], stream_peaks)
         by_name = {outcome["contender"]: outcome for outcome in workload["outcomes"]}
         for outcome in workload["outcomes"]:
+            rules = _rules(workload["key"], result["database"], stream_peaks, outcome["contender"])
             if not rules or outcome["contender"].split(" ")[0] not in DATALAYER:
                 continue
             checks: list[dict[str, Any]] = []

@@ -3,35 +3,62 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.orm import Mapper
 
-from ._attributes import check_attributes, check_insertable
+from ._attributes import check_attributes
 from ._backends import backend
+from ._bulk_load import load_rows
+from ._bulk_rows import insert_rows
+from ._failed_write import fail_as_flush
 from ._keyset import keyset_values
-from ._lengths import check_lengths
-from ._mapping import canonical, primary_key_attributes
+from ._mapping import primary_key_attributes
 from ._ownership import checked_mapper
 from ._session_like import SessionLike
 from ._stream import check_count, stream
-from ._translate import conflicts_raised
-from ._unflushed import forget_on_rollback
+from ._translate import conflicts_raised, flush
+from ._unflushed import forget_on_rollback, own
 
 __all__ = ["create_many", "insert_rows", "page", "page_cursor", "stream"]
 
 M = TypeVar("M")
 
 
-def create_many(session: SessionLike, model: type[M], rows: Iterable[Mapping[str, Any]], /) -> list[M]:
-    """Insert every row in batched ``INSERT .. RETURNING`` statements; the objects, in the rows' order.
+@overload
+def create_many(
+    session: SessionLike,
+    model: type[M],
+    rows: Iterable[Mapping[str, Any]],
+    /,
+    *,
+    returning: Literal[True] = True,
+) -> list[M]: ...
+@overload
+def create_many(
+    session: SessionLike, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, returning: Literal[False]
+) -> int: ...
+@overload
+def create_many(
+    session: SessionLike, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, returning: bool
+) -> list[M] | int: ...
+def create_many(
+    session: SessionLike, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, returning: bool = True
+) -> list[M] | int:
+    """Insert every row; the objects in the rows' order, or with ``returning=False`` their number.
 
-    The objects are in the session's identity map with their database defaults.
-    Flushes, never commits; a unique violation raises :class:`ConflictError`
-    (roll the session back, as after any failed flush).
+    ``returning=True`` sends batched ``INSERT .. RETURNING`` statements and puts the
+    objects in the session's identity map with their database defaults.
+    ``returning=False`` loads no objects: COPY on PostgreSQL with psycopg, batched
+    INSERTs elsewhere (see :mod:`datalayer._bulk_load`). Flushes, never commits.
+    A bad row is refused before anything is sent, naming its index; a failure
+    in the database (a unique violation raises :class:`ConflictError`) leaves the
+    session as a failed flush does: rolled back, refusing work until ``rollback()``.
     """
     mapper = checked_mapper(session, model)
+    if not returning:
+        return load_rows(own(session), mapper, rows)
     batch = insert_rows(mapper, rows)
     if not batch:
         return []
@@ -40,28 +67,20 @@ def create_many(session: SessionLike, model: type[M], rows: Iterable[Mapping[str
     # whose integer key the database assigns in order can be sorted back instead.
     sortable = backend(dialect).inserts_one_row_at_a_time and _assigned_in_order(mapper, batch)
     statement = insert(model).returning(model, sort_by_parameter_order=not sortable)
-    with conflicts_raised(
-        session, mapper, "a row of create_many: roll the session back before using it again"
-    ):
-        created = list(session.scalars(statement, batch))
+    if session.autoflush:
+        flush(session, mapper)  # pending work first: its failure is the flush's own
+    try:
+        with conflicts_raised(
+            session, mapper, "a row of create_many: roll the session back before using it again"
+        ):
+            created = list(session.scalars(statement, batch))
+    except BaseException:  # whatever failed, part of the batch may be in: as after a failed flush
+        fail_as_flush(session)
+        raise
     forget_on_rollback(session, created)
     if sortable:
         created.sort(key=mapper.primary_key_from_instance)
     return created
-
-
-def insert_rows(mapper: Mapper[Any], rows: Iterable[Mapping[str, Any]], /) -> list[dict[str, Any]]:
-    """The rows of a ``create_many``, checked before anything is written, synonyms made their columns.
-
-    Every name must be insertable (:func:`check_insertable`) and every string
-    fit its column (:func:`check_lengths`); shared by the in-memory fake.
-    """
-    given = [dict(row) for row in rows]
-    if given:
-        check_insertable(mapper, {key for row in given for key in row})
-    for row in given:
-        check_lengths(mapper, row)
-    return [canonical(mapper, row) for row in given]
 
 
 def page_cursor(

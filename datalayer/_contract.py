@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, overload
 
 __all__ = ["AsyncRepositoryContract", "RepositoryContract"]
 
@@ -58,8 +58,16 @@ class RepositoryContract(Protocol[M]):
         """Create the object, or return the one already holding its unique key."""
         ...
 
-    def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[M]:
-        """Insert every row or none; the objects, in the rows' order."""
+    @overload
+    def create_many(
+        self, rows: Iterable[Mapping[str, Any]], *, returning: Literal[True] = True
+    ) -> list[M]: ...
+    @overload
+    def create_many(self, rows: Iterable[Mapping[str, Any]], *, returning: Literal[False]) -> int: ...
+    @overload
+    def create_many(self, rows: Iterable[Mapping[str, Any]], *, returning: bool) -> list[M] | int: ...
+    def create_many(self, rows: Iterable[Mapping[str, Any]], *, returning: bool = True) -> list[M] | int:
+        """Insert every row or none; the objects in the rows' order, or (``returning=False``) their number."""
         ...
 
     def upsert(self, *, match: str | Iterable[str], **values: Any) -> M:
@@ -143,8 +151,18 @@ class AsyncRepositoryContract(Protocol[M]):
         """Create the object, or return the one already holding its unique key."""
         ...
 
-    async def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[M]:
-        """Insert every row or none; the objects, in the rows' order."""
+    @overload
+    async def create_many(
+        self, rows: Iterable[Mapping[str, Any]], *, returning: Literal[True] = True
+    ) -> list[M]: ...
+    @overload
+    async def create_many(self, rows: Iterable[Mapping[str, Any]], *, returning: Literal[False]) -> int: ...
+    @overload
+    async def create_many(self, rows: Iterable[Mapping[str, Any]], *, returning: bool) -> list[M] | int: ...
+    async def create_many(
+        self, rows: Iterable[Mapping[str, Any]], *, returning: bool = True
+    ) -> list[M] | int:
+        """Insert every row or none; the objects in the rows' order, or (``returning=False``) their number."""
         ...
 
     async def upsert(self, *, match: str | Iterable[str], **values: Any) -> M:

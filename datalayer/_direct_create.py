@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from . import _read_only
+from ._failed_write import fail_as_flush
 from ._lengths import check_state
 from ._mapping import memo, primary_key_attributes
 from ._session_like import SessionLike
@@ -63,12 +64,9 @@ def create_directly(session: SessionLike, mapper: Mapper[Any], obj: object) -> b
             set_committed_value(obj, key, value)
         attach(session, obj)
     except BaseException:
-        # As a failed flush (and after the INSERT, so that no row the caller was told
-        # failed can be committed): the inner transaction a flush opens, rolled back with
-        # the exception, rolls back the whole transaction and leaves the session unusable
-        # until rollback() (PendingRollbackError). Opened only now: nothing to end on success.
-        inner = session._autobegin_t()._begin()  # pyright: ignore[reportPrivateUsage]
-        inner.rollback(_capture_exception=True)
+        # As a failed flush (and after the INSERT too, so that no row the caller was
+        # told failed can be committed).
+        fail_as_flush(session)
         raise
     return True
 

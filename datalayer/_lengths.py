@@ -17,10 +17,12 @@ from sqlalchemy.orm import InstanceState, Mapper
 from ._mapping import memo, synonym_targets
 from .errors import ValueTooLongError
 
-__all__ = ["check_lengths", "check_state"]
+__all__ = ["Limit", "check_lengths", "check_state", "limits_of", "too_long"]
 
 
-class _Limit(NamedTuple):
+class Limit(NamedTuple):
+    """The length of a ``String(length)`` column, and what its Enum accepts whatever its length."""
+
     length: int
     enum_forms: frozenset[object]  # what an Enum column accepts and stores in its own form
 
@@ -32,12 +34,12 @@ def check_lengths(mapper: Mapper[Any], attrs: Mapping[str, Any]) -> None:
     name (its value with ``values_callable``), which always fits: it is never
     measured by what ``str()`` of the member says.
     """
-    limits = _limits_of(mapper)
+    limits = limits_of(mapper)
     if not limits:
         return
     for name, value in attrs.items():
         limit = limits.get(name)
-        if limit is not None and _too_long(limit, value):
+        if limit is not None and too_long(limit, value):
             raise ValueTooLongError(mapper.class_, name, limit.length, len(value))
 
 
@@ -57,13 +59,14 @@ def check_state(state: InstanceState[Any], *, changed_only: bool) -> None:
         # Run before every flush: the common case (no string, or a short one) costs one test.
         if type(value) is str and len(value) <= limit.length:
             continue
-        if value is not None and _too_long(limit, value):
+        if value is not None and too_long(limit, value):
             if changed_only and not state.attrs[name].history.added:
                 continue
             raise ValueTooLongError(mapper.class_, name, limit.length, len(value))
 
 
-def _too_long(limit: _Limit, value: Any) -> bool:
+def too_long(limit: Limit, value: Any) -> bool:
+    """Whether ``value`` is a string longer than ``limit`` allows (never an Enum's member or name)."""
     return (
         isinstance(value, str)
         and len(value) > limit.length
@@ -72,12 +75,13 @@ def _too_long(limit: _Limit, value: Any) -> bool:
     )
 
 
-def _limits_of(mapper: Mapper[Any]) -> dict[str, _Limit]:
+def limits_of(mapper: Mapper[Any]) -> dict[str, Limit]:
+    """The measured attributes of ``mapper`` (synonyms too) and their limits, worked out once."""
     return memo(mapper, _limits)
 
 
-def _limits(mapper: Mapper[Any]) -> dict[str, _Limit]:
-    limits: dict[str, _Limit] = {}
+def _limits(mapper: Mapper[Any]) -> dict[str, Limit]:
+    limits: dict[str, Limit] = {}
     for prop in mapper.column_attrs:
         type_ = prop.columns[0].type
         length = getattr(type_, "length", None)
@@ -85,7 +89,7 @@ def _limits(mapper: Mapper[Any]) -> dict[str, _Limit]:
             forms: frozenset[object] = frozenset()
             if isinstance(type_, Enum):
                 forms = frozenset([*type_.enums, *(type_.enum_class or ())])
-            limits[prop.key] = _Limit(length, forms)
+            limits[prop.key] = Limit(length, forms)
     for name, target in synonym_targets(mapper).items():
         if target in limits:
             limits[name] = limits[target]

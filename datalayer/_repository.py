@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast, get_args, get_origin
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    Literal,
+    TypeVar,
+    cast,
+    get_args,
+    get_origin,
+    overload,
+)
 
 from sqlalchemy import select
 
@@ -93,9 +104,23 @@ class Repository(Generic[M]):
         """
         return _helpers.create_or_first(self.session, self.model, **attrs)
 
-    def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[M]:
-        """Insert every row in batched ``INSERT .. RETURNING`` statements; flushes, never commits."""
-        return _bulk.create_many(self.session, self.model, rows)
+    @overload
+    def create_many(
+        self, rows: Iterable[Mapping[str, Any]], *, returning: Literal[True] = True
+    ) -> list[M]: ...
+    @overload
+    def create_many(self, rows: Iterable[Mapping[str, Any]], *, returning: Literal[False]) -> int: ...
+    @overload
+    def create_many(self, rows: Iterable[Mapping[str, Any]], *, returning: bool) -> list[M] | int: ...
+    def create_many(self, rows: Iterable[Mapping[str, Any]], *, returning: bool = True) -> list[M] | int:
+        """Insert every row; the objects in the rows' order, or with ``returning=False`` their number.
+
+        :meth:`datalayer.Session.create_many` for this model: flushes, never commits;
+        a failure in the database leaves the session to be rolled back. Example::
+
+            loaded = users.create_many(rows, returning=False)  # COPY on PostgreSQL
+        """
+        return _bulk.create_many(self.session, self.model, rows, returning=returning)
 
     def upsert(self, *, match: str | Iterable[str], **values: Any) -> M:
         """Insert the row, or update the one holding the ``match`` key with the other values: one statement.

@@ -7,7 +7,7 @@ transaction (a :class:`~datalayer.UnitOfWork`, or the code that opened the sessi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from sqlalchemy import event, orm
 
@@ -55,9 +55,35 @@ class Session(orm.Session):
         """
         return _helpers.create_or_first(self, model, **attrs)
 
-    def create_many(self, model: type[M], rows: Iterable[Mapping[str, Any]], /) -> list[M]:
-        """Insert every row in batched ``INSERT .. RETURNING`` statements; flushes, never commits."""
-        return _bulk.create_many(self, model, rows)
+    @overload
+    def create_many(
+        self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, returning: Literal[True] = True
+    ) -> list[M]: ...
+    @overload
+    def create_many(
+        self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, returning: Literal[False]
+    ) -> int: ...
+    @overload
+    def create_many(
+        self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, returning: bool
+    ) -> list[M] | int: ...
+    def create_many(
+        self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, returning: bool = True
+    ) -> list[M] | int:
+        """Insert every row; the objects in the rows' order, or with ``returning=False`` their number.
+
+        ``returning=True`` sends batched ``INSERT .. RETURNING`` statements and puts the
+        objects in the identity map. ``returning=False`` loads none, at the driver's
+        speed: COPY on PostgreSQL with psycopg, batched INSERTs elsewhere. Flushes
+        pending work first, never commits. A bad row is refused before anything is
+        sent, naming its index; a failure in the database (a unique violation raises
+        :class:`~datalayer.errors.ConflictError`) rolls the transaction back, and the
+        session refuses work until ``rollback()``, as after a failed flush. Example::
+
+            count = dbs.create_many(Event, rows, returning=False)  # an int
+            dbs.commit()
+        """
+        return _bulk.create_many(self, model, rows, returning=returning)
 
     def upsert(self, model: type[M], /, *, match: str | Iterable[str], **values: Any) -> M:
         """Insert the row, or update the one holding the ``match`` key with the other values: one statement.
@@ -122,9 +148,23 @@ class ScopedSession(orm.scoped_session[Session]):
         """:meth:`Session.create_or_first` on the current thread's session. Flushes, never commits."""
         return self.registry().create_or_first(model, **attrs)
 
-    def create_many(self, model: type[M], rows: Iterable[Mapping[str, Any]], /) -> list[M]:
+    @overload
+    def create_many(
+        self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, returning: Literal[True] = True
+    ) -> list[M]: ...
+    @overload
+    def create_many(
+        self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, returning: Literal[False]
+    ) -> int: ...
+    @overload
+    def create_many(
+        self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, returning: bool
+    ) -> list[M] | int: ...
+    def create_many(
+        self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, returning: bool = True
+    ) -> list[M] | int:
         """:meth:`Session.create_many` on the current thread's session. Flushes, never commits."""
-        return self.registry().create_many(model, rows)
+        return self.registry().create_many(model, rows, returning=returning)
 
     def upsert(self, model: type[M], /, *, match: str | Iterable[str], **values: Any) -> M:
         """:meth:`Session.upsert` on the current thread's session. Flushes, never commits."""

@@ -14,7 +14,7 @@ from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from datalayer import Database
-from datalayer.errors import ConflictError, UnmappedClassError, UsageError
+from datalayer.errors import ConflictError, UnmappedClassError, UsageError, ValueTooLongError
 from datalayer.testing.fakes import FakeDatabase, FakeRepository, FakeUnitOfWork
 from repositories import Repository
 from tests.models import Models, define_models
@@ -221,3 +221,13 @@ def test_create_many_builds_objects_as_loaded_rows_without_calling_init(m: Model
     (tag,) = tags.create_many([{"label": "python"}])
     assert isinstance(tag, m.Tag) and tag.id == 1 and tags.first(label="python") is tag
     assert not hasattr(tag, "note")  # an attrs __init__ argument the real create_many never sets either
+
+
+def test_the_fake_create_many_without_returning_counts_the_rows_and_checks_them_as_the_real_one(
+    m: Models,
+) -> None:
+    users = FakeRepository(m.User)
+    assert users.create_many([{"email": "a@x.org"}, {"email": "b@x.org"}], returning=False) == 2
+    assert [u.email for u in users.all()] == ["a@x.org", "b@x.org"]
+    with pytest.raises(ValueTooLongError, match=r"^row 1 of create_many: User.email"):
+        users.create_many([{"email": "c@x.org"}, {"email": "x" * 201}], returning=False)

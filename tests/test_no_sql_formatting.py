@@ -8,7 +8,9 @@ This check parses every module of ``datalayer/`` and ``repositories/``:
 
 - ``text()`` and ``exec_driver_sql()`` take a string literal, a name bound
   once, at module level, to a string literal, or a backend record's ``*_sql``
-  field (``facts.read_only_sql``), which the records give as such literals;
+  field (``facts.read_only_sql``), which the records give as such literals, or
+  a bulk plan's (``plan.insert_sql``: a table's identifiers, quoted by the
+  dialect, and placeholders; tests/test_bulk_load.py loads awkward names);
 - ``execute()`` and ``executemany()`` may take statements (``select(...)``,
   ``text(...)``, a variable holding one), but never a string built by an
   f-string, ``%``, ``.format()``, ``.join()`` or ``+``, directly or through a
@@ -153,7 +155,7 @@ def violations_in(source: str, filename: str) -> list[str]:
             built = [built_how(value) for value in values if value is not None and built_how(value)]
             return f"takes {argument.id!r}, SQL built by {built[0]}" if built else None
         if name in LITERAL_ONLY and isinstance(argument, ast.Attribute) and argument.attr.endswith("_sql"):
-            return None  # a backend record's statement: test_backend_records_give_their_sql_as_literals
+            return None  # a backend record's statement (test_backend_records_give_...), or a plan's
         if name in LITERAL_ONLY and not _is_str_literal(argument):
             return "takes SQL that is not a string literal"
         return None

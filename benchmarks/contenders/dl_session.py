@@ -58,6 +58,12 @@ class DatalayerSession(DatalayerContender):
             api(dbs, "create_many")(BenchEvent, rows)
             dbs.commit()
 
+    def bulk_load(self, rows: Rows) -> None:
+        """``create_many(..., returning=False)``: no objects; COPY on PostgreSQL with psycopg."""
+        with self.db.Session() as dbs:
+            api(dbs, "create_many")(BenchEvent, rows, returning=False)
+            dbs.commit()
+
     def per_row_create(self, rows: Rows) -> None:
         """The same rows, one ``create`` (one flush) each, in one transaction."""
         with self.db.Session() as dbs:

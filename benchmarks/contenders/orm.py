@@ -113,6 +113,12 @@ class OrmContender(Contender):
         with self.Session.begin() as session:
             session.execute(insert(BenchEvent), rows)
 
+    def orm_returning(self, rows: Rows) -> None:
+        """SQLAlchemy's insertmanyvalues with RETURNING: the objects back, in the rows' order."""
+        with self.Session.begin() as session:
+            statement = insert(BenchEvent).returning(BenchEvent, sort_by_parameter_order=True)
+            list(session.scalars(statement, rows))
+
     def core_executemany(self, rows: Rows) -> None:
         """Core ``executemany``: ``connection.execute(table.insert(), rows)``."""
         with self.engine.begin() as connection:

@@ -107,6 +107,18 @@ class RawContender(Contender):
         cursor.executemany(self.sql["event"], [(row["kind"], row["payload"], row["n"]) for row in rows])
         self.conn.commit()
 
+    def bulk_copy(self, rows: Rows) -> None:
+        """PostgreSQL's binary COPY through psycopg, the physical limit (executemany elsewhere)."""
+        if self.backend != "postgresql":
+            self.bulk_create(rows)
+            return
+        self.sent += 1
+        with self.conn.cursor() as cursor, cursor.copy(self.sql["copy"]) as copy:
+            copy.set_types(["varchar", "varchar", "int4"])
+            for row in rows:
+                copy.write_row((row["kind"], row["payload"], row["n"]))
+        self.conn.commit()
+
     def iterate(self, stream: bool) -> int:
         if not stream:
             cursor = self.conn.cursor()

@@ -14,6 +14,7 @@ _SQL = {
     "user": "INSERT INTO bench_users (email, name) VALUES (%s, %s)",
     "order": "INSERT INTO bench_orders (user_id, item) VALUES (%s, %s)",
     "event": "INSERT INTO bench_events (kind, payload, n) VALUES (%s, %s, %s)",
+    "copy": "COPY bench_events (kind, payload, n) FROM STDIN (FORMAT BINARY)",
     "items": "SELECT id, sku, payload, n FROM bench_items ORDER BY id",
     "offset": "SELECT id, sku, payload, n FROM bench_items ORDER BY id LIMIT %s OFFSET %s",
     "first": "SELECT id, sku, payload, n FROM bench_items ORDER BY id LIMIT %s",

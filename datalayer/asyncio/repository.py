@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
 
 from .._bridge import call, iterate
 from .._helpers import NO_IDENT
@@ -85,9 +85,19 @@ class AsyncRepository(Generic[M]):
         """
         return await call(self.sync.create_or_first, **attrs)
 
-    async def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[M]:
-        """Insert every row in batched ``INSERT .. RETURNING`` statements; flushes, never commits."""
-        return await call(self.sync.create_many, rows)
+    @overload
+    async def create_many(
+        self, rows: Iterable[Mapping[str, Any]], *, returning: Literal[True] = True
+    ) -> list[M]: ...
+    @overload
+    async def create_many(self, rows: Iterable[Mapping[str, Any]], *, returning: Literal[False]) -> int: ...
+    @overload
+    async def create_many(self, rows: Iterable[Mapping[str, Any]], *, returning: bool) -> list[M] | int: ...
+    async def create_many(
+        self, rows: Iterable[Mapping[str, Any]], *, returning: bool = True
+    ) -> list[M] | int:
+        """:meth:`Repository.create_many <datalayer.Repository.create_many>`, awaited. Never commits."""
+        return await call(self.sync.create_many, rows, returning=returning)
 
     async def upsert(self, *, match: str | Iterable[str], **values: Any) -> M:
         """Insert the row, or update the one holding the ``match`` key with the rest; never commits."""

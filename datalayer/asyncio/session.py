@@ -8,7 +8,7 @@ and never commits.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, overload
 
 from sqlalchemy.ext import asyncio as sa_asyncio
 
@@ -74,9 +74,26 @@ class AsyncSession(sa_asyncio.AsyncSession):
         """
         return await call(_helpers.create_or_first, self.sync_session, model, **attrs)
 
-    async def create_many(self, model: type[M], rows: Iterable[Mapping[str, Any]], /) -> list[M]:
-        """Insert every row in batched ``INSERT .. RETURNING`` statements; flushes, never commits."""
-        return await call(_bulk.create_many, self.sync_session, model, rows)
+    @overload
+    async def create_many(
+        self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, returning: Literal[True] = True
+    ) -> list[M]: ...
+    @overload
+    async def create_many(
+        self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, returning: Literal[False]
+    ) -> int: ...
+    @overload
+    async def create_many(
+        self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, returning: bool
+    ) -> list[M] | int: ...
+    async def create_many(
+        self, model: type[M], rows: Iterable[Mapping[str, Any]], /, *, returning: bool = True
+    ) -> list[M] | int:
+        """:meth:`datalayer.Session.create_many`, awaited: the objects, or (``returning=False``) their number.
+
+        On asyncio drivers ``returning=False`` sends batched INSERTs (no COPY). Never commits.
+        """
+        return await call(_bulk.create_many, self.sync_session, model, rows, returning=returning)
 
     async def upsert(self, model: type[M], /, *, match: str | Iterable[str], **values: Any) -> M:
         """Insert the row, or update the one holding the ``match`` key with the other values: one statement.

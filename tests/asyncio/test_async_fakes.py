@@ -170,3 +170,9 @@ def test_the_async_fake_repository_has_every_method_of_the_real_one(name: str) -
     assert inspect.iscoroutinefunction(fake) == inspect.iscoroutinefunction(real)
     assert list(inspect.signature(fake).parameters) == list(inspect.signature(real).parameters)
     assert inspect.signature(fake).return_annotation == inspect.signature(real).return_annotation
+
+
+async def test_the_fake_async_create_many_without_returning_counts_the_rows(m: Models) -> None:
+    async with FakeAsyncUnitOfWork(users=m.User) as uow:
+        assert await uow.users.create_many([{"email": "a@x.org"}, {"email": "b@x.org"}], returning=False) == 2
+        assert await uow.users.count() == 2

@@ -103,3 +103,11 @@ async def test_the_model_comes_from_the_type_argument_or_is_asked_for(aenv: Asyn
         assert AsyncRepository(s, User).model is User
         with pytest.raises(UsageError, match="Users has no model: subclass AsyncRepository"):
             Users(s)
+
+
+async def test_the_repository_loads_rows_without_returning_them(aenv: AsyncEnv) -> None:
+    async with AsyncUnitOfWork(aenv.adb) as uow:
+        rows = [{"email": f"{n}@x.org"} for n in range(40)]
+        assert await uow.repository(aenv.models.User).create_many(rows, returning=False) == 40
+    async with AsyncUnitOfWork(aenv.adb) as uow:
+        assert await uow.repository(aenv.models.User).count() == 40

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import event, func, select
-from sqlalchemy.exc import IntegrityError, MissingGreenlet, StatementError
+from sqlalchemy.exc import IntegrityError, MissingGreenlet, PendingRollbackError, StatementError
 
 from datalayer.asyncio import AsyncSession
 from datalayer.errors import ConflictError, UnknownAttributeError
@@ -150,3 +150,32 @@ async def test_a_lazy_load_outside_the_bridge_fails_with_sqlalchemys_clear_error
             user.orders  # noqa: B018 (a lazy load: I/O outside an await)
         loaded = await s.run_sync(lambda sync: sync.get_one(User, user.id).orders)  # inside the bridge
         assert loaded == []
+
+
+async def test_create_many_without_returning_inserts_every_row_and_returns_their_number(
+    aenv: AsyncEnv,
+) -> None:
+    User = aenv.models.User
+    async with aenv.adb.Session() as s:
+        rows = [{"email": f"{n}@example.com"} for n in range(1200)]
+        assert await s.create_many(User, rows, returning=False) == 1200
+        assert len(s.sync_session.identity_map) == 0
+        await s.commit()
+    assert await count_users(aenv) == 1200
+
+
+async def test_a_conflict_in_create_many_without_returning_leaves_the_session_to_be_rolled_back(
+    aenv: AsyncEnv,
+) -> None:
+    User = aenv.models.User
+    async with aenv.adb.Session() as s:
+        await s.create(User, email="kept@example.com")
+        await s.commit()
+        with pytest.raises(ConflictError):
+            await s.create_many(
+                User, [{"email": "new@example.com"}, {"email": "kept@example.com"}], returning=False
+            )
+        with pytest.raises(PendingRollbackError):
+            await s.execute(select(1))
+        await s.rollback()
+    assert await count_users(aenv) == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar, overload
 
 from ..._helpers import NO_IDENT
 from ..._repository import chosen_model, model_argument
@@ -79,9 +79,19 @@ class FakeAsyncRepository(Generic[M]):
         """Create the object, or return the one holding its unique key; the rest of the work is kept."""
         return self.sync.create_or_first(**attrs)
 
-    async def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[M]:
+    @overload
+    async def create_many(
+        self, rows: Iterable[Mapping[str, Any]], *, returning: Literal[True] = True
+    ) -> list[M]: ...
+    @overload
+    async def create_many(self, rows: Iterable[Mapping[str, Any]], *, returning: Literal[False]) -> int: ...
+    @overload
+    async def create_many(self, rows: Iterable[Mapping[str, Any]], *, returning: bool) -> list[M] | int: ...
+    async def create_many(
+        self, rows: Iterable[Mapping[str, Any]], *, returning: bool = True
+    ) -> list[M] | int:
         """Insert every row, in the rows' order, or none (the real one's checks); never commits."""
-        return self.sync.create_many(rows)
+        return self.sync.create_many(rows, returning=returning)
 
     async def upsert(self, *, match: str | Iterable[str], **values: Any) -> M:
         """Add the object, or set the other values on the one holding the ``match`` key; never commits."""

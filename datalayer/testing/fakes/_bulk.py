@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
-from ..._bulk import insert_rows, page_cursor
+from ..._bulk import page_cursor
+from ..._bulk_rows import insert_rows
 from ..._stream import check_stream
 from ...errors import StreamInterruptedError
 from ._rows import key_of, load, values_of
@@ -29,21 +30,30 @@ class FakeBulkMethods(Generic[M]):
     def _matching(self, attrs: dict[str, Any]) -> list[M]:
         raise NotImplementedError
 
-    def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[M]:
+    @overload
+    def create_many(
+        self, rows: Iterable[Mapping[str, Any]], *, returning: Literal[True] = True
+    ) -> list[M]: ...
+    @overload
+    def create_many(self, rows: Iterable[Mapping[str, Any]], *, returning: Literal[False]) -> int: ...
+    @overload
+    def create_many(self, rows: Iterable[Mapping[str, Any]], *, returning: bool) -> list[M] | int: ...
+    def create_many(self, rows: Iterable[Mapping[str, Any]], *, returning: bool = True) -> list[M] | int:
         """Insert every row, in the rows' order, or none; never commits.
 
         The rows are checked as the real ``create_many`` checks them (columns
-        only: a relationship or a hybrid raises ``UnsupportedAttributeError``)
-        before any is added, and the objects are built as loaded rows are, without
-        ``__init__``. A duplicate unique key raises ``ConflictError``: the unit
-        must then be rolled back, which drops every row of the call.
+        only: a relationship or a hybrid raises ``UnsupportedAttributeError``; a
+        refusal names the row's index) before any is added, and the objects are
+        built as loaded rows are, without ``__init__``. A duplicate unique key
+        raises ``ConflictError``: the unit must then be rolled back, which drops
+        every row of the call. ``returning=False`` returns the number of rows.
         """
         created: list[M] = []
         for row in insert_rows(self._mapper, rows):
             obj = cast("M", load(self._mapper, row))
             self.session.add(obj)
             created.append(obj)
-        return created
+        return created if returning else len(created)
 
     def stream(self, batch_size: int = 1000, **attrs: Any) -> Iterator[M]:
         """Every matching object, by primary key; the arguments are checked when called.

@@ -1,0 +1,29 @@
+"""A write sent without the unit of work's flush fails as a flush fails.
+
+A failed flush rolls the session's transaction (or the SAVEPOINT it is in)
+back and leaves the session refusing work with ``PendingRollbackError`` until
+``rollback()``. The paths that send their own INSERT (``create_many``'s
+statements and COPY) leave it the same way, so that callers cannot tell them
+apart and no part of a failed batch can be committed.
+"""
+
+from __future__ import annotations
+
+from ._session_like import SessionLike
+from ._unflushed import own
+
+__all__ = ["fail_as_flush"]
+
+
+def fail_as_flush(session: SessionLike) -> None:
+    """Roll back as a failed flush does; call while handling the failure (it is kept as the cause).
+
+    The inner transaction a flush opens, rolled back with the exception, rolls
+    back the whole transaction and leaves the session unusable until rollback().
+    """
+    session = own(session)
+    current = session.get_nested_transaction() or session.get_transaction()
+    if current is not None and not current.is_active:
+        return  # already failed (a flush of pending work): nothing more to roll back
+    inner = session._autobegin_t()._begin()  # pyright: ignore[reportPrivateUsage]
+    inner.rollback(_capture_exception=True)
