@@ -90,15 +90,16 @@ def _insert(connection: Connection, mapper: Mapper[Any], obj: object) -> list[tu
     """Send the flush's INSERT for ``obj``; the attribute values it did not send, as the flush loads them."""
     params, expressions = flush_values(mapper, obj, connection)
     eager = reads_server_defaults(mapper, connection)
+    lastrowid = bool(getattr(connection.dialect, "postfetch_lastrowid", False))  # DefaultDialect's
     if expressions:
         # SQL expressions are rendered into the statement and left unloaded, as a flush leaves them.
         rendered = tuple(str(column.key) for column in expressions)
-        statement, loaded = _statement(mapper, tuple(params), rendered, eager)
+        statement, loaded, returns = _statement(mapper, tuple(params), rendered, eager, lastrowid)
         result = connection.execute(statement.values(expressions), params)
         _forget(mapper, obj, rendered)
     else:
         # One statement per model and column set, its values bound: nothing to build or hash.
-        statement, loaded = memo(mapper, _statement, tuple(params), (), eager)
+        statement, loaded, returns = memo(mapper, _statement, tuple(params), (), eager, lastrowid)
         result = connection.execute(statement, params)
     values = instance_state(obj).dict
     # What the flush sent but the object does not hold (a NULL it filled in) counts as loaded.
@@ -107,6 +108,11 @@ def _insert(connection: Connection, mapper: Mapper[Any], obj: object) -> list[tu
     ]
     if not loaded:
         return filled
+    if not returns:
+        # The key alone, from the cursor's last row id, as the flush reads it (no result to fetch).
+        key = result.inserted_primary_key
+        assert key is not None  # a single-row INSERT
+        return [*filled, (loaded[0][0], key[0])]
     row = result.one()
     sent = result.context.compiled_parameters[0]
     # A Python-side default is kept as computed, as the flush keeps it; the rest as returned.
@@ -121,11 +127,13 @@ def _attributes_of(mapper: Mapper[Any], columns: tuple[str, ...]) -> tuple[tuple
 
 
 def _statement(
-    mapper: Mapper[Any], sent: tuple[str, ...], rendered: tuple[str, ...], eager: bool
-) -> tuple[Any, _Loaded]:
+    mapper: Mapper[Any], sent: tuple[str, ...], rendered: tuple[str, ...], eager: bool, lastrowid: bool
+) -> tuple[Any, _Loaded, bool]:
     """The INSERT of ``mapper``'s row, returning the columns the flush would load that were not ``sent``.
 
     The primary key always: the flush reads a key the database made even when it reads no other default.
+    Where that key is all there is to read and the driver tells the last row id (``lastrowid``: SQLite,
+    MariaDB), no RETURNING, as the flush sends it: a result to fetch costs the async drivers a round trip.
     """
     table = table_of(mapper)
     assert table is not None  # checked by ormless()
@@ -138,9 +146,11 @@ def _statement(
         and (eager or column.server_default is None or column.primary_key)
     )
     statement = insert(table)
+    if lastrowid and len(loaded) == 1 and loaded[0][1] is table.autoincrement_column:
+        return statement, loaded, False
     if loaded:
         statement = statement.returning(*(column for _, column in loaded))
-    return statement, loaded
+    return statement, loaded, bool(loaded)
 
 
 def _forget(mapper: Mapper[Any], obj: object, columns: tuple[str, ...]) -> None:
