@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +19,14 @@ from datalayer.testing import clean_tables, create_scratch_database, drop_scratc
 from tests._outsider import Outsider
 from tests.factories import Factories, define_factories
 from tests.models import Models, define_models
+
+# Every driver imported now, before any pytester test takes its snapshot of sys.modules: one first
+# imported inside such a test is dropped when it ends and imported again later, and psycopg's compiled
+# part keeps raising the first import's exception classes, which SQLAlchemy then no longer recognises
+# (and so no longer translates).
+for _driver in ("psycopg", "pymysql", "asyncpg", "aiomysql", "aiosqlite", "psycopg2"):
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_driver)
 
 pytest_plugins = ["pytester"]
 
