@@ -6,7 +6,7 @@ operation is not available yet ("n/a"), so the target cannot be judged.
 
 The async group is judged against hand-written async ORM by the same rules, where they hold there:
 parity everywhere, and create_or_first's gains only where datalayer's one-round-trip path runs on the
-asyncio driver (aiosqlite; not asyncpg, nor aiomysql, whose MariaDB has no such statement).
+asyncio driver (aiosqlite and aiomysql; not asyncpg, which has no pipeline for its SAVEPOINT).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ __all__ = ["ASYNC_NATIVE_DATABASES", "DATALAYER", "judge", "unmet"]
 DATALAYER = ("datalayer-session", "datalayer-repo", "datalayer-async-session", "datalayer-async-repo")
 _PARITY = 0.95
 _NATIVE_DATABASES = ("postgresql", "sqlite")
-ASYNC_NATIVE_DATABASES = ("sqlite",)
+ASYNC_NATIVE_DATABASES = ("sqlite", "mysql", "mariadb")  # MySQL-family: the servers with RETURNING
 """Where create_or_first takes the one-round-trip path on the asyncio driver the benchmark uses."""
 
 Outcome = dict[str, Any]

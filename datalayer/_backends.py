@@ -123,7 +123,7 @@ MYSQL = Backend(
     # alone, so a unique violation costs nothing but that statement. Any driver could
     # take it; those listed are the ones the suite runs it on.
     native_insert=mysql_insert,
-    native_drivers=frozenset({"pymysql"}),
+    native_drivers=frozenset({"pymysql", "aiomysql (asyncio)"}),
     native_conflict_fails=True,
     upsert_insert=mysql_insert,
     upsert_on_any_key=True,

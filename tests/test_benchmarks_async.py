@@ -88,7 +88,7 @@ def test_async_targets_on_sqlite_where_the_native_path_runs() -> None:
     assert all(outcome["target"] is None for outcome in others)  # only datalayer is judged
 
 
-@pytest.mark.parametrize("database", ["postgresql", "mariadb"])
+@pytest.mark.parametrize("database", ["postgresql"])
 def test_async_targets_elsewhere_are_parity(database: str) -> None:
     verdicts = _verdicts(_result(database, {"async_create_or_first_new": 0.9}))
     assert set(verdicts.values()) == {(">= 0.95x async ORM", True), (">= 0.95x async ORM", False)}

@@ -115,7 +115,9 @@ async def test_a_savepoint_rollback_undoes_only_its_part(aenv: AsyncEnv) -> None
         assert [u.email for u in await s.all(User)] == ["kept@example.com"]
 
 
-async def test_create_or_first_takes_the_one_round_trip_path_on_aiosqlite(aenv: AsyncEnv) -> None:
+async def test_create_or_first_takes_the_one_round_trip_path_on_aiosqlite_and_aiomysql(
+    aenv: AsyncEnv,
+) -> None:
     statements: list[str] = []
 
     def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
@@ -128,7 +130,7 @@ async def test_create_or_first_takes_the_one_round_trip_path_on_aiosqlite(aenv: 
             await s.create_or_first(aenv.models.User, email="a@example.com")
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    native = aenv.backend == "sqlite" and aenv.adb.engine.get_execution_options().get(
+    native = aenv.backend in ("sqlite", "mariadb") and aenv.adb.engine.get_execution_options().get(
         "datalayer_native_inserts", True
     )
     assert ("SAVEPOINT" not in statements) == native, statements
