@@ -29,17 +29,7 @@ from ._failed_write import fail_as_flush
 from ._lengths import check_state
 from ._mapping import memo, primary_key_attributes
 from ._session_like import SessionLike
-from ._unflushed import (
-    NATIVE_OPTION,
-    attach,
-    flush_values,
-    has_flush_listeners,
-    has_relationships,
-    ormless,
-    own,
-    reads_server_defaults,
-    table_of,
-)
+from ._unflushed import attach, flush_values, flushless, own, reads_server_defaults, table_of
 
 __all__ = ["create_directly"]
 
@@ -76,9 +66,7 @@ def _direct(session: Session, mapper: Mapper[Any], obj: object) -> bool:
     if session.new or session.dirty or session.deleted:
         return False  # the flush orders the pending work with this row by foreign keys
     bind = session.get_bind(mapper=mapper)
-    if not bind.dialect.insert_returning or not bind.get_execution_options().get(NATIVE_OPTION, True):
-        return False
-    if not ormless(mapper) or has_flush_listeners(session) or has_relationships(mapper, obj):
+    if not bind.dialect.insert_returning or not flushless(session, bind, mapper, obj):
         return False
     # An object already in the identity map under this primary key: the flush tells it best.
     values = instance_state(obj).dict
@@ -136,7 +124,7 @@ def _statement(
     MariaDB), no RETURNING, as the flush sends it: a result to fetch costs the async drivers a round trip.
     """
     table = table_of(mapper)
-    assert table is not None  # checked by ormless()
+    assert table is not None  # checked by flushless()
     loaded = tuple(
         (prop.key, column)
         for prop in mapper.column_attrs

@@ -13,7 +13,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any, cast
 
 from sqlalchemy import Table
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import InstanceState, Mapper, Session, scoped_session
 from sqlalchemy.orm import persistence as _persistence
 from sqlalchemy.orm.attributes import instance_dict, instance_state
@@ -27,11 +27,9 @@ __all__ = [
     "NATIVE_OPTION",
     "attach",
     "flush_values",
+    "flushless",
     "forget_on_rollback",
-    "has_flush_listeners",
-    "has_relationships",
     "loaded_states",
-    "ormless",
     "own",
     "reads_server_defaults",
     "record_written",
@@ -66,7 +64,21 @@ def own(session: SessionLike) -> Session:
     return session() if isinstance(session, scoped_session) else session
 
 
-def ormless(mapper: Mapper[Any]) -> bool:
+def flushless(session: Session, bind: Engine | Connection, mapper: Mapper[Any], obj: object) -> bool:
+    """Whether ``obj`` may be inserted without the flush: nothing ORM-side would see a difference.
+
+    The engine option ``execution_options={"datalayer_native_inserts": False}``
+    says no for every object (the flush then sends every insert).
+    """
+    return (
+        bind.get_execution_options().get(NATIVE_OPTION, True)
+        and _ormless(mapper)
+        and not _has_flush_listeners(session)
+        and not _has_relationships(mapper, obj)
+    )
+
+
+def _ormless(mapper: Mapper[Any]) -> bool:
     """Whether inserting a row of ``mapper`` needs nothing from the ORM's flush.
 
     No mapper insert events, instance events the flush fires differently
@@ -96,7 +108,7 @@ def _plain_table(mapper: Mapper[Any]) -> bool:
     )
 
 
-def has_flush_listeners(session: Session) -> bool:
+def _has_flush_listeners(session: Session) -> bool:
     """Whether anything but datalayer listens to the flush events of ``session``."""
     dispatch = session.dispatch
     return any(
@@ -104,7 +116,7 @@ def has_flush_listeners(session: Session) -> bool:
     )
 
 
-def has_relationships(mapper: Mapper[Any], obj: object) -> bool:
+def _has_relationships(mapper: Mapper[Any], obj: object) -> bool:
     """Whether ``obj`` holds related objects: cascades and foreign keys from them belong to the flush."""
     state = instance_dict(obj)
     return any(relationship.key in state for relationship in mapper.relationships)

@@ -51,8 +51,8 @@ def own(env: Env) -> Iterator[Own]:
         version: Mapped[int] = mapped_column()
         __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
-    class Special(Counter):  # single-table inheritance
-        pass
+    class Special(Counter):
+        """Single-table inheritance: upsert refuses it, as the flush would insert it differently."""
 
     class Coded(db.Model):
         __tablename__ = "t_upsert_coded"

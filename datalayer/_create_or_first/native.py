@@ -48,16 +48,7 @@ from .. import _read_only
 from .._backends import backend, driver
 from .._mapping import memo
 from .._session_like import SessionLike
-from .._unflushed import (
-    NATIVE_OPTION,
-    attach,
-    flush_values,
-    has_flush_listeners,
-    has_relationships,
-    ormless,
-    own,
-    table_of,
-)
+from .._unflushed import attach, flush_values, flushless, own, table_of
 from ..errors import ReadOnlyError
 from .pipelined import IN_SAVEPOINT
 
@@ -87,10 +78,8 @@ def native_columns(session: SessionLike, mapper: Mapper[Any], obj: object) -> Va
     facts = backend(bind.dialect)
     if facts.native_insert is None or driver(bind.dialect) not in facts.native_drivers:
         return None
-    if not bind.get_execution_options().get(NATIVE_OPTION, True) or not ormless(mapper):
-        return None
-    if has_flush_listeners(own(session)) or has_relationships(mapper, obj):
-        return None  # the flush must see the object and its related objects, as on the SAVEPOINT path
+    if not flushless(own(session), bind, mapper, obj):
+        return None  # the flush must see the object, as on the SAVEPOINT path
     connection = session.connection(bind_arguments={"mapper": mapper})
     if not connection.dialect.insert_returning:
         return None  # MySQL, MariaDB before 10.5: known once the engine has connected
