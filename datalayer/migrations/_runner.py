@@ -67,7 +67,8 @@ def run_environment() -> None:
     script = context.script
     if state.template is not None:  # env.py is loaded: Alembic reads only the template from here on
         script.dir = str(state.template)
-    if context.is_offline_mode():
+    if context.is_offline_mode() or state.purpose == "empty revision":
+        # An empty revision reads nothing: loaded for the template alone, it sends no SQL.
         _run_offline(state)
         return
     with state.database.engine.connect() as connection:
@@ -75,8 +76,7 @@ def run_environment() -> None:
         with lock, foreign_keys_off(connection):
             current = MigrationContext.configure(connection).get_current_heads()
             connection.commit()
-            # stamp() is how a database at an unknown revision is repaired; an empty revision ignores it
-            if state.purpose not in ("stamp", "empty revision"):
+            if state.purpose != "stamp":  # stamp() is how a database at an unknown revision is repaired
                 _refuse_unknown(current, script)
             if state.purpose == "revision":
                 _refuse_behind(current, script)
@@ -98,6 +98,7 @@ def _run_offline(state: RunState) -> None:
     engine = state.database.engine
     context.configure(
         url=engine.url,
+        as_sql=True,
         dialect_opts={"paramstyle": "named"},
         literal_binds=True,
         target_metadata=state.database.metadata,

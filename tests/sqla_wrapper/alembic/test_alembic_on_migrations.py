@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from datalayer import Database
 from datalayer.migrations import Alembic, Migrations
+from datalayer.testing import count_queries
 
 
 def define_note(db: Database) -> type[object]:
@@ -196,3 +197,13 @@ def test_the_proper_cli_commands_are_the_alembic_methods(memdb: Database, dst: P
     assert alembic.get_current() == first
     commands.downgrade()
     assert alembic.get_current() is None
+
+
+def test_an_empty_revision_sends_nothing_to_the_database(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'app.db'}")
+    alembic = Alembic(db, path=tmp_path / "migrations")
+    with count_queries(db) as log:
+        first = alembic.revision("first", empty=True)
+        second = alembic.revision("second", empty=True)
+    assert log.round_trips == 0 and second.down_revision == first.revision
+    db.dispose()
