@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
     from ._alembic_compat import Alembic
 
-__all__ = ["click_cli", "flask_cli"]
+__all__ = ["click_cli", "flask_cli", "proper_cli"]
 
 
 def click_cli(alembic: Alembic, name: str) -> click.Group:
@@ -23,11 +23,29 @@ def flask_cli(alembic: Alembic, name: str) -> click.Group:
     return _commands(alembic, _needed("flask.cli", "get_flask_cli").AppGroup(name))
 
 
-def _needed(module: str, method: str) -> Any:
+def proper_cli(alembic: Alembic) -> Any:
+    """A ``proper_cli.Cli`` class of ``alembic``'s commands."""
+    base = _needed("proper_cli", "get_proper_cli", package="proper-cli").Cli
+    commands = (
+        "revision",
+        "upgrade",
+        "downgrade",
+        "history",
+        "stamp",
+        "head",
+        "current",
+        "init",
+        "create_all",
+    )
+    members: dict[str, Any] = {name: getattr(alembic, name) for name in commands}
+    return type("DBCli", (base,), {"__doc__": "Database migrations operations.", **members})
+
+
+def _needed(module: str, method: str, package: str | None = None) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError as missing:
-        package = module.partition(".")[0]
+        package = package or module.partition(".")[0]
         raise ImportError(
             f"Alembic.{method}() needs {package} (pip install {package}); "
             "the same commands run as `datalayer db ...` without it"

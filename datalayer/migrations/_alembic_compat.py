@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 from pathlib import Path
@@ -124,16 +123,9 @@ class Alembic(AlembicScripts):
 
     def get_proper_cli(self) -> Any:
         """A ``proper_cli.Cli`` class of these commands (needs proper-cli)."""
-        try:
-            proper_cli = importlib.import_module("proper_cli")
-        except ImportError as missing:
-            raise ImportError(
-                "Alembic.get_proper_cli() needs proper-cli (pip install proper-cli); "
-                "the same commands run as `datalayer db ...` without it"
-            ) from missing
-        commands = ("revision", "upgrade", "downgrade", "history", "stamp", "head", "current", "init")
-        members: dict[str, Any] = {name: getattr(self, name) for name in (*commands, "create_all")}
-        return type("DBCli", (proper_cli.Cli,), {"__doc__": "Database migrations operations.", **members})
+        from ._alembic_cli import proper_cli
+
+        return proper_cli(self)
 
     def __repr__(self) -> str:
         return f"Alembic({self.db!r}, {str(self.path)!r})"
