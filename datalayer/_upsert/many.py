@@ -49,8 +49,9 @@ def upsert_many(
     if not given:
         return []
     flushed(session, mapper)
-    if facts.upsert_on_any_key and plan.other_keys:
-        return [upserted(session, mapper, facts, plan, row) for row in given]
+    if facts.upsert_on_any_key and plan.other_keys:  # one row at a time, each checked for its key
+        before = loaded_states(session)
+        return [upserted(session, mapper, facts, plan, row, before) for row in given]
     insert = facts.upsert_insert
     assert insert is not None  # checked by prepared()
     in_order = facts.inserts_one_row_at_a_time

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Boolean, column, select
-from sqlalchemy.orm import Mapper
+from sqlalchemy.orm import InstanceState, Mapper
 
 from .. import _read_only
 from .._backends import Backend, backend
@@ -54,14 +55,14 @@ def prepared(session: SessionLike, model: type[Any]) -> tuple[Mapper[Any], Backe
 
 
 def flushed(session: SessionLike, mapper: Mapper[Any]) -> None:
-    """Flush the caller's pending work first (its errors are its own); then the server must have RETURNING.
+    """The server must have RETURNING; then flush the caller's pending work first (its errors are its own).
 
     Whether MariaDB has it (10.5+) is known once the engine has connected.
     """
-    flush(session, mapper)
     dialect = session.connection(bind_arguments={"mapper": mapper}).dialect
     if not dialect.insert_returning:
-        raise _unable(dialect.name)
+        raise _unable(dialect.name)  # before the caller's work is sent
+    flush(session, mapper)
 
 
 def _unable(name: str) -> UsageError:
@@ -72,9 +73,18 @@ def _unable(name: str) -> UsageError:
 
 
 def upserted(
-    session: SessionLike, mapper: Mapper[Any], facts: Backend, plan: Plan, row: dict[str, Any]
+    session: SessionLike,
+    mapper: Mapper[Any],
+    facts: Backend,
+    plan: Plan,
+    row: dict[str, Any],
+    loaded: AbstractSet[InstanceState[Any]] | None = None,
 ) -> Any:
-    """Upsert one checked ``row`` (canonical names): the object, or ConflictError on another key."""
+    """Upsert one checked ``row`` (canonical names): the object, or ConflictError on another key.
+
+    ``loaded``: what the session held before (:func:`loaded_states`), when a caller upserting
+    several rows took it once.
+    """
     insert, on_any_key = facts.upsert_insert, facts.upsert_on_any_key
     assert insert is not None  # checked by prepared()
     if plan.calls or any(is_sql(value) for value in row.values()):
@@ -89,7 +99,8 @@ def upserted(
         statement = memo(mapper, _cached, plan, insert, on_any_key)
         params = {f"dl_{n}": value for n, value in enumerate(row.values())}
     what = f"the upsert of {mapper.class_.__name__}: roll the session back before using it again"
-    loaded = loaded_states(session)
+    if loaded is None:
+        loaded = loaded_states(session)
     with conflicts_raised(session, mapper, what):
         result = session.execute(statement, params)
         if on_any_key:

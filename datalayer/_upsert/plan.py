@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapper
 
 from .._attributes import check_attributes, check_insertable
 from .._mapping import canonical, memo, primary_key_attributes, unique_keys
+from .._unflushed import table_of
 from ..errors import UsageError
 from .keys import arbiter, other_keys
 
@@ -73,14 +74,12 @@ def check_match_values(mapper: Mapper[Any], plan: Plan, row: Mapping[str, Any], 
 
 def _plan(mapper: Mapper[Any], names: tuple[str, ...], match: tuple[str, ...], helper: str) -> Plan:
     model = mapper.class_.__name__
-    local: Any = mapper.local_table
-    if not isinstance(local, Table) or mapper.inherits is not None:
+    table = table_of(mapper)
+    if table is None or mapper.inherits is not None:
         raise UsageError(
             f"{helper}({model}): a model mapped with inheritance, or to anything but one table, "
             "cannot be upserted"
         )
-    # isinstance() cannot tell the column collection parameter of Table: it stays unknown.
-    table: Table[Any] = local  # pyright: ignore[reportUnknownVariableType]
     if mapper.version_id_col is not None:
         raise UsageError(
             f"{helper}({model}): the UPDATE would skip {model}'s version counter; read the row with "
