@@ -134,7 +134,9 @@ class Database:
             db.s.commit()  # releases a savepoint: the outer transaction stays open
             tt.close()  # rolled back: the table is as it was
         """
-        from .testing import TestTransaction  # datalayer.testing imports this module
+        # Imported when called: the test toolkit (and factory-boy) stays out of `import datalayer`,
+        # and datalayer.testing, a layer above this module, imports it.
+        from .testing import TestTransaction
 
         return TestTransaction(self, savepoint)
 

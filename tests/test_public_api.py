@@ -118,6 +118,18 @@ def test_the_async_testing_tools_are_exported() -> None:
     } <= set(datalayer.testing.__all__)  # fmt: skip
 
 
+def test_importing_datalayer_leaves_the_test_toolkit_unimported() -> None:
+    """db.test_transaction() imports datalayer.testing when called, never at `import datalayer`."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, datalayer\n"
+        "assert 'datalayer.testing' not in sys.modules and 'factory' not in sys.modules\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
 def test_the_testing_tools_and_the_plugin_import_without_greenlet() -> None:
     """A sync project installs neither greenlet nor pytest-asyncio: nothing of asyncio's is imported."""
     import subprocess
