@@ -32,19 +32,16 @@ class Backend:
     error_kind: Callable[[BaseException], Kind | None]
     """What a driver exception means, by its code (SQLSTATE, result code, error number)."""
     native_insert: Callable[[Table[Any]], Any] | None = None
-    """The dialect's INSERT for create_or_first's one round trip (``.. RETURNING``), if any."""
+    """The dialect's INSERT with its conflict clause, if any: create_or_first's one round trip and upsert."""
     native_drivers: frozenset[str] = frozenset()
     """The drivers the one-round-trip path runs on."""
-    native_conflict_fails: bool = False
-    """No ``ON CONFLICT DO NOTHING``: a unique violation fails the INSERT, which undoes itself alone."""
+    on_duplicate_key: bool = False
+    """``ON DUPLICATE KEY UPDATE`` instead of ``ON CONFLICT`` (MariaDB): no ``DO NOTHING`` (a unique
+    violation fails the INSERT, which undoes itself alone), and the UPDATE fires on any unique key."""
     native_in_savepoint: bool = False
     """A failed statement aborts the whole transaction: the native INSERT goes in a pipelined SAVEPOINT."""
     native_only_at_read_committed: bool = False
     """Under snapshot isolation, a conflict with an invisible row is a serialization failure."""
-    upsert_insert: Callable[[Any], Any] | None = None
-    """The dialect's INSERT for upsert: ``ON CONFLICT .. DO UPDATE`` or ``ON DUPLICATE KEY UPDATE``."""
-    upsert_on_any_key: bool = False
-    """The upsert's UPDATE fires on a conflict with any unique key, not one named key (MariaDB)."""
     locking_reread: bool = False
     """A plain re-read comes from the snapshot and misses a concurrent winner: read with a shared lock."""
     reread_sees_latest: bool = False
@@ -94,7 +91,6 @@ SQLITE = Backend(
     _codes.sqlite_kind,
     native_insert=sqlite_insert if sqlite3.sqlite_version_info >= (3, 35) else None,
     native_drivers=frozenset({"pysqlite", "aiosqlite (asyncio)"}),
-    upsert_insert=sqlite_insert if sqlite3.sqlite_version_info >= (3, 35) else None,
     reread_sees_latest=True,
     inserts_one_row_at_a_time=True,
     read_only_sql=_SQLITE_READ_ONLY,
@@ -108,7 +104,6 @@ POSTGRESQL = Backend(
     native_drivers=frozenset({"psycopg"}),
     native_in_savepoint=True,
     native_only_at_read_committed=True,
-    upsert_insert=postgresql_insert,
     names_implicit_constraints=True,
     connect_failures_coded=False,
     read_only_sql=_POSTGRESQL_READ_ONLY,
@@ -124,9 +119,7 @@ MYSQL = Backend(
     # take it; those listed are the ones the suite runs it on.
     native_insert=mysql_insert,
     native_drivers=frozenset({"pymysql", "aiomysql (asyncio)"}),
-    native_conflict_fails=True,
-    upsert_insert=mysql_insert,
-    upsert_on_any_key=True,
+    on_duplicate_key=True,
     locking_reread=True,
     reread_sees_latest=True,
     # InnoDB defaults to REPEATABLE READ, where get-or-create re-reads miss

@@ -108,11 +108,11 @@ def insert_or_nothing(session: SessionLike, mapper: Mapper[Any], obj: object, va
     options = _IN_SAVEPOINT if facts.native_in_savepoint else _PLAIN
     if expressions:
         # A SQL expression as a value is rendered into the statement, as a flush does.
-        statement = _insert_statement(mapper, native_insert, facts.native_conflict_fails).values(expressions)
+        statement = _insert_statement(mapper, native_insert, facts.on_duplicate_key).values(expressions)
     else:
         # One statement per model and backend, its values bound: no statement to build
         # and no cache key to work out on every call.
-        statement = memo(mapper, _insert_statement, native_insert, facts.native_conflict_fails)
+        statement = memo(mapper, _insert_statement, native_insert, facts.on_duplicate_key)
     # On the session's connection, as a flush sends its INSERT: no ORM execution to set up.
     returned = connection.execute(statement, params, execution_options=options).mappings().first()
     if returned is None:

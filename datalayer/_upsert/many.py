@@ -49,13 +49,13 @@ def upsert_many(
     if not given:
         return []
     flushed(session, mapper)
-    if facts.upsert_on_any_key and plan.other_keys:  # one row at a time, each checked for its key
+    if facts.on_duplicate_key and plan.other_keys:  # one row at a time, each checked for its key
         before = loaded_states(session)
         return [upserted(session, mapper, facts, plan, row, before) for row in given]
-    insert = facts.upsert_insert
+    insert = facts.native_insert
     assert insert is not None  # checked by prepared()
     in_order = facts.inserts_one_row_at_a_time
-    on_any_key = facts.upsert_on_any_key
+    on_any_key = facts.on_duplicate_key
     if plan.calls:  # an onupdate function is called for each statement: built each time
         statement = _statement(mapper, plan, insert, on_any_key, in_order)
     else:

@@ -49,7 +49,7 @@ def prepared(session: SessionLike, model: type[Any]) -> tuple[Mapper[Any], Backe
     if session.info.get(_read_only.READ_ONLY):
         raise ReadOnlyError(f"a read-only unit of work cannot write: upsert({model.__name__}) was refused")
     facts = backend(session.get_bind(mapper=mapper).dialect)
-    if facts.upsert_insert is None:
+    if facts.native_insert is None:
         raise _unable(facts.name)
     return mapper, facts
 
@@ -85,7 +85,7 @@ def upserted(
     ``loaded``: what the session held before (:func:`loaded_states`), when a caller upserting
     several rows took it once.
     """
-    insert, on_any_key = facts.upsert_insert, facts.upsert_on_any_key
+    insert, on_any_key = facts.native_insert, facts.on_duplicate_key
     assert insert is not None  # checked by prepared()
     if plan.calls or any(is_sql(value) for value in row.values()):
         # A SQL expression is rendered into the statement, as a flush does; an onupdate

@@ -35,8 +35,8 @@ def upsert_statement(
     """``INSERT .. ON CONFLICT / ON DUPLICATE KEY`` of ``values`` (by column; None: given at execution).
 
     ``target``: the table, or the mapped class for an ORM bulk INSERT. ``insert``
-    and ``on_any_key`` are the backend's (``Backend.upsert_insert``,
-    ``Backend.upsert_on_any_key``); the caller adds RETURNING. Typed Any: the
+    and ``on_any_key`` are the backend's (``Backend.native_insert``,
+    ``Backend.on_duplicate_key``); the caller adds RETURNING. Typed Any: the
     dialects' Insert constructs are untyped.
     """
     statement = insert(target)
