@@ -34,11 +34,14 @@ def send_rows(
         fail_as_flush(session)
         dialect = connection.dialect
         if copy_sql is not None and isinstance(error, dialect.loaded_dbapi.Error):
+            index = failed_row(error)
+            if index is not None:  # named before wrapping: the wrapper's message is made from it
+                in_row(error, index)
             wrapped = sa_exc.DBAPIError.instance(
                 copy_sql, None, error, dialect.loaded_dbapi.Error, dialect=dialect
             )
             assert isinstance(wrapped, sa_exc.DBAPIError)  # a driver error is always wrapped as one
-            conflict = _conflict(dialect, wrapped, failed_row(wrapped))
+            conflict = _conflict(dialect, wrapped, index)
             if conflict is not None:
                 raise conflict from wrapped
             raise wrapped from error
@@ -51,7 +54,5 @@ def send_rows(
 
 def _conflict(dialect: Dialect, error: sa_exc.DBAPIError, index: int | None) -> Exception | None:
     """A unique violation as ConflictError naming the row when known; else None (the error names it)."""
-    if index is not None and error.orig is not None:
-        in_row(error.orig, index)
     what = "a row of create_many" if index is None else f"row {index} of create_many"
     return unique_conflict(dialect, error, f"{what}: roll the session back before using it again")

@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from ._bulk_plan import Plan
@@ -87,8 +86,8 @@ def _json_types() -> tuple[type, ...]:
     return (Json, Jsonb)
 
 
-def failed_row(error: sa_exc.DBAPIError) -> int | None:
-    """The index of the row a failed COPY names (its CONTEXT says ``line N``), or None."""
-    diag = getattr(error.orig, "diag", None)
+def failed_row(error: BaseException) -> int | None:
+    """The index of the row psycopg's failed COPY names (its CONTEXT says ``line N``), or None."""
+    diag = getattr(error, "diag", None)
     found = _LINE.search(getattr(diag, "context", None) or "")
     return int(found.group(1)) - 1 if found else None

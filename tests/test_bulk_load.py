@@ -112,6 +112,18 @@ def test_a_conflict_fails_the_batch_and_the_session_until_rolled_back_keeping_ea
         assert dbs.scalars(select(User.email)).all() == ["kept@x.org"]
 
 
+def test_a_row_the_database_rejects_in_a_copy_is_named_by_its_index(env: Env) -> None:
+    if env.backend != "postgresql":
+        pytest.skip("COPY, which names the line it rejects, is PostgreSQL's")
+    with env.db.Session() as dbs:
+        user = dbs.create(env.models.User, email="owner@x.org")
+        rows = [{"user_id": user.id, "item": f"i{n}"} for n in range(700)]
+        rows[613] = {"user_id": user.id, "item": None}  # NOT NULL, which COPY checks row by row
+        with pytest.raises(IntegrityError, match=r"row 613 of create_many: .*not-null"):
+            dbs.create_many(env.models.Order, rows, returning=False)
+        dbs.rollback()
+
+
 def test_create_many_without_returning_runs_in_the_callers_transaction_and_never_commits(env: Env) -> None:
     with env.db.Session() as dbs:
         user = dbs.create(env.models.User, email="owner@x.org")
