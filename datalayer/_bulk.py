@@ -12,13 +12,13 @@ from ._attributes import check_attributes
 from ._backends import backend
 from ._bulk_load import load_rows
 from ._bulk_rows import insert_rows
-from ._failed_write import fail_as_flush
+from ._failed_write import written
 from ._keyset import keyset_values
 from ._mapping import primary_key_attributes
 from ._ownership import checked_mapper
 from ._session_like import SessionLike
 from ._stream import check_count, stream
-from ._translate import conflicts_raised, flush
+from ._translate import flush
 from ._unflushed import forget_on_rollback, own
 
 __all__ = ["create_many", "insert_rows", "page", "page_cursor", "stream"]
@@ -69,14 +69,8 @@ def create_many(
     statement = insert(model).returning(model, sort_by_parameter_order=not sortable)
     if session.autoflush:
         flush(session, mapper)  # pending work first: its failure is the flush's own
-    try:
-        with conflicts_raised(
-            session, mapper, "a row of create_many: roll the session back before using it again"
-        ):
-            created = list(session.scalars(statement, batch))
-    except BaseException:  # whatever failed, part of the batch may be in: as after a failed flush
-        fail_as_flush(session)
-        raise
+    with written(session, mapper, "a row of create_many: roll the session back before using it again"):
+        created = list(session.scalars(statement, batch))
     forget_on_rollback(session, created)
     if sortable:
         created.sort(key=mapper.primary_key_from_instance)

@@ -9,10 +9,33 @@ apart and no part of a failed batch can be committed.
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.orm import Mapper
+
 from ._session_like import SessionLike
+from ._translate import conflicts_raised
 from ._unflushed import own
 
-__all__ = ["fail_as_flush"]
+__all__ = ["fail_as_flush", "written"]
+
+
+@contextmanager
+def written(session: SessionLike, mapper: Mapper[Any], what: str) -> Generator[None, None, None]:
+    """A write sent in the block fails as a flush fails, a unique violation as ConflictError about ``what``.
+
+    Whatever fails in the block (the statement, loading what it returned, a
+    refusal raised after it), part of the write may be in: the transaction is
+    rolled back with it, on every database alike.
+    """
+    try:
+        with conflicts_raised(session, mapper, what):
+            yield
+    except BaseException:
+        fail_as_flush(session)
+        raise
 
 
 def fail_as_flush(session: SessionLike) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import ForeignKey, Index, String, func, select
+from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from datalayer import Database, UnitOfWork
@@ -111,8 +112,8 @@ def test_a_row_holding_another_unique_value_is_left_as_it_was(own: Own, env: Env
         dbs.commit()
         with pytest.raises(ConflictError, match="upsert of Counter"):
             dbs.upsert(Counter, match=("key",), key="k2", alias="a", hits=99)  # alias a is k1's
-        if env.backend == "mariadb":  # its transaction goes on: the statement changed nothing
-            assert dbs.execute(select(Counter.hits, Counter.state, Counter.stamp)).one() == (1, "new", None)
+        with pytest.raises(PendingRollbackError):  # on MariaDB too, whose statement raised nothing
+            dbs.execute(select(Counter.hits))
         dbs.rollback()
         assert [(c.key, c.hits, c.state) for c in dbs.all(Counter)] == [("k1", 1, "new")]
 

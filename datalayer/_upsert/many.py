@@ -20,10 +20,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Mapper
 
+from .._failed_write import written
 from .._lengths import check_lengths
 from .._mapping import canonical, is_sql, memo
 from .._session_like import SessionLike
-from .._translate import conflicts_raised
 from .._unflushed import loaded_states, record_written
 from ..errors import UsageError
 from .one import flushed, prepared, upserted
@@ -62,7 +62,7 @@ def upsert_many(
         statement = memo(mapper, _statement, plan, insert, on_any_key, in_order)
     what = f"a row of upsert_many({mapper.class_.__name__}): roll the session back before using it again"
     loaded = loaded_states(session)
-    with conflicts_raised(session, mapper, what):
+    with written(session, mapper, what):
         objects: list[M] = list(session.scalars(statement, given, execution_options=_POPULATE))
     record_written(session, objects, loaded)
     return objects if in_order else _in_rows_order(mapper, plan, given, objects)

@@ -11,11 +11,12 @@ from sqlalchemy.orm import InstanceState, Mapper
 
 from .. import _read_only
 from .._backends import Backend, backend
+from .._failed_write import written
 from .._lengths import check_lengths
 from .._mapping import canonical, is_sql, memo
 from .._ownership import checked_mapper
 from .._session_like import SessionLike
-from .._translate import conflicts_raised, flush
+from .._translate import flush
 from .._unflushed import loaded_states, record_written
 from ..errors import ConflictError, ReadOnlyError, UsageError
 from .plan import Plan, check_match_values, match_names, plan_for
@@ -101,15 +102,15 @@ def upserted(
     what = f"the upsert of {mapper.class_.__name__}: roll the session back before using it again"
     if loaded is None:
         loaded = loaded_states(session)
-    with conflicts_raised(session, mapper, what):
+    with written(session, mapper, what):
         result = session.execute(statement, params)
         if on_any_key:
             obj, held = cast("tuple[Any, bool]", tuple(result.one()))
         else:
             obj, held = result.scalar_one(), True
-    record_written(session, (obj,), loaded)
-    if not held:
-        raise _other_key(mapper, plan, row, obj)
+        record_written(session, (obj,), loaded)  # before a refusal's rollback, which must forget it
+        if not held:  # MariaDB's ON DUPLICATE KEY met another key: PostgreSQL and SQLite fail the statement
+            raise _other_key(mapper, plan, row, obj)
     return obj
 
 
