@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 from typing import Any, Literal, TypeVar, overload
 
 from sqlalchemy import Table, insert, select, tuple_
@@ -73,7 +74,7 @@ def create_many(
         created = list(session.scalars(statement, batch))
     forget_on_rollback(session, created)
     if sortable:
-        created.sort(key=mapper.primary_key_from_instance)
+        created.sort(key=attrgetter(primary_key_attributes(mapper)[0]))  # the key's one column
     return created
 
 
