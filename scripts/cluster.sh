@@ -113,12 +113,12 @@ my_primary_ready() {
   log "MariaDB: restarting the server for its binary log"
   mysqladmin --protocol=tcp -h 127.0.0.1 -uroot shutdown
   wait_until 60 test ! -e /run/mysqld/mysqld.pid || true
-  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  start-stop-daemon --start --oknodo --background --pidfile /run/mysqld/mysqld.pid --exec /usr/sbin/mariadbd
   wait_until 60 sql_at 3306 "select 1"
   [ "$(sql_at 3306 'select @@log_bin')" = 1 ]
 }
 
-my_replica_running() { sql_at "$MY_REPLICA_PORT" "select 1"; }
+my_replica_running() { sql_at "$MY_REPLICA_PORT" "select 1" >/dev/null 2>&1; }
 
 my_replicating() {
   local status

@@ -34,6 +34,8 @@ from tests._outsider import Outsider, backend_pid, closed_port
 from tests.conftest import Env, EnvFactory
 from tests.models import define_models
 
+_MARIADB_PID_FILE = "/run/mysqld/mysqld.pid"  # the local server's (my.cnf)
+
 
 def variant(request: pytest.FixtureRequest, fixture: str = "server_env") -> str:
     """The parametrization id of ``fixture`` ("postgresql", "postgresql/savepoint", ...)."""
@@ -518,7 +520,8 @@ class Server:
             time.sleep(0.1)
 
     def _mariadbd_running(self) -> bool:
-        return self.backend == "mariadb" and self._command("pidof", "mariadbd", check=False).returncode == 0
+        # The server of the pid file: a replica's mariadbd (scripts/cluster.sh) may run beside it.
+        return self.backend == "mariadb" and os.path.exists(_MARIADB_PID_FILE)
 
     def stop(self) -> None:
         if self.backend == "postgresql":
@@ -532,7 +535,14 @@ class Server:
             self._pg_ctlcluster("start")
         else:
             self._command(
-                "start-stop-daemon", "--start", "--oknodo", "--background", "--exec", "/usr/sbin/mariadbd"
+                "start-stop-daemon",
+                "--start",
+                "--oknodo",
+                "--background",
+                "--pidfile",
+                _MARIADB_PID_FILE,
+                "--exec",
+                "/usr/sbin/mariadbd",
             )
         self._wait(up=True)
 
