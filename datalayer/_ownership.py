@@ -79,7 +79,13 @@ def check_owner(session: SessionLike, mapper: Mapper[Any]) -> None:
         if isinstance(table, Table)
         for database in _owners.get(table.metadata, ())
     ]
-    if owners and all(database.engine.dialect is not dialect for database in owners):
+    if owners and all(dialect not in _dialects(database) for database in owners):
         named = ", ".join(sorted({repr(database) for database in owners}))
         raise ForeignModelError(mapper.class_, named, f"on {shown(bind.engine.url)}")
     _accepted.setdefault(dialect, weakref.WeakSet()).add(mapper)
+
+
+def _dialects(database: Database) -> list[Dialect]:
+    """The dialect of each engine of ``database``: its primary's, and its replicas' where it has any."""
+    engines: list[_Engine] = getattr(database, "engines", None) or [database.engine]
+    return [engine.dialect for engine in engines]

@@ -131,7 +131,8 @@ def _psycopg(dialect: Dialect) -> bool:
 
 def _psycopg_writable(dbapi_connection: Any) -> None:
     dbapi_connection.rollback()  # the mode can change only between transactions
-    dbapi_connection.read_only = False
+    # The server's default again (a plain BEGIN), not READ WRITE, which a replica refuses.
+    dbapi_connection.read_only = None
 
 
 def _statement(sql: str, *, commit: bool = False) -> Callable[[Any], None]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from . import _backends, _dialects, _ownership, _urls
 from ._model_base import NAMING_CONVENTION, new_model_class
+from ._replicas import Router, routed
 from ._url_parts import from_parts
 from ._urls import DatabaseURL
 from .errors import UsageError
@@ -38,6 +39,12 @@ class Database:
 
     Pass ``model_class`` to use a declarative base of your own (a type checker
     can see it, where ``db.Model`` is only known at run time to mypy).
+
+    ``replicas=[url, ...]`` (PostgreSQL or MariaDB streaming replicas of ``url``)
+    sends read-only units of work to a healthy replica that has replayed every
+    commit this process made, waiting at most ``replica_wait`` seconds, else to
+    the primary; a replica lagging more than ``max_lag`` seconds is skipped. The
+    engine options apply to every engine; ``db.engine`` stays the primary's.
 
     Example::
 
@@ -76,6 +83,9 @@ class Database:
         engine_options: Mapping[str, Any] | None = None,
         session_options: Mapping[str, Any] | None = None,
         model_class: type[DeclarativeBase] | None = None,
+        replicas: Sequence[str | URL] = (),
+        max_lag: float | None = None,
+        replica_wait: float = 0.5,
         **more_engine_options: Any,
     ) -> None:
         parts = {
@@ -88,6 +98,14 @@ class Database:
         }
         self.engine = set_up(
             self, url, parts, model_class, engine_options, more_engine_options, create_engine
+        )
+        options = merged_options(engine_options, more_engine_options)
+        self.router: Router | None = routed(
+            self.engine,
+            replicas,
+            lambda url: new_engine(self, url, options, create_engine),
+            max_lag,
+            replica_wait,
         )
         _ownership.own(self.metadata, self)
         self.Session = sessionmaker(**session_factory_options(self.engine, Session, session_options))
@@ -140,10 +158,16 @@ class Database:
 
         return TestTransaction(self, savepoint)
 
+    @property
+    def engines(self) -> list[Engine]:
+        """The primary's engine, then each replica's."""
+        return [self.engine, *(self.router.engines if self.router is not None else ())]
+
     def dispose(self) -> None:
-        """Close the scoped session and every pooled connection."""
+        """Close the scoped session and every pooled connection, the replicas' too."""
         self.s.remove()
-        self.engine.dispose()
+        for engine in self.engines:
+            engine.dispose()
 
     def __repr__(self) -> str:
         return f"Database({_urls.shown(self.url)!r})"
@@ -216,21 +240,26 @@ def set_up(
     keyword arguments together.
     """
     database.url = _urls.DatabaseURL(connection_url(url, **parts))
-    options = _backends.engine_defaults(
-        database.url.drivername, merged_options(engine_options, more_engine_options)
-    )
+    engine = new_engine(database, database.url, merged_options(engine_options, more_engine_options), create)
+    database.Model = model_class if model_class is not None else new_model_class()
+    database.registry = database.Model.registry
+    database.metadata = database.Model.metadata
+    return engine
+
+
+def new_engine(database: object, url: str | URL, options: Mapping[str, Any], create: Callable[..., E]) -> E:
+    """An engine of ``url`` for ``database`` (named in errors), datalayer's defaults under ``options``."""
+    shown_url = _urls.DatabaseURL(url)
     try:
-        engine = create(database.url.to_url(), **options)
+        engine = create(shown_url.to_url(), **_backends.engine_defaults(shown_url.drivername, dict(options)))
     except TypeError as error:  # create_engine() names the arguments it did not take
         if not str(error).startswith("Invalid argument(s)"):
             raise
         raise UsageError(
             f"{str(error).split(' sent to ')[0]} given to {type(database).__name__}(): not one of its "
             "own (url, dialect, name, user, password, host, port, engine_options, session_options, "
-            "model_class), nor an engine option of this dialect, driver and pool"
+            "model_class, replicas, max_lag, replica_wait), nor an engine option of this dialect, driver "
+            "and pool"
         ) from error
     _dialects.configure_engine(engine if isinstance(engine, Engine) else engine.sync_engine)
-    database.Model = model_class if model_class is not None else new_model_class()
-    database.registry = database.Model.registry
-    database.metadata = database.Model.metadata
     return engine

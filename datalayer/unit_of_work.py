@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import SessionTransaction
 
 from ._declared import Declared, declared_repositories
 from ._guard import ends, refusal
 from ._read_only import READ_ONLY
+from ._replicas.unit import lost, read_bind, token_after, waited_for
 from ._repository import Repository
 from ._translate import translate
 from ._unit_block import TransactionBlock
-from .errors import UsageError
+from .errors import ConnectionLostError, UsageError
 from .session import Session
 
 if TYPE_CHECKING:
@@ -51,11 +52,37 @@ class UnitOfWork(TransactionBlock[Session]):
 
     database: Database
 
-    def __init__(self, database: Database | None = None, *, read_only: bool | None = None) -> None:
+    def __init__(
+        self, database: Database | None = None, *, read_only: bool | None = None, token: str | None = None
+    ) -> None:
         configure(self, database, read_only, "UnitOfWork(db)")
+        self._token = waited_for(self.read_only, token)
+        self._engine: Engine | None = None
+
+    @property
+    def token(self) -> str | None:
+        """Where the primary stood after this unit committed, for a read-only unit elsewhere to wait for.
+
+        Give it to ``UnitOfWork(read_only=True, token=...)`` in another process
+        (a redirect after a POST: keep it in the session cookie): that unit reads
+        on a replica only once the replica has replayed this commit. None when
+        the Database has no replicas. Asks the primary once per access.
+
+        Example::
+
+            with AppUnitOfWork() as uow:
+                uow.orders.create(ref="A-1")
+            response.set_cookie("ryw", uow.token or "")
+        """
+        return token_after(self.database, getattr(self, "_commits", 0), type(self).__name__)
 
     def _open(self) -> Session:
-        return self.database.Session(**self._session_options())
+        options = self._session_options()
+        if self.read_only:
+            self._engine = read_bind(self.database, self._token)
+            if self._engine is not None:
+                options["bind"] = self._engine
+        return self.database.Session(**options)
 
     def _session_options(self) -> dict[str, Any]:
         """The options of the unit's session: its objects outlive commits, and it is known as the unit's."""
@@ -69,7 +96,10 @@ class UnitOfWork(TransactionBlock[Session]):
         self.session.flush()
 
     def _translate(self, error: BaseException, *, committing: bool) -> BaseException | None:
-        return translate(error, self._dialect(), committing=committing)
+        translated = translate(error, self._dialect(), committing=committing)
+        if isinstance(translated, ConnectionLostError):
+            lost(self.database, self._engine)  # a replica: the next units go elsewhere for a while
+        return translated
 
     def _dialect(self) -> Dialect:
         return self.database.engine.dialect

@@ -1,0 +1,175 @@
+"""Where a database's history stands, and whether a replica has replayed it: per server.
+
+PostgreSQL: a WAL position (``pg_current_wal_lsn()`` on the primary against
+``pg_last_wal_replay_lsn()`` on a streaming replica, which PostgreSQL can only
+be asked, not waited on: polled). MariaDB: a GTID position (``@@gtid_binlog_pos``
+on the primary, ``MASTER_GTID_WAIT()`` on the replica, which waits on the
+server). A position read from the primary after a commit returned covers that
+commit. Tokens carry a position as text between processes: ``pg:0/3000060``,
+``mariadb:0-1-42``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from ..errors import UsageError
+
+__all__ = ["Position", "Server", "from_token", "server_of", "to_token"]
+
+_POLL = (0.0005, 0.001, 0.002, 0.005)  # PostgreSQL: seconds between asking the replica, growing
+
+
+class Position(Protocol):
+    """A point of the primary's history."""
+
+    def covers(self, other: Position) -> bool:
+        """Whether this point includes ``other``."""
+        ...
+
+    def merged(self, other: Position) -> Position:
+        """The earliest point that covers both."""
+        ...
+
+
+class Server(Protocol):
+    """One kind of server's replication, as the router asks it."""
+
+    name: str
+
+    def position(self, connection: Connection) -> Position | None: ...
+    def replayed(self, connection: Connection, wanted: Position, timeout: float) -> bool: ...
+    def lag(self, connection: Connection) -> float | None: ...
+    def parse(self, value: str) -> Position: ...
+
+
+class Lsn(tuple[int, int]):
+    """A PostgreSQL WAL position, ``0/3000060`` as ``(0, 0x3000060)``."""
+
+    __slots__ = ()
+
+    def covers(self, other: Position) -> bool:
+        return isinstance(other, Lsn) and self >= other
+
+    def merged(self, other: Position) -> Position:
+        return max(self, other) if isinstance(other, Lsn) else self
+
+    def __str__(self) -> str:
+        return f"{self[0]:X}/{self[1]:X}"
+
+
+class Gtids(tuple[tuple[int, int, int], ...]):
+    """A MariaDB GTID position: ``(domain, server, sequence)``, the last of each replication domain."""
+
+    __slots__ = ()
+
+    def covers(self, other: Position) -> bool:
+        reached = {domain: seq for domain, _, seq in self}
+        return isinstance(other, Gtids) and all(reached.get(domain, -1) >= seq for domain, _, seq in other)
+
+    def merged(self, other: Position) -> Position:
+        latest = {gtid[0]: gtid for gtid in self}
+        for gtid in other if isinstance(other, Gtids) else ():
+            if gtid[2] > latest.get(gtid[0], (0, 0, -1))[2]:
+                latest[gtid[0]] = gtid
+        return Gtids(sorted(latest.values()))
+
+    def __str__(self) -> str:
+        return ",".join(f"{domain}-{server}-{seq}" for domain, server, seq in self)
+
+
+class _PostgreSQL:
+    name = "pg"
+
+    def position(self, connection: Connection) -> Position | None:
+        return self.parse(connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar_one())
+
+    def replayed(self, connection: Connection, wanted: Position, timeout: float) -> bool:
+        query = text("SELECT pg_last_wal_replay_lsn() >= CAST(:wanted AS pg_lsn)")
+        deadline = time.monotonic() + timeout
+        for attempt in range(1_000_000):
+            if connection.execute(query, {"wanted": str(wanted)}).scalar_one():
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(_POLL[min(attempt, len(_POLL) - 1)])
+        return False
+
+    def lag(self, connection: Connection) -> float | None:
+        """Seconds behind the primary; None when the replica is not replicating (or not a replica)."""
+        row = connection.exec_driver_sql(
+            "SELECT pg_is_in_recovery(), (SELECT status FROM pg_stat_wal_receiver), "
+            "pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn(), "
+            "COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)::float"
+        ).one()
+        recovering, status, replayed_all, behind = row
+        if not recovering or status != "streaming":
+            return None
+        return 0.0 if replayed_all else float(behind)
+
+    def parse(self, value: str) -> Position:
+        high, _, low = value.partition("/")
+        try:
+            return Lsn((int(high, 16), int(low, 16)))
+        except ValueError:
+            raise UsageError(f"{value!r} is not a PostgreSQL WAL position (such as 0/3000060)") from None
+
+
+class _MariaDB:
+    name = "mariadb"
+
+    def position(self, connection: Connection) -> Position | None:
+        value = connection.exec_driver_sql("SELECT @@gtid_binlog_pos").scalar_one()
+        return self.parse(value) if value else None
+
+    def replayed(self, connection: Connection, wanted: Position, timeout: float) -> bool:
+        query = text("SELECT MASTER_GTID_WAIT(:wanted, :timeout)")
+        return bool(connection.execute(query, {"wanted": str(wanted), "timeout": timeout}).scalar_one() == 0)
+
+    def lag(self, connection: Connection) -> float | None:
+        row = connection.exec_driver_sql("SHOW SLAVE STATUS").mappings().first()
+        if row is None or row["Slave_IO_Running"] != "Yes" or row["Slave_SQL_Running"] != "Yes":
+            return None
+        behind = row["Seconds_Behind_Master"]
+        return None if behind is None else float(behind)
+
+    def parse(self, value: str) -> Position:
+        gtids: list[tuple[int, int, int]] = []
+        for part in filter(None, value.split(",")):
+            try:
+                domain, server, seq = (int(number) for number in part.strip().split("-"))
+            except ValueError:
+                raise UsageError(f"{value!r} is not a MariaDB GTID position (such as 0-1-42)") from None
+            gtids.append((domain, server, seq))
+        return Gtids(sorted(gtids))
+
+
+_SERVERS: dict[str, Server] = {"postgresql": _PostgreSQL(), "mysql": _MariaDB(), "mariadb": _MariaDB()}
+
+
+def server_of(dialect_name: str) -> Server | None:
+    """The replication of the ``dialect_name`` database; None where datalayer routes none (SQLite)."""
+    return _SERVERS.get(dialect_name)
+
+
+def to_token(server: Server, position: Position) -> str:
+    """``position`` as a token: text to hand to another process."""
+    return f"{server.name}:{position}"
+
+
+def from_token(server: Server, token: str) -> Position:
+    """The position in ``token``; a UsageError if it is not one of ``server``'s."""
+    kind, _, value = token.partition(":")
+    try:
+        if kind == server.name and value:
+            return server.parse(value)
+    except UsageError:
+        pass
+    raise UsageError(
+        f"{token!r} is not a read-your-writes token of this database: give the `token` a unit of work of "
+        f"it exposed after committing (such as {server.name}:...)"
+    )
