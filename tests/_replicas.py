@@ -40,7 +40,7 @@ def _replica_down(backend: str, url: str) -> str | None:
                     if not connection.execute(text(_IS_REPLICA[backend])).scalar_one():
                         return f"127.0.0.1:{REPLICA_PORTS[backend]} is not a replica"
                     return None
-            except Exception as error:  # noqa: BLE001 - any failure to reach it is the reason to give
+            except Exception as error:  # any failure to reach it is the reason to give
                 if time.monotonic() > deadline:
                     return (
                         f"the {backend} replica on 127.0.0.1:{REPLICA_PORTS[backend]} is not up "
@@ -68,7 +68,7 @@ class Routed:
 
 
 def routed_env(server_env: Env, replicas: int = 1, **options: Any) -> Iterator[Routed]:
-    """``server_env``'s database and tables, with ``replicas`` routes to its replica; skipped if it is down."""
+    """``server_env``'s database and tables, ``replicas`` routes to its replica; skipped if it is down."""
     backend = server_env.backend
     reason = _replica_down(backend, server_env.url)
     if reason is not None:

@@ -14,8 +14,9 @@ from sqlalchemy import func, select, text
 
 from datalayer import Database, UnitOfWork
 from datalayer.errors import UsageError
+from datalayer.testing import clean_tables
 from tests._replicas import Routed, on_replica, routed_env
-from tests.conftest import _SERVER_NAMES, Env, _cached_env, clean_tables
+from tests.conftest import _SERVER_NAMES, Env, _cached_env
 
 
 @pytest.fixture(params=_SERVER_NAMES)
