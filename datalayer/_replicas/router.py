@@ -144,4 +144,5 @@ class Router:
             replica.down_until = now + replica.backoff
             replica.suspect = True
             replica.reached = None
-        replica.engine.dispose()  # its pooled connections may all be dead: new ones when it is back
+        # Its pooled connections are left to SQLAlchemy, which drops them all at the first
+        # disconnect one of them reports.
