@@ -100,7 +100,7 @@ class Database:
             self, url, parts, model_class, engine_options, more_engine_options, create_engine
         )
         options = merged_options(engine_options, more_engine_options)
-        self.router: Router | None = routed(
+        self._router: Router | None = routed(
             self.engine,
             replicas,
             lambda url: new_engine(self, url, options, create_engine),
@@ -161,7 +161,7 @@ class Database:
     @property
     def engines(self) -> list[Engine]:
         """The primary's engine, then each replica's."""
-        return [self.engine, *(self.router.engines if self.router is not None else ())]
+        return [self.engine, *(self._router.engines if self._router is not None else ())]
 
     def dispose(self) -> None:
         """Close the scoped session and every pooled connection, the replicas' too."""
