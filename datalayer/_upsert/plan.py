@@ -13,6 +13,7 @@ from sqlalchemy import Column, ColumnElement, Table, literal
 from sqlalchemy.orm import Mapper
 
 from .._attributes import check_attributes, check_insertable
+from .._column_defaults import python_default
 from .._mapping import canonical, memo, primary_key_attributes, unique_keys
 from .._unflushed import table_of
 from ..errors import UsageError
@@ -124,12 +125,15 @@ def _onupdates(mapper: Mapper[Any], table: Table[Any], given: tuple[Column[Any],
         default = column.onupdate
         if column in skipped or default is None:
             continue
-        arg: Any = getattr(default, "arg", None)
-        if getattr(default, "is_callable", False) and getattr(arg, "__wrapped__", None) is None:
+        if default.is_clause_element:  # a SQL expression: rendered into the statement
+            found.append((column, default.arg))
+            continue
+        compute = python_default(default)
+        if compute is None:
             name = mapper.get_property_by_column(column).key
             raise UsageError(
                 f"upsert({mapper.class_.__name__}): {name}'s onupdate function takes SQLAlchemy's execution "
                 f"context, which an upsert has none of: give {name} among the values"
             )
-        found.append((column, literal(arg, column.type) if getattr(default, "is_scalar", False) else arg))
+        found.append((column, literal(compute(), column.type) if default.is_scalar else compute))
     return tuple(found)
