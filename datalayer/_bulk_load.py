@@ -99,7 +99,7 @@ def _plans(_mapper: Mapper[Any]) -> dict[Any, Plan | None]:
 def _checked(mapper: Mapper[Any], plan: Plan, rows: list[Any]) -> tuple[list[Iterable[Any]], list[set[type]]]:
     """Each given column's values, checked (:func:`check_columns`), and the types of its values."""
     getters = [itemgetter(name) for name in plan.names]
-    kinds = check_columns(mapper, dict(zip(plan.names, getters, strict=True)), rows)
+    kinds = check_columns(mapper, dict(zip(plan.names, getters, strict=True)), rows, "create_many")
     return [map(get, rows) for get in getters], kinds
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.orm import Mapper
 
+from .._bulk_rows import check_columns
 from .._lengths import check_lengths
 from .._mapping import canonical, is_sql
 from ..errors import UsageError
@@ -35,17 +37,17 @@ def checked_rows(
 ) -> tuple[Plan, list[dict[str, Any]]]:
     """The plan and the rows (canonical names) of an upsert_many, checked before anything is sent.
 
-    Every row gives the same names, plain values (no SQL expressions), no NULL
-    among the match values and no match key another row gives.
+    Every row gives the same names, plain values (no SQL expressions) that fit
+    their columns (:func:`check_columns`), no NULL among the match values and no
+    match key another row gives. A refusal names the row's index.
     """
     wanted = match_names(match)
     given = [dict(row) for row in rows]
     names = tuple(given[0]) if given else wanted
     plan = plan_for(mapper, names, wanted, helper)
-    seen: dict[Hashable, int] = {}
-    checked: list[dict[str, Any]] = []
+    expected = set(names)
     for index, row in enumerate(given):
-        if row.keys() != set(names):
+        if row.keys() != expected:
             raise UsageError(
                 f"{helper}({mapper.class_.__name__}): row {index} gives {', '.join(sorted(row))}, row 0 "
                 f"gives {', '.join(sorted(names))}: every row must set the same attributes"
@@ -56,7 +58,10 @@ def checked_rows(
                 f"{helper}({mapper.class_.__name__}): row {index} gives {sql} as a SQL expression, which a "
                 "batch cannot bind: upsert() that row on its own"
             )
-        check_lengths(mapper, row)
+    check_columns(mapper, {name: itemgetter(name) for name in names}, given, helper)
+    seen: dict[Hashable, int] = {}
+    checked: list[dict[str, Any]] = []
+    for index, row in enumerate(given):
         row = canonical(mapper, {name: row[name] for name in names})
         check_match_values(mapper, plan, row, f" (row {index})")
         key = match_key(plan, row)
