@@ -20,7 +20,7 @@ from ._lengths import limits_of, too_long
 from ._mapping import canonical, is_sql, synonym_targets
 from .errors import DatalayerError, UnsupportedAttributeError, ValueTooLongError
 
-__all__ = ["check_columns", "check_names", "in_row", "insert_rows"]
+__all__ = ["check_columns", "check_names", "checked_values", "in_row", "insert_rows"]
 
 E = TypeVar("E", bound=BaseException)
 _CREATE_MANY = "create_many"
@@ -38,16 +38,22 @@ def insert_rows(mapper: Mapper[Any], rows: Iterable[Mapping[str, Any]], /) -> li
 
     Every name must be insertable (:func:`check_insertable`) and every string
     fit its column (as :func:`~datalayer._lengths.check_lengths` measures, a column
-    at a time); a refusal
-    names the row's index.
+    at a time); a refusal names the row's index.
     """
     given = list(map(dict, rows))
-    names = check_names(mapper, given)
-    check_columns(mapper, {name: methodcaller("get", name) for name in names}, given, _CREATE_MANY)
+    return checked_values(mapper, check_names(mapper, given), given)
+
+
+def checked_values(mapper: Mapper[Any], names: set[str], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows``, whose ``names`` :func:`check_names` checked, their values checked; synonyms made columns.
+
+    The values are checked a column at a time (:func:`check_columns`); a refusal names the row's index.
+    """
+    check_columns(mapper, {name: methodcaller("get", name) for name in names}, rows, _CREATE_MANY)
     if names.isdisjoint(synonym_targets(mapper)):
-        return given
+        return rows
     checked: list[dict[str, Any]] = []
-    for index, row in enumerate(given):
+    for index, row in enumerate(rows):
         try:
             checked.append(canonical(mapper, row))
         except DatalayerError as error:
