@@ -1,12 +1,12 @@
 """Where a database's history stands, and whether a replica has replayed it: per server.
 
-PostgreSQL: a WAL position (``pg_current_wal_lsn()`` on the primary against
-``pg_last_wal_replay_lsn()`` on a streaming replica, which PostgreSQL can only
-be asked, not waited on: polled). MariaDB: a GTID position (``@@gtid_binlog_pos``
-on the primary, ``MASTER_GTID_WAIT()`` on the replica, which waits on the
-server). A position read from the primary after a commit returned covers that
-commit. Tokens carry a position as text between processes: ``pg:0/3000060``,
-``mariadb:0-1-42``.
+PostgreSQL: a WAL position (``pg_current_wal_insert_lsn()`` on the primary,
+past every commit record already made, against ``pg_last_wal_replay_lsn()`` on
+a streaming replica, which PostgreSQL can only be asked, not waited on:
+polled). MariaDB: a GTID position (``@@gtid_binlog_pos`` on the primary,
+``MASTER_GTID_WAIT()`` on the replica, which waits on the server). A position
+read from the primary after a commit returned covers that commit. Tokens carry
+a position as text between processes: ``pg:0/3000060``, ``mariadb:0-1-42``.
 """
 
 from __future__ import annotations
@@ -86,7 +86,10 @@ class _PostgreSQL:
     name = "pg"
 
     def position(self, connection: Connection) -> Position | None:
-        return self.parse(connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar_one())
+        # The insert position, not pg_current_wal_lsn() (written out): a commit under
+        # synchronous_commit=off returns before its WAL is written, visible on the primary.
+        query = "SELECT pg_current_wal_insert_lsn()::text"
+        return self.parse(connection.exec_driver_sql(query).scalar_one())
 
     def replayed(self, connection: Connection, wanted: Position, timeout: float) -> bool:
         query = text("SELECT pg_last_wal_replay_lsn() >= CAST(:wanted AS pg_lsn)")
