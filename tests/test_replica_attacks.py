@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text
 
 from datalayer import UnitOfWork
 from datalayer.testing import clean_tables
-from tests._replicas import routed_env
+from tests._replicas import Routed, replay_paused, routed_env
 from tests.conftest import _SERVER_NAMES, Env, _cached_env
 
 
@@ -49,3 +50,51 @@ def test_a_commit_made_with_synchronous_commit_off_is_seen_too(postgresql: Env) 
                 assert found is not None, f"pair {n} missed its write"
     finally:
         next(side, None)
+
+
+@pytest.fixture
+def routed(base: Env) -> Iterator[Routed]:
+    yield from routed_env(base, replica_wait=0.1)
+
+
+def _seen(routed: Routed, email: str) -> bool:
+    """Whether a read-only unit starting now finds the user ``email``."""
+    with UnitOfWork(routed.db, read_only=True) as uow:
+        return uow.session.first(routed.models.User, email=email) is not None
+
+
+def test_writes_on_an_autocommit_connection_are_seen(routed: Routed) -> None:
+    table = routed.models.User.__table__
+    autocommit = routed.db.engine.execution_options(isolation_level="AUTOCOMMIT")
+    with replay_paused(routed):  # the replica has none of them: a read there would miss
+        with autocommit.connect() as connection:  # each statement commits itself: no COMMIT is sent
+            connection.execute(table.insert().values(email="core@x.org"))
+        assert _seen(routed, "core@x.org")
+        with autocommit.connect() as connection:
+            connection.execute(text("INSERT INTO t_users (email) VALUES ('text@x.org')"))
+        assert _seen(routed, "text@x.org")
+        with UnitOfWork(routed.db) as uow:  # a session on a connection at AUTOCOMMIT
+            uow.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            uow.session.execute(table.insert().values(email="session@x.org"))
+            uow.rollback()  # undoes nothing: the INSERT was committed at once
+        assert _seen(routed, "session@x.org")
+
+
+def test_a_commit_sent_as_sql_or_made_by_ddl_is_seen(routed: Routed) -> None:
+    table = routed.models.User.__table__
+    with replay_paused(routed):
+        with routed.db.engine.connect() as connection:
+            connection.execute(table.insert().values(email="sql@x.org"))
+            connection.exec_driver_sql("COMMIT")
+        assert _seen(routed, "sql@x.org")
+    if routed.backend != "mariadb":
+        return
+    try:
+        with replay_paused(routed):
+            with routed.db.engine.connect() as connection:  # closed without a commit: rolled back...
+                connection.execute(table.insert().values(email="ddl@x.org"))
+                connection.exec_driver_sql("CREATE TABLE t_ddl_commits (id INT)")  # ...but DDL committed it
+            assert _seen(routed, "ddl@x.org")
+    finally:
+        with routed.db.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS t_ddl_commits")

@@ -11,9 +11,10 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import URL
-from sqlalchemy.engine import Engine
+from sqlalchemy import URL, event
+from sqlalchemy.engine import Connection, Engine
 
+from .._guard import autocommit, ends
 from .._urls import shown
 from ..errors import UsageError
 from .positions import server_of
@@ -66,12 +67,15 @@ def router_of(engine: object) -> Router | None:
 
 
 def _count_commits(primary: Engine, router: Router) -> None:
-    """Have every COMMIT through ``primary`` (sessions, units, Core connections) move the router's counter.
+    """Have every commit through ``primary`` (sessions, units, Core connections) move the router's counter.
 
     Counted once the database has answered: a read-only unit starting after the
     commit returned then asks the primary where it stands, past that commit. No
     event of SQLAlchemy runs after a COMMIT (``commit`` runs before it is sent),
-    so the dialect's own ``do_commit`` of this engine is wrapped.
+    so the dialect's own ``do_commit`` of this engine is wrapped. Commits that
+    send no COMMIT of SQLAlchemy's are counted after their statement: a write at
+    the AUTOCOMMIT isolation level, and a statement that ended the transaction by
+    itself (a COMMIT sent as SQL, DDL on MariaDB), as the transaction guard sees.
     """
     dialect = primary.dialect
     commit = dialect.do_commit
@@ -81,3 +85,21 @@ def _count_commits(primary: Engine, router: Router) -> None:
         router.committed()
 
     setattr(dialect, "do_commit", do_commit)  # noqa: B010 - on this engine's dialect object alone
+
+    def after_cursor_execute(
+        connection: Connection, _cursor: Any, _sql: Any, _params: Any, context: Any, _many: Any
+    ) -> None:
+        info = connection.info
+        ended = ends(info)
+        if ended != info.get(_COUNTED, 0):
+            info[_COUNTED] = ended
+            router.committed()
+        elif autocommit(connection) and (
+            context.compiled is None or context.is_text or context.isddl or context.is_crud
+        ):
+            router.committed()  # SQL text, DDL, an INSERT, UPDATE or DELETE: it may have written
+
+    event.listen(primary, "after_cursor_execute", after_cursor_execute)
+
+
+_COUNTED = "datalayer_replicas_counted"  # connection info: the guard's count of ended transactions, counted
