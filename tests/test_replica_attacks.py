@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
-from datalayer import UnitOfWork
+from datalayer import Database, UnitOfWork
+from datalayer.errors import CommitUnknownError
 from datalayer.testing import clean_tables
-from tests._replicas import Routed, replay_paused, routed_env
+from tests._relay import Relay
+from tests._replicas import Routed, replay_paused, replica_url, routed_env
 from tests.conftest import _SERVER_NAMES, Env, _cached_env
+from tests.models import define_models
 
 
 @pytest.fixture(params=_SERVER_NAMES)
@@ -98,3 +101,26 @@ def test_a_commit_sent_as_sql_or_made_by_ddl_is_seen(routed: Routed) -> None:
     finally:
         with routed.db.engine.begin() as connection:
             connection.exec_driver_sql("DROP TABLE IF EXISTS t_ddl_commits")
+
+
+def test_a_commit_whose_answer_was_lost_is_seen_once_made(base: Env) -> None:
+    # The unit raises CommitUnknownError: "check whether the work is there". A read-only
+    # unit is how one checks, and it must not answer "no" from a replica that lags.
+    relay = Relay(int(make_url(base.url).port or 0))
+    db = Database(
+        relay.url(base.url),
+        replicas=[replica_url(base.url, base.backend)],
+        replica_wait=0.1,
+        **base.engine_options,
+    )
+    routed = Routed(base.backend, base.url, db, define_models(db))
+    try:
+        with replay_paused(routed):
+            with pytest.raises(CommitUnknownError), UnitOfWork(db) as uow:
+                uow.session.create(routed.models.User, email="unknown@x.org")
+                relay.lose_commit_answers = True  # the unit's COMMIT, at the end of the block
+            relay.lose_commit_answers = False
+            assert _seen(routed, "unknown@x.org")  # the server made the commit
+    finally:
+        db.dispose()
+        relay.close()

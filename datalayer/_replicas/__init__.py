@@ -69,8 +69,9 @@ def router_of(engine: object) -> Router | None:
 def _count_commits(primary: Engine, router: Router) -> None:
     """Have every commit through ``primary`` (sessions, units, Core connections) move the router's counter.
 
-    Counted once the database has answered: a read-only unit starting after the
-    commit returned then asks the primary where it stands, past that commit. No
+    Counted once the database has answered, or failed to (a COMMIT whose answer was
+    lost, CommitUnknownError, may have been made): a read-only unit starting after
+    the commit returned then asks the primary where it stands, past that commit. No
     event of SQLAlchemy runs after a COMMIT (``commit`` runs before it is sent),
     so the dialect's own ``do_commit`` of this engine is wrapped. Commits that
     send no COMMIT of SQLAlchemy's are counted after their statement: a write at
@@ -81,8 +82,10 @@ def _count_commits(primary: Engine, router: Router) -> None:
     commit = dialect.do_commit
 
     def do_commit(dbapi_connection: Any) -> None:
-        commit(dbapi_connection)
-        router.committed()
+        try:
+            commit(dbapi_connection)
+        finally:  # a COMMIT whose answer was lost may have been made: the next read must see it
+            router.committed()
 
     setattr(dialect, "do_commit", do_commit)  # noqa: B010 - on this engine's dialect object alone
 
