@@ -6,16 +6,18 @@ skipped, saying so, when they are not up.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import make_url, text
 
 from datalayer import Database, UnitOfWork
-from datalayer.errors import CommitUnknownError
+from datalayer.errors import CommitUnknownError, ConnectionLostError
 from datalayer.testing import clean_tables
 from tests._relay import Relay
-from tests._replicas import Routed, replay_paused, replica_url, routed_env
+from tests._replicas import REPLICA_PORTS, Routed, on_replica, replay_paused, replica_url, routed_env
 from tests.conftest import _SERVER_NAMES, Env, _cached_env
 from tests.models import define_models
 
@@ -121,6 +123,43 @@ def test_a_commit_whose_answer_was_lost_is_seen_once_made(base: Env) -> None:
                 relay.lose_commit_answers = True  # the unit's COMMIT, at the end of the block
             relay.lose_commit_answers = False
             assert _seen(routed, "unknown@x.org")  # the server made the commit
+    finally:
+        db.dispose()
+        relay.close()
+
+
+def test_units_failing_together_on_a_replica_back_it_off_once(base: Env) -> None:
+    relay = Relay(REPLICA_PORTS[base.backend])
+    replica = relay.url(replica_url(base.url, base.backend))
+    db = Database(base.url, replicas=[replica], **base.engine_options)
+    routed = Routed(base.backend, base.url, db, define_models(db))
+    holding, cut = threading.Barrier(5, timeout=30), threading.Barrier(5, timeout=30)
+    outcomes: list[object] = []
+
+    def read() -> None:
+        try:
+            with UnitOfWork(db, read_only=True) as uow:
+                outcomes.append(on_replica(routed, uow.session))
+                holding.wait()
+                cut.wait()
+                uow.session.execute(text("SELECT 1"))
+        except ConnectionLostError as error:
+            outcomes.append(error)
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    try:
+        for reader in readers:
+            reader.start()
+        holding.wait()  # four units on the replica...
+        relay.cut()  # ...lose their connections in one outage
+        cut.wait()
+        for reader in readers:
+            reader.join(30)
+        assert outcomes.count(True) == 4
+        assert sum(isinstance(outcome, ConnectionLostError) for outcome in outcomes) == 4
+        time.sleep(0.7)  # past the first back-off (0.5 s), not one doubled for each unit
+        with UnitOfWork(db, read_only=True) as uow:
+            assert on_replica(routed, uow.session)
     finally:
         db.dispose()
         relay.close()

@@ -5,10 +5,11 @@ the next read-only unit reads the primary's position once (one query, shared
 by every unit that starts before the next commit) and runs on a replica only
 once that replica has replayed it (waiting at most ``wait`` seconds), else on
 the primary. A token from another process adds its position. A replica that
-fails is skipped, and tried again after a back-off (0.5 s, doubling, at most
-30 s) with a check first; one whose replication has stopped or lags past
-``max_lag`` seconds (checked at most once a second) is skipped too. Nothing
-here raises to the caller: the primary is always the answer left.
+fails is skipped, and tried again after a back-off (0.5 s, doubling with each
+check that fails, at most 30 s; the units that failed with it count once) with
+a check first; one whose replication has stopped or lags past ``max_lag``
+seconds (checked at most once a second) is skipped too. Nothing here raises to
+the caller: the primary is always the answer left.
 """
 
 from __future__ import annotations
@@ -140,6 +141,8 @@ class Router:
 
     def _down(self, replica: _Replica, now: float) -> None:
         with self._lock:
+            if replica.down_until > now:  # already skipped: the units that failed with it count once
+                return
             replica.backoff = min(max(replica.backoff * 2, _FIRST_BACKOFF), _LAST_BACKOFF)
             replica.down_until = now + replica.backoff
             replica.suspect = True
