@@ -6,12 +6,15 @@ skipped, saying so, when they are not up.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from datalayer import Database, UnitOfWork
 from datalayer.errors import CommitUnknownError, ConnectionLostError
@@ -163,3 +166,61 @@ def test_units_failing_together_on_a_replica_back_it_off_once(base: Env) -> None
     finally:
         db.dispose()
         relay.close()
+
+
+@contextlib.contextmanager
+def _unprivileged(base: Env) -> Iterator[str]:
+    """``base``'s URL as a new user allowed to read its tables and nothing else, on the replica too."""
+    name = f"dl_reader_{os.getpid()}"
+    url = make_url(base.url)
+    database = url.database
+    admin = create_engine(base.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    if base.backend == "postgresql":
+        setup = [f"CREATE ROLE {name} LOGIN", f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {name}"]
+        teardown = [f"DROP OWNED BY {name}", f"DROP ROLE {name}"]
+    else:
+        setup = [f"CREATE USER '{name}'@'%'", f"GRANT SELECT ON `{database}`.* TO '{name}'@'%'"]
+        teardown = [f"DROP USER '{name}'@'%'"]
+    with admin.connect() as connection:
+        for statement in setup:
+            connection.execute(text(statement))
+    user_url = url.set(username=name, password=None).render_as_string(hide_password=False)
+    try:
+        _wait_for_login(replica_url(user_url, base.backend))
+        yield user_url
+    finally:
+        with admin.connect() as connection:
+            for statement in teardown:
+                connection.execute(text(statement))
+        admin.dispose()
+
+
+def _wait_for_login(url: str) -> None:
+    """Wait until the replica has replayed the user's creation."""
+    engine = create_engine(url, poolclass=NullPool)
+    deadline = time.monotonic() + 10
+    try:
+        while True:
+            try:
+                with engine.connect():
+                    return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+    finally:
+        engine.dispose()
+
+
+def test_a_user_without_monitoring_privileges_reads_on_the_replica(base: Env) -> None:
+    # Applications log in as such users: pg_stat_wal_receiver hides its status from them
+    # (pg_read_all_stats), and MariaDB refuses them SHOW SLAVE STATUS (SLAVE MONITOR).
+    with _unprivileged(base) as url:
+        db = Database(url, replicas=[replica_url(url, base.backend)], **base.engine_options)
+        routed = Routed(base.backend, url, db, define_models(db))
+        try:
+            with UnitOfWork(db, read_only=True) as uow:
+                assert on_replica(routed, uow.session)
+                assert uow.session.first(routed.models.User, email="nobody@x.org") is None
+        finally:
+            db.dispose()

@@ -43,7 +43,7 @@ class Server(Protocol):
 
     def position(self, connection: Connection) -> Position | None: ...
     def replayed(self, connection: Connection, wanted: Position, timeout: float) -> bool: ...
-    def lag(self, connection: Connection) -> float | None: ...
+    def lag(self, connection: Connection, timed: bool) -> float | None: ...
     def parse(self, value: str) -> Position: ...
 
 
@@ -102,10 +102,12 @@ class _PostgreSQL:
             time.sleep(_POLL[min(attempt, len(_POLL) - 1)])
         return False
 
-    def lag(self, connection: Connection) -> float | None:
+    def lag(self, connection: Connection, timed: bool) -> float | None:
         """Seconds behind the primary; None when the replica is not replicating (or not a replica)."""
+        # The WAL receiver's status is hidden from roles without pg_read_all_stats, which
+        # still see its row: a receiver that runs.
         row = connection.exec_driver_sql(
-            "SELECT pg_is_in_recovery(), (SELECT status FROM pg_stat_wal_receiver), "
+            "SELECT pg_is_in_recovery(), (SELECT COALESCE(status, 'streaming') FROM pg_stat_wal_receiver), "
             "pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn(), "
             "COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)::float"
         ).one()
@@ -133,7 +135,13 @@ class _MariaDB:
         query = text("SELECT MASTER_GTID_WAIT(:wanted, :timeout)")
         return bool(connection.execute(query, {"wanted": str(wanted), "timeout": timeout}).scalar_one() == 0)
 
-    def lag(self, connection: Connection) -> float | None:
+    def lag(self, connection: Connection, timed: bool) -> float | None:
+        """As PostgreSQL's; the seconds (``timed``) need the SLAVE MONITOR privilege, the rest none."""
+        running = connection.exec_driver_sql("SHOW GLOBAL STATUS LIKE 'Slave_running'").first()
+        if running is None or running[1] != "ON":  # both replication threads run
+            return None
+        if not timed:
+            return 0.0
         row = connection.exec_driver_sql("SHOW SLAVE STATUS").mappings().first()
         if row is None or row["Slave_IO_Running"] != "Yes" or row["Slave_SQL_Running"] != "Yes":
             return None

@@ -135,7 +135,7 @@ class Router:
         return True
 
     def _check_lag(self, replica: _Replica, connection: Connection, now: float) -> None:
-        lag = self.server.lag(connection)
+        lag = self.server.lag(connection, timed=self.max_lag is not None)
         replica.lag_checked = now
         replica.lagging = lag is None or (self.max_lag is not None and lag > self.max_lag)
 
