@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from datalayer import Database, UnitOfWork
-from datalayer.errors import CommitUnknownError, ConnectionLostError
+from datalayer.errors import CommitUnknownError, ConnectionLostError, UsageError
 from datalayer.testing import clean_tables
 from tests._relay import Relay
 from tests._replicas import REPLICA_PORTS, Routed, on_replica, replay_paused, replica_url, routed_env
@@ -224,3 +224,18 @@ def test_a_user_without_monitoring_privileges_reads_on_the_replica(base: Env) ->
                 assert uow.session.first(routed.models.User, email="nobody@x.org") is None
         finally:
             db.dispose()
+
+
+_OUT_OF_RANGE = {
+    "postgresql": ["pg:-1/5", "pg:0/1FFFFFFFF", "pg:100000000/0"],
+    "mariadb": ["mariadb:4294967296-1-5", "mariadb:0-4294967296-1", "mariadb:0-1-18446744073709551616"],
+}
+
+
+def test_a_token_out_of_the_servers_range_is_refused_and_leaves_the_replica_in_use(routed: Routed) -> None:
+    # A token comes from a cookie: the server's own error on it must not count against the replica.
+    for token in _OUT_OF_RANGE[routed.backend]:
+        with pytest.raises(UsageError, match="token"), UnitOfWork(routed.db, read_only=True, token=token):
+            pass
+    with UnitOfWork(routed.db, read_only=True) as uow:
+        assert on_replica(routed, uow.session)

@@ -119,7 +119,7 @@ class _PostgreSQL:
     def parse(self, value: str) -> Position:
         high, _, low = value.partition("/")
         try:
-            return Lsn((int(high, 16), int(low, 16)))
+            return Lsn(_bounded((int(high, 16), int(low, 16)), (_32_BITS, _32_BITS)))
         except ValueError:
             raise UsageError(f"{value!r} is not a PostgreSQL WAL position (such as 0/3000060)") from None
 
@@ -152,11 +152,28 @@ class _MariaDB:
         gtids: list[tuple[int, int, int]] = []
         for part in filter(None, value.split(",")):
             try:
-                domain, server, seq = (int(number) for number in part.strip().split("-"))
+                numbers = tuple(int(number) for number in part.strip().split("-"))
+                domain, server, seq = _bounded(numbers, (_32_BITS, _32_BITS, _64_BITS))
             except ValueError:
                 raise UsageError(f"{value!r} is not a MariaDB GTID position (such as 0-1-42)") from None
             gtids.append((domain, server, seq))
         return Gtids(sorted(gtids))
+
+
+_32_BITS, _64_BITS = 2**32, 2**64
+
+
+def _bounded(numbers: tuple[int, ...], limits: tuple[int, ...]) -> tuple[int, ...]:
+    """``numbers``, each from 0 up to its limit (excluded), as the server takes them; else ValueError.
+
+    A token comes from a cookie or a form: the server would refuse a number past
+    these with an error, which would count against the replica as a failure.
+    """
+    if len(numbers) != len(limits):
+        raise ValueError(numbers)
+    if not all(0 <= number < limit for number, limit in zip(numbers, limits, strict=True)):
+        raise ValueError(numbers)
+    return numbers
 
 
 _SERVERS: dict[str, Server] = {"postgresql": _PostgreSQL(), "mysql": _MariaDB(), "mariadb": _MariaDB()}
