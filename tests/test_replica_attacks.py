@@ -7,9 +7,11 @@ skipped, saying so, when they are not up.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -239,3 +241,14 @@ def test_a_token_out_of_the_servers_range_is_refused_and_leaves_the_replica_in_u
             pass
     with UnitOfWork(routed.db, read_only=True) as uow:
         assert on_replica(routed, uow.session)
+
+
+def test_a_database_with_replicas_is_freed_once_dropped(base: Env) -> None:
+    db = Database(base.url, replicas=[replica_url(base.url, base.backend)], **base.engine_options)
+    with UnitOfWork(db, read_only=True) as uow:
+        uow.session.execute(text("SELECT 1"))
+    engines = [weakref.ref(engine) for engine in db.engines]
+    db.dispose()
+    del db, uow
+    gc.collect()
+    assert [engine() for engine in engines] == [None, None]

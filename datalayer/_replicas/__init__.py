@@ -22,7 +22,9 @@ from .router import Router
 
 __all__ = ["Router", "routed", "router_of"]
 
-_routers: weakref.WeakKeyDictionary[Engine, Router] = weakref.WeakKeyDictionary()
+_routers: weakref.WeakKeyDictionary[Engine, weakref.ref[Router]] = weakref.WeakKeyDictionary()
+"""Each primary engine's router, weakly both ways: the router holds its engine (a strong value would keep
+the engine, its Database and its pools alive for good), and the engine's commit counting holds the router."""
 
 
 def routed(
@@ -56,14 +58,16 @@ def routed(
                 f"replica {shown(engine.url)!r} is a {engine.dialect.name} database, the primary a "
                 f"{primary.dialect.name} one: a replica replicates its primary"
             )
-    router = _routers[primary] = Router(primary, engines, server, max_lag=max_lag, wait=wait)
+    router = Router(primary, engines, server, max_lag=max_lag, wait=wait)
+    _routers[primary] = weakref.ref(router)
     _count_commits(primary, router)
     return router
 
 
 def router_of(engine: object) -> Router | None:
     """The router of the Database whose primary engine is ``engine``, if it has replicas."""
-    return _routers.get(engine) if isinstance(engine, Engine) else None  # pyright: ignore[reportUnknownArgumentType]
+    found = _routers.get(engine) if isinstance(engine, Engine) else None  # pyright: ignore[reportUnknownArgumentType]
+    return None if found is None else found()
 
 
 def _count_commits(primary: Engine, router: Router) -> None:
