@@ -252,3 +252,13 @@ def test_a_database_with_replicas_is_freed_once_dropped(base: Env) -> None:
     del db, uow
     gc.collect()
     assert [engine() for engine in engines] == [None, None]
+
+
+_ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "mariadb": "mysql+aiomysql"}
+
+
+def test_a_replica_with_an_asyncio_driver_is_refused(base: Env) -> None:
+    # A Database runs its units synchronously: each read-only unit sent there would fail.
+    replica = make_url(replica_url(base.url, base.backend)).set(drivername=_ASYNC_DRIVERS[base.backend])
+    with pytest.raises(UsageError, match="asyncio driver"):
+        Database(base.url, replicas=[replica])

@@ -51,17 +51,30 @@ def routed(
         )
     engines = [make(url) for url in replicas]
     for engine in engines:
-        if engine.dialect.name != primary.dialect.name:
+        refused = _refusal(engine, primary)
+        if refused is not None:
             for made in engines:
                 made.dispose()
-            raise UsageError(
-                f"replica {shown(engine.url)!r} is a {engine.dialect.name} database, the primary a "
-                f"{primary.dialect.name} one: a replica replicates its primary"
-            )
+            raise UsageError(refused)
     router = Router(primary, engines, server, max_lag=max_lag, wait=wait)
     _routers[primary] = weakref.ref(router)
     _count_commits(primary, router)
     return router
+
+
+def _refusal(replica: Engine, primary: Engine) -> str | None:
+    """Why ``replica`` cannot serve the read-only units of ``primary``'s Database; None if it can."""
+    if replica.dialect.name != primary.dialect.name:
+        return (
+            f"replica {shown(replica.url)!r} is a {replica.dialect.name} database, the primary a "
+            f"{primary.dialect.name} one: a replica replicates its primary"
+        )
+    if replica.dialect.is_async:
+        return (
+            f"replica {shown(replica.url)!r} has an asyncio driver ({replica.dialect.driver}): a Database's "
+            "units run without asyncio, give the replica the driver of the primary's URL"
+        )
+    return None
 
 
 def router_of(engine: object) -> Router | None:
