@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from datalayer import Database, UnitOfWork
 from datalayer.errors import CommitUnknownError, ConnectionLostError, UsageError
-from datalayer.testing import clean_tables
+from datalayer.testing import clean_tables, count_queries
 from tests._relay import Relay
 from tests._replicas import REPLICA_PORTS, Routed, on_replica, replay_paused, replica_url, routed_env
 from tests.conftest import _SERVER_NAMES, Env, _cached_env
@@ -262,3 +262,18 @@ def test_a_replica_with_an_asyncio_driver_is_refused(base: Env) -> None:
     replica = make_url(replica_url(base.url, base.backend)).set(drivername=_ASYNC_DRIVERS[base.backend])
     with pytest.raises(UsageError, match="asyncio driver"):
         Database(base.url, replicas=[replica])
+
+
+def test_at_autocommit_the_primary_is_asked_where_it_stands_once_after_a_commit(base: Env) -> None:
+    # The question itself runs on the primary, at AUTOCOMMIT too: it is no commit.
+    side = routed_env(base, isolation_level="AUTOCOMMIT")
+    routed = next(side)
+    try:
+        with UnitOfWork(routed.db) as uow:
+            uow.session.create(routed.models.User, email="once@x.org")
+        with count_queries(routed.db.engine) as log:
+            for _ in range(3):
+                assert _seen(routed, "once@x.org")
+        assert len(log) == 1, log.report()
+    finally:
+        next(side, None)

@@ -18,7 +18,7 @@ from .._guard import autocommit, ends
 from .._urls import shown
 from ..errors import UsageError
 from .positions import server_of
-from .router import Router
+from .router import ASKING, Router
 
 __all__ = ["Router", "routed", "router_of"]
 
@@ -114,8 +114,10 @@ def _count_commits(primary: Engine, router: Router) -> None:
         if ended != info.get(_COUNTED, 0):
             info[_COUNTED] = ended
             router.committed()
-        elif autocommit(connection) and (
-            context.compiled is None or context.is_text or context.isddl or context.is_crud
+        elif (
+            autocommit(connection)
+            and (context.compiled is None or context.is_text or context.isddl or context.is_crud)
+            and not context.execution_options.get(ASKING)
         ):
             router.committed()  # SQL text, DDL, an INSERT, UPDATE or DELETE: it may have written
 

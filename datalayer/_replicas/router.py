@@ -25,11 +25,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from .positions import Position, Server, from_token, to_token
 
-__all__ = ["Router"]
+__all__ = ["ASKING", "Router"]
 
 _LAG_EVERY = 1.0  # seconds between two checks of a replica's lag
 _FIRST_BACKOFF, _LAST_BACKOFF = 0.5, 30.0
 _UNREACHABLE = (sa_exc.DBAPIError, sa_exc.TimeoutError)  # a replica that cannot answer
+ASKING = "datalayer_asking_position"  # execution option of the router's own questions to the primary
 
 
 @attrs.define(eq=False)
@@ -56,6 +57,7 @@ class Router:
         wait: float,
     ) -> None:
         self.primary = primary
+        self._asking = primary.execution_options(**{ASKING: True})
         self.server = server
         self.max_lag = max_lag
         self.wait = wait
@@ -77,8 +79,7 @@ class Router:
 
     def token(self) -> str | None:
         """The primary's position now, as a token (covers every commit that has returned)."""
-        with self.primary.connect() as connection:
-            position = self.server.position(connection)
+        position = self._position()
         return None if position is None else to_token(self.server, position)
 
     def read_engine(self, token: str | None = None) -> Engine:
@@ -107,8 +108,7 @@ class Router:
     def _wanted(self, token: str | None) -> Position | None:
         commits, (fetched_at, position) = self._commits, self._fetched
         if commits != fetched_at:  # a commit since the last read: where the primary stands now
-            with self.primary.connect() as connection:
-                position = self.server.position(connection)
+            position = self._position()
             with self._lock:
                 if commits > self._fetched[0]:
                     self._fetched = (commits, position)
@@ -116,6 +116,11 @@ class Router:
             given = from_token(self.server, token)
             position = given if position is None else position.merged(given)
         return position
+
+    def _position(self) -> Position | None:
+        """Where the primary stands now; asked with ``ASKING``, which no commit counting takes for a write."""
+        with self._asking.connect() as connection:
+            return self.server.position(connection)
 
     def _usable(self, replica: _Replica, wanted: Position | None, now: float, budget: float) -> bool:
         check_lag = now - replica.lag_checked >= _LAG_EVERY  # replicating at all, and how far behind
