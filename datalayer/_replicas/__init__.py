@@ -1,8 +1,8 @@
 """Read replicas: read-only units on a replica that has replayed what they must see.
 
 The primary keeps every write and every read-write unit; see :mod:`.router` for
-the choice of a read-only unit's engine and :mod:`.positions` for the servers'
-replication positions.
+the choice of a read-only unit's engine, :mod:`.servers` for what each server
+is asked, and :mod:`.positions` for the positions and tokens.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection, Engine
 from .._guard import autocommit, ends
 from .._urls import shown
 from ..errors import UsageError
-from .positions import server_of
 from .router import ASKING, Router
+from .servers import server_of
 
 __all__ = ["Router", "routed", "router_of"]
 
