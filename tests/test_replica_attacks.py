@@ -198,13 +198,14 @@ def _unprivileged(base: Env) -> Iterator[str]:
 
 
 def _wait_for_login(url: str) -> None:
-    """Wait until the replica has replayed the user's creation."""
+    """Wait until the replica has replayed the user's creation and grant (two commits on MariaDB)."""
     engine = create_engine(url, poolclass=NullPool)
     deadline = time.monotonic() + 10
     try:
         while True:
             try:
-                with engine.connect():
+                with engine.connect() as connection:
+                    connection.execute(text("SELECT COUNT(*) FROM t_users"))
                     return
             except Exception:
                 if time.monotonic() > deadline:
