@@ -84,7 +84,12 @@ class Router:
 
     def read_engine(self, token: str | None = None) -> Engine:
         """A replica that has replayed this process's commits (and ``token``'s), else the primary."""
-        wanted = self._wanted(token)
+        try:
+            wanted = self._wanted(token)
+        except _UNREACHABLE:
+            # Where the primary stands could not be read (it is down, or a MySQL server, which has
+            # no @@gtid_binlog_pos): the primary itself is never stale.
+            return self.primary
         deadline = time.monotonic() + self.wait
         start = next(self._turn)
         count = len(self._replicas)
