@@ -1,0 +1,148 @@
+"""``view(Model)``: a read model of a mapped class, built from some of its column attributes.
+
+The class is checked once, when it is declared, and returned unchanged; what the
+reads need (the model, the fields, how to build one from a row) is recorded on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import inspect
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import attrs
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import ColumnProperty, Mapper
+
+from .._mapping import mapper_of
+from ..errors import UnknownAttributeError, UnsupportedAttributeError, UsageError
+
+__all__ = ["ViewSpec", "spec_of", "view"]
+
+V = TypeVar("V")
+_SPEC = "__datalayer_view__"
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+@attrs.frozen(eq=False)
+class ViewSpec:
+    """What a view's reads need: its model, its fields (model attribute names) and its constructor."""
+
+    cls: type[Any]
+    model: type[Any]
+    mapper: Mapper[Any]
+    fields: tuple[str, ...]
+    make: Callable[..., Any]
+    """One view object from the fields' values, given positionally in the fields' order."""
+    plans: dict[Hashable, Any] = attrs.field(factory=dict[Hashable, Any])
+    """The view's statements by kind and filter shape (see ``_statements``)."""
+
+
+def view(model: type[Any]) -> Callable[[type[V]], type[V]]:
+    """Declare the decorated class a read model of ``model``: the reads build it straight from rows.
+
+    The class is an attrs class, a dataclass or a NamedTuple whose fields are
+    column attributes of ``model`` (by name); it is returned unchanged. The
+    session helpers that read (``first``, ``all``, ``get``...) and
+    ``Repository[View]`` accept it wherever they accept a model: they select
+    the fields' columns alone and build view objects, which the session does
+    not track. A field that is not a column attribute is refused here, with a
+    :class:`~datalayer.errors.UsageError` naming the field and the model.
+
+    Example::
+
+        @view(User)
+        @attrs.frozen
+        class UserRow:
+            id: int
+            email: str
+
+        row = dbs.first(UserRow, email="foo@example.com")  # UserRow | None
+    """
+    mapper = mapper_of(model)
+
+    def declare(cls: type[V]) -> type[V]:
+        if getattr(cls, _SPEC, None) is not None and spec_of(cls) is not None:
+            raise UsageError(f"{cls.__name__} is already a view of {spec_of(cls).model.__name__}")
+        names, arguments = _fields(cls, model)
+        for name in names:
+            _check_field(cls, mapper, name)
+        setattr(cls, _SPEC, ViewSpec(cls, model, mapper, names, _constructor(cls, arguments)))
+        return cls
+
+    return declare
+
+
+def spec_of(cls: object) -> ViewSpec | None:
+    """The spec of a class declared with :func:`view`, or None for anything else (a model...)."""
+    spec: ViewSpec | None = getattr(cls, _SPEC, None)
+    return spec if spec is not None and spec.cls is cls else None  # not a subclass of a view
+
+
+def _fields(cls: type[Any], model: type[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The fields the constructor takes, and the name of each one's argument."""
+    if attrs.has(cls):
+        taken = [field for field in attrs.fields(cls) if field.init]
+        found = tuple(field.name for field in taken), tuple(field.alias or field.name for field in taken)
+    elif dataclasses.is_dataclass(cls):
+        names = tuple(field.name for field in dataclasses.fields(cls) if field.init)
+        found = names, names
+    elif isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields"):
+        names = tuple(getattr(cls, "_fields"))  # noqa: B009  (a NamedTuple's, unknown to the checkers)
+        found = names, names
+    else:
+        what = cls.__name__ if isinstance(cls, type) else repr(cls)
+        raise UsageError(
+            f"view({model.__name__}) takes an attrs class, a dataclass or a NamedTuple, and {what} is none "
+            "of them (put @view(...) above @attrs.frozen or @dataclass)"
+        )
+    if not found[0]:
+        raise UsageError(f"the view {cls.__name__} has no fields to read from {model.__name__}")
+    return found
+
+
+def _check_field(cls: type[Any], mapper: Mapper[Any], name: str) -> None:
+    """Refuse a field that is not a column attribute of the model (without configuring the mappers)."""
+    model = mapper.class_
+    try:
+        prop = mapper.get_property(name)
+    except sa_exc.InvalidRequestError:
+        prop = None
+    if isinstance(prop, ColumnProperty):
+        return
+    known = list(mapper.all_orm_descriptors.keys())
+    if prop is None and name not in known:
+        matches = difflib.get_close_matches(name, known, n=1)
+        error: UsageError = UnknownAttributeError(model, name, matches[0] if matches else None)
+    else:
+        error = UnsupportedAttributeError(
+            model, name, "is not a column attribute: a view's fields read columns, one each"
+        )
+    error.add_note(f"datalayer: the field {cls.__name__}.{name} of the view {cls.__name__}")
+    raise error
+
+
+def _constructor(cls: type[Any], arguments: tuple[str, ...]) -> Callable[..., Any]:
+    """The class itself when it takes the fields positionally, in order; else a call by keyword."""
+    parameters = list(inspect.signature(cls).parameters.values())
+    given = set(arguments)
+    for parameter in parameters:
+        required = parameter.default is inspect.Parameter.empty and parameter.kind not in (
+            inspect.Parameter.VAR_POSITIONAL,
+            inspect.Parameter.VAR_KEYWORD,
+        )
+        if required and parameter.name not in given:
+            raise UsageError(
+                f"the view {cls.__name__} cannot be built from its fields: its constructor also takes "
+                f"{parameter.name!r}, which is not a field"
+            )
+    leading = [parameter.name for parameter in parameters[: len(arguments)] if parameter.kind in _POSITIONAL]
+    if tuple(leading) == arguments:
+        return cls
+
+    def by_keyword(*values: Any) -> Any:
+        return cls(**dict(zip(arguments, values, strict=True)))
+
+    return by_keyword
