@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, event, inspect, select
+from sqlalchemy import event, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapper, Session, scoped_session
 
@@ -14,6 +14,7 @@ from ._attributes import check_attributes
 from ._backends import backend
 from ._ownership import checked_mapper
 from ._session_like import SessionLike
+from ._views import open_rows, spec_of
 from .errors import StreamInterruptedError, UsageError
 
 __all__ = ["check_count", "check_stream", "stream"]
@@ -31,18 +32,30 @@ def stream(session: SessionLike, model: type[M], /, batch_size: int = 1000, **at
     query runs when iteration starts, in the session's transaction, which must
     stay open until the loop ends: a commit, rollback or close in the middle
     raises :class:`StreamInterruptedError` at the next row (never an early,
-    quiet end). Never commits.
+    quiet end). Never commits. For a view, the views of those rows, read on the
+    session's connection without loading objects (see :mod:`datalayer._views`).
     """
-    mapper = checked_mapper(session, model)
+    spec = spec_of(model)
+    mapper = checked_mapper(session, model if spec is None else spec.model)
     check_stream(mapper, batch_size, attrs)
+    if spec is not None:
+        return _rows(
+            session, model, mapper, lambda owner: open_rows(owner, spec, attrs, batch_size), lambda row: spec.make(*row)
+        )
     statement = select(model).filter_by(**attrs).order_by(*mapper.primary_key)
-    return _rows(session, model, statement.execution_options(yield_per=batch_size))
+    statement = statement.execution_options(yield_per=batch_size)
+    return _rows(session, model, mapper, lambda owner: owner.scalars(statement), None)
 
 
-def _rows(session: SessionLike, model: type[M], statement: Select[M]) -> Iterator[M]:
+Opened = Callable[[Session], AbstractContextManager[Iterator[Any]]]
+
+
+def _rows(
+    session: SessionLike, model: type[M], mapper: Mapper[Any], opened: Opened, build: Callable[[Any], M] | None
+) -> Iterator[M]:
     # The scoped proxy's current session, for good: remove() mid-loop closes that one.
     owner = session() if isinstance(session, scoped_session) else session
-    with owner.scalars(statement) as result, _sole_statement(owner, model):
+    with opened(owner) as result, _sole_statement(owner, model, mapper):
         transaction = owner.get_transaction()
         yielded = 0
         while True:
@@ -59,17 +72,17 @@ def _rows(session: SessionLike, model: type[M], statement: Select[M]) -> Iterato
                     raise StreamInterruptedError(model, yielded) from exc
                 raise
             yielded += 1
-            yield obj
+            yield obj if build is None else build(obj)
 
 
 @contextmanager
-def _sole_statement(session: Session, model: type[Any]) -> Generator[None, None, None]:
+def _sole_statement(session: Session, model: type[Any], mapper: Mapper[Any]) -> Generator[None, None, None]:
     """On MariaDB/MySQL, refuse any other statement on the connection while the stream reads.
 
     Their drivers read an unfinished result away before sending the next statement:
     a lazy load or a write inside the loop would end the stream quietly, rows lost.
     """
-    connection = session.connection(bind_arguments={"mapper": inspect(model)})
+    connection = session.connection(bind_arguments={"mapper": mapper})
     if not backend(connection.dialect).stream_owns_connection:
         yield
         return

@@ -6,16 +6,30 @@ transaction (a :class:`~datalayer.UnitOfWork`, or the code that opened the sessi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Literal, TypeVar, overload
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal, TypedDict, TypeVar, Unpack, overload
 
 from sqlalchemy import event, orm
+from sqlalchemy.orm.interfaces import ORMOption
+from sqlalchemy.sql.selectable import ForUpdateParameter
 
-from . import _bulk, _flush_checks, _helpers, _read_only, _upsert
+from . import _bulk, _flush_checks, _helpers, _read_only, _upsert, _views
+from .errors import UsageError
 
 __all__ = ["ScopedSession", "Session"]
 
 M = TypeVar("M")
+
+
+class GetOptions(TypedDict, total=False):
+    """The keyword options of SQLAlchemy's ``Session.get``, passed on as given."""
+
+    options: Sequence[ORMOption] | None
+    populate_existing: bool | None
+    with_for_update: ForUpdateParameter
+    identity_token: Any
+    execution_options: Mapping[str, Any]
+    bind_arguments: dict[str, Any] | None
 
 
 class Session(orm.Session):
@@ -38,6 +52,25 @@ class Session(orm.Session):
         ``dbs.create(User, email="foo@example.com")``
         """
         return _helpers.create(self, model, **attrs)
+
+    def get(  # pyright: ignore[reportIncompatibleMethodOverride]
+        self, entity: type[M] | orm.Mapper[M], ident: Any, **options: Unpack[GetOptions]
+    ) -> M | None:
+        """SQLAlchemy's ``get``; for a view (:func:`~datalayer.view`), the view of the row with this key.
+
+        A model's object comes from the identity map when loaded, as SQLAlchemy
+        does, with all of its options. A view is read from the database (after
+        the autoflush), never tracked, and takes no options. Never commits.
+
+        ``row = dbs.get(UserRow, 5)  # UserRow | None``
+        """
+        spec = _views.spec_of(entity)
+        if spec is None:
+            return super().get(entity, ident, **options)
+        given = sorted(name for name, value in options.items() if value)
+        if given:
+            raise UsageError(f"get() of the view {spec.cls.__name__} takes no options, not {', '.join(given)}")
+        return _views.get(self, spec, ident)  # type: ignore[no-any-return]
 
     def first(self, model: type[M], /, **attrs: Any) -> M | None:
         """The matching object with the lowest primary key, or None."""

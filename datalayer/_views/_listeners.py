@@ -1,25 +1,24 @@
-"""Whether anything listens to the statements of a connection, which the raw path would keep from hearing them.
+"""Whether anything would hear a connection's statement, which the raw path would keep from hearing it.
 
 The raw path sends a view's SELECT on the DBAPI connection itself, so SQLAlchemy's
 statement events never fire for it. It is taken only when none would have been
 heard: no ``before_execute``, ``after_execute`` or ``before_cursor_execute``
 listener on the engine (the query counter of :mod:`datalayer.testing` is one), no
-listener of the connection's own, no echo, and, on ``after_cursor_execute``,
-``do_execute`` and ``handle_error``, none but those :func:`ignores_selects` names
-(datalayer's own, which do nothing for a SELECT built with SQLAlchemy's constructs
-and sent without execution options; a failure goes through SQLAlchemy's error
-handling, which calls the ``handle_error`` ones).
+listener of the connection's own, no echo, no schema translation, and, on
+``after_cursor_execute``, ``do_execute`` and ``handle_error``, none but those
+:func:`ignores_selects` names (datalayer's own, which do nothing for a SELECT
+built with SQLAlchemy's constructs and sent without execution options; a failure
+goes through SQLAlchemy's error handling, which calls the ``handle_error`` ones).
 
-Listeners are looked up once per engine, as the collections SQLAlchemy keeps them
-in; each read then only asks whether those collections are empty, which stays
-true or false as listeners come and go.
+The collections SQLAlchemy keeps an engine's listeners in are looked up once per
+engine; each read then asks whether those that were empty still are, and whether
+the others still hold the very listeners found ignorable: a few identity checks.
 """
 
 from __future__ import annotations
 
-import collections
 import weakref
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -40,13 +39,16 @@ def ignores_selects(listener: Callable[..., Any]) -> None:
 
 @attrs.define(eq=False)
 class Watched:
-    """The listener collections of one engine: those that must be empty, those that may hold ignored ones."""
+    """One engine's listener collections (deques): those that are empty, and those that hold ignored ones."""
 
     engine: weakref.ReferenceType[Engine]
-    empty: tuple[Collection[Any], ...]
-    known: list[Collection[Any]]
-    seen: list[Collection[Any]] = attrs.field(factory=list[Collection[Any]])
-    """Copies of ``known`` as last found to hold ignored listeners alone (lists of deques compare in C)."""
+    collections: tuple[tuple[Any, bool], ...]
+    """Every collection, and whether it may hold ignored listeners."""
+    empty: tuple[Any, ...] = ()
+    held: tuple[tuple[Any, int, Any, tuple[Any, ...]], ...] = ()
+    """``(collection, length, first listener, listeners)`` of each collection that held ignored listeners."""
+    ignored: bool = False
+    """Whether every listener was ignorable when ``empty`` and ``held`` were last worked out."""
 
 
 def watched(engine: Engine) -> Watched | None:
@@ -54,14 +56,16 @@ def watched(engine: Engine) -> Watched | None:
     try:
         dispatch: Any = engine.dispatch
         dialect_dispatch: Any = engine.dialect.dispatch
-        empty = [c for name in _UNHEARD for c in _collections(dispatch, name)]
-        empty += [c for name in _KNOWN for c in _collections(dispatch, name, parents=True)]
-        empty += [c for name in _DIALECT_KNOWN for c in _collections(dialect_dispatch, name, parents=True)]
-        known = [c for name in _KNOWN for c in _collections(dispatch, name, local=True)]
-        known += [c for name in _DIALECT_KNOWN for c in _collections(dialect_dispatch, name, local=True)]
+        found = [(c, False) for name in _UNHEARD for c in _collections(dispatch, name)]
+        found += [(c, False) for name in _KNOWN for c in _collections(dispatch, name, parents=True)]
+        found += [(c, False) for name in _DIALECT_KNOWN for c in _collections(dialect_dispatch, name, parents=True)]
+        found += [(c, True) for name in _KNOWN for c in _collections(dispatch, name, local=True)]
+        found += [(c, True) for name in _DIALECT_KNOWN for c in _collections(dialect_dispatch, name, local=True)]
     except AttributeError:  # another SQLAlchemy's event internals: take the path that hears everything
         return None
-    return Watched(weakref.ref(engine), tuple(empty), known)
+    watching = Watched(weakref.ref(engine), tuple(found))
+    _sort(watching)
+    return watching
 
 
 def heard(connection: Connection, watching: Watched | None) -> bool:
@@ -71,16 +75,35 @@ def heard(connection: Connection, watching: Watched | None) -> bool:
         watching is None
         or connection._has_events  # pyright: ignore[reportPrivateUsage]  (listeners of its own)
         or connection._echo  # pyright: ignore[reportPrivateUsage]
-        or any(watching.empty)
         or "schema_translate_map" in connection._execution_options  # pyright: ignore[reportPrivateUsage]
     ):
         return True
-    if watching.known == watching.seen:
-        return False
-    if any(not getattr(listener, _IGNORES, False) for listeners in watching.known for listener in listeners):
-        return True
-    watching.seen = [collections.deque(listeners) for listeners in watching.known]
-    return False
+    if watching.ignored and not any(watching.empty):
+        for collection, length, first, listeners in watching.held:
+            if len(collection) != length or (
+                collection[0] is not first if length == 1 else tuple(collection) != listeners
+            ):
+                break
+        else:
+            return False
+    return not _sort(watching)  # listeners came or went: look again
+
+
+def _sort(watching: Watched) -> bool:
+    """Work out ``empty`` and ``held`` afresh; whether every listener is ignorable."""
+    empty: list[Any] = []
+    held: list[tuple[Any, int, Any, tuple[Any, ...]]] = []
+    ignored = True
+    for collection, known in watching.collections:
+        listeners = tuple(collection)
+        if not listeners:
+            empty.append(collection)
+        elif known and all(getattr(listener, _IGNORES, False) for listener in listeners):
+            held.append((collection, len(listeners), listeners[0], listeners))
+        else:
+            ignored = False
+    watching.empty, watching.held, watching.ignored = tuple(empty), tuple(held), ignored
+    return ignored
 
 
 def _collections(dispatch: Any, name: str, *, parents: bool = False, local: bool = False) -> list[Any]:

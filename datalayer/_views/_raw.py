@@ -107,18 +107,15 @@ def raw_connection(connection: Connection, prepared: Prepared) -> Any | None:
     nested = connection._nested_transaction  # pyright: ignore[reportPrivateUsage]
     if (transaction is not None and not transaction.is_active) or (nested is not None and not nested.is_active):
         return None  # SQLAlchemy refuses the statement: let it
-    engine = connection.engine
     watching = prepared.watching
-    if watching is None or watching.engine() is not engine:
-        watching = prepared.watching = watched(engine)
+    if watching is None or watching.engine() is not connection.engine:
+        watching = prepared.watching = watched(connection.engine)
     if heard(connection, watching):
         return None
     return pooled.dbapi_connection
 
 
-def fetch(
-    connection: Connection, driver: Any, prepared: Prepared, values: tuple[Any, ...], *, one: bool
-) -> list[Any]:
+def fetch(connection: Connection, driver: Any, prepared: Prepared, values: tuple[Any, ...], one: bool) -> list[Any]:
     """The rows of ``prepared`` (``one``: the first row at most) for ``values``, sent on ``driver``, processed."""
     sql = prepared.sql
     tail = prepared.tail

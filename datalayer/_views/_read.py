@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.orm import Mapper, Session, scoped_session
+from sqlalchemy.orm.session import SessionTransactionState
 
 from .. import _ownership
 from .._mapping import primary_key_attributes
@@ -23,27 +24,29 @@ from .._session_like import SessionLike
 from ..errors import UsageError
 from ._declare import ViewSpec
 from ._raw import Prepared, fetch, prepare, raw_connection
-from ._statements import FIRST, PAGE, ROWS, Plan, adhoc, plan_for
+from ._statements import FIRST, PAGE, ROWS, Plan, adhoc, plain, plan_for
 
 __all__ = ["first", "get", "open_rows", "page", "rows"]
+
+_ACTIVE = SessionTransactionState.ACTIVE
 
 
 def first(session: SessionLike, spec: ViewSpec, attrs: Mapping[str, Any]) -> Any:
     """The view of the matching row with the lowest primary key, or None."""
-    found = _rows(session, spec, FIRST, attrs, (), one=True)
+    found = _rows(session, spec, FIRST, attrs, (), True)
     return spec.make(*found[0]) if found else None
 
 
 def rows(session: SessionLike, spec: ViewSpec, attrs: Mapping[str, Any]) -> list[Any]:
     """The views of every matching row, by primary key."""
-    return list(starmap(spec.make, _rows(session, spec, ROWS, attrs, (), one=False)))
+    return list(starmap(spec.make, _rows(session, spec, ROWS, attrs, (), False)))
 
 
 def page(
     session: SessionLike, spec: ViewSpec, attrs: Mapping[str, Any], after: tuple[Any, ...] | None, size: int
 ) -> list[Any]:
     """Up to ``size`` views of the matching rows whose primary key follows ``after`` (checked keyset values)."""
-    return list(starmap(spec.make, _rows(session, spec, PAGE, attrs, (*(after or ()), size), one=False)))
+    return list(starmap(spec.make, _rows(session, spec, PAGE, attrs, (*(after or ()), size), False)))
 
 
 def get(session: SessionLike, spec: ViewSpec, ident: Any) -> Any:
@@ -69,51 +72,75 @@ def open_rows(session: Session, spec: ViewSpec, attrs: Mapping[str, Any], batch_
     mapper = spec.mapper
     statement = adhoc(spec, ROWS, attrs).execution_options(yield_per=batch_size)
     bind = session.get_bind(mapper=mapper)
-    session._autoflush()  # pyright: ignore[reportPrivateUsage]
+    _autoflush(session)
     return _connection(session, bind, mapper).execute(statement)
 
 
 def _rows(
-    session: SessionLike, spec: ViewSpec, kind: str, attrs: Mapping[str, Any], extra: tuple[Any, ...], *, one: bool
+    session: SessionLike, spec: ViewSpec, kind: str, attrs: Mapping[str, Any], extra: tuple[Any, ...], one: bool
 ) -> list[Any]:
+    """The rows of a read (``one``: the first at most), as tuples of the view's fields in order."""
     owner = session.registry() if isinstance(session, scoped_session) else session
     mapper = spec.mapper
-    found = plan_for(spec, kind, attrs, extra)
-    bind = owner.get_bind(mapper=mapper)
+    bind = owner.get_bind(mapper)
+    values = tuple(attrs.values())
+    plan = spec.plans.get((kind, tuple(attrs), (), len(extra)))
+    found = (plan, values + extra) if plan is not None and plain(values) else plan_for(spec, kind, attrs, extra)
     if found is None:
         _ownership.check_bind_owner(bind, mapper)
-        owner._autoflush()  # pyright: ignore[reportPrivateUsage]
+        _autoflush(owner)
         statement = adhoc(spec, kind, attrs, extra)
-        return _result(_connection(owner, bind, mapper).execute(statement), one=one)
+        return _result(_connection(owner, bind, mapper).execute(statement), one)
     plan, values = found
-    prepared = _prepared(plan, bind.dialect)
-    if prepared.epoch != _ownership.epoch:
-        _ownership.check_bind_owner(bind, mapper)
-        prepared.epoch = _ownership.epoch
-    owner._autoflush()  # pyright: ignore[reportPrivateUsage]
-    connection = _connection(owner, bind, mapper)
+    prepared = plan.prepared
+    if prepared is None or prepared.dialect() is not bind.dialect or prepared.epoch != _ownership.epoch:
+        prepared = _prepared(plan, bind, mapper)
+    if owner.autoflush:
+        _autoflush(owner)
+    # The connection of the session's transaction, as session.connection() would return it.
+    transaction = owner._transaction  # pyright: ignore[reportPrivateUsage]
+    held = None
+    if (
+        transaction is not None
+        and transaction._state is _ACTIVE  # pyright: ignore[reportPrivateUsage]
+        and owner._trans_context_manager is None  # pyright: ignore[reportPrivateUsage]
+    ):
+        held = transaction._connections.get(bind)  # pyright: ignore[reportPrivateUsage]
+    connection = owner.connection(bind_arguments={"mapper": mapper}) if held is None else held[0]
     driver = raw_connection(connection, prepared)
     if driver is not None:
-        return fetch(connection, driver, prepared, values, one=one)
-    return _result(connection.execute(plan.statement, dict(zip(plan.names, values, strict=True))), one=one)
+        return fetch(connection, driver, prepared, values, one)
+    return _result(connection.execute(plan.statement, dict(zip(plan.names, values, strict=True))), one)
 
 
-def _result(result: CursorResult[Any], *, one: bool) -> list[Any]:
+def _result(result: CursorResult[Any], one: bool) -> list[Any]:
     if one:
         row = result.first()
         return [] if row is None else [row]
     return list(result.all())
 
 
-def _prepared(plan: Plan, dialect: Dialect) -> Prepared:
-    prepared: Prepared | None = plan.prepared
-    if prepared is not None and prepared.dialect() is dialect:
-        return prepared
-    prepared = plan.by_dialect.get(dialect)
+def _prepared(plan: Plan, bind: Engine | Connection, mapper: Mapper[Any]) -> Prepared:
+    """``plan`` prepared for ``bind``'s dialect, once the model is known to belong there."""
+    dialect = bind.dialect
+    prepared: Prepared | None = plan.by_dialect.get(dialect)
     if prepared is None:
         prepared = plan.by_dialect[dialect] = prepare(plan.statement, plan.names, dialect)
+    if prepared.epoch != _ownership.epoch:
+        _ownership.check_bind_owner(bind, mapper)
+        prepared.epoch = _ownership.epoch
     plan.prepared = prepared
     return prepared
+
+
+def _autoflush(session: Session) -> None:
+    """The ORM's autoflush (``Query``'s), skipped at once when there is nothing to flush."""
+    if session.autoflush and (
+        session._new  # pyright: ignore[reportPrivateUsage]
+        or session._deleted  # pyright: ignore[reportPrivateUsage]
+        or session.identity_map._modified  # pyright: ignore[reportPrivateUsage]
+    ):
+        session._autoflush()  # pyright: ignore[reportPrivateUsage]
 
 
 def _connection(session: Session, bind: Engine | Connection, mapper: Mapper[Any]) -> Connection:

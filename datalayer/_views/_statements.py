@@ -24,7 +24,7 @@ from .._attributes import check_attributes
 from .._mapping import is_sql
 from ._declare import ViewSpec
 
-__all__ = ["FIRST", "PAGE", "ROWS", "Plan", "adhoc", "columns", "plan_for"]
+__all__ = ["FIRST", "PAGE", "ROWS", "Plan", "adhoc", "columns", "plain", "plan_for"]
 
 FIRST, ROWS, PAGE = "first", "rows", "page"
 """The kinds of read: the first row (LIMIT 1), every row, a keyset page (LIMIT size, after a key)."""
@@ -55,15 +55,22 @@ def plan_for(
     ``extra``: a page's keyset values (none for the first page), then its size.
     """
     values = tuple(attrs.values())
-    for value in values:
-        if type(value) not in _PLAIN:  # None, a SQL expression, an enum member...
-            return _unusual(spec, kind, attrs, values, extra)
+    if not plain(values):  # None, a SQL expression, an enum member...
+        return _unusual(spec, kind, attrs, values, extra)
     plan = spec.plans.get((kind, tuple(attrs), (), len(extra)))
     if plan is None:
         plan = _new(spec, kind, attrs, (), extra)
         if plan is None:
             return None
     return plan, values + extra
+
+
+def plain(values: tuple[Any, ...]) -> bool:
+    """Whether every value is of a type bound as it is (no None, no SQL expression to look for)."""
+    for value in values:
+        if type(value) not in _PLAIN:
+            return False
+    return True
 
 
 def _unusual(
