@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import Result, ScalarResult, event, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapper, Session, scoped_session
+from sqlalchemy.orm.session import SessionTransactionState
 
 from ._attributes import check_attributes
 from ._backends import backend
@@ -22,6 +23,7 @@ __all__ = ["check_count", "check_stream", "stream"]
 M = TypeVar("M")
 
 _INVALID_CURSOR_NAME = "34000"  # PostgreSQL: the cursor went with its transaction
+_ACTIVE = SessionTransactionState.ACTIVE
 
 
 def stream(session: SessionLike, model: type[M], /, batch_size: int = 1000, **attrs: Any) -> Iterator[M]:
@@ -40,39 +42,45 @@ def stream(session: SessionLike, model: type[M], /, batch_size: int = 1000, **at
     check_stream(mapper, batch_size, attrs)
     if spec is not None:
         return _rows(
-            session, model, mapper, lambda owner: open_rows(owner, spec, attrs, batch_size), lambda row: spec.make(*row)
+            session, model, mapper, lambda owner: open_rows(owner, spec, attrs, batch_size), spec.make
         )
     statement = select(model).filter_by(**attrs).order_by(*mapper.primary_key)
     statement = statement.execution_options(yield_per=batch_size)
     return _rows(session, model, mapper, lambda owner: owner.scalars(statement), None)
 
 
-Opened = Callable[[Session], AbstractContextManager[Iterator[Any]]]
+Opened = Callable[[Session], "Result[Any] | ScalarResult[Any]"]
 
 
 def _rows(
-    session: SessionLike, model: type[M], mapper: Mapper[Any], opened: Opened, build: Callable[[Any], M] | None
+    session: SessionLike, model: type[M], mapper: Mapper[Any], opened: Opened, make: Callable[..., M] | None
 ) -> Iterator[M]:
+    """The objects of the result ``opened`` gives, or for a view ``make(*row)`` of each row."""
     # The scoped proxy's current session, for good: remove() mid-loop closes that one.
     owner = session() if isinstance(session, scoped_session) else session
     with opened(owner) as result, _sole_statement(owner, model, mapper):
         transaction = owner.get_transaction()
+        batches = result.partitions()  # the batch_size rows the driver holds at a time
         yielded = 0
         while True:
             # Rows already fetched would still come after the transaction ended, and
-            # then MariaDB ends the cursor quietly: check before every row.
+            # then MariaDB ends the cursor quietly: check before every row, and every batch.
             if transaction is None or not transaction.is_active or owner.get_transaction() is not transaction:
                 raise StreamInterruptedError(model, yielded)
             try:
-                obj = next(result)
+                batch = next(batches)
             except StopIteration:
                 return
             except DBAPIError as exc:
                 if _cursor_gone(exc):  # the transaction ended behind the session's back
                     raise StreamInterruptedError(model, yielded) from exc
                 raise
-            yielded += 1
-            yield obj if build is None else build(obj)
+            for obj in batch:
+                # Only an active transaction is the session's current one: the test above, at C speed.
+                if transaction._state is not _ACTIVE:  # pyright: ignore[reportPrivateUsage]
+                    raise StreamInterruptedError(model, yielded)
+                yielded += 1
+                yield obj if make is None else make(*obj)
 
 
 @contextmanager

@@ -69,7 +69,9 @@ class Session(orm.Session):
             return super().get(entity, ident, **options)
         given = sorted(name for name, value in options.items() if value)
         if given:
-            raise UsageError(f"get() of the view {spec.cls.__name__} takes no options, not {', '.join(given)}")
+            raise UsageError(
+                f"get() of the view {spec.cls.__name__} takes no options, not {', '.join(given)}"
+            )
         return _views.get(self, spec, ident)  # type: ignore[no-any-return]
 
     def first(self, model: type[M], /, **attrs: Any) -> M | None:

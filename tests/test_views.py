@@ -46,7 +46,9 @@ def test_a_filter_may_name_any_column_attribute_of_the_model_not_only_the_views_
     ids = seed_users(env, "ann@x.org", "bob@x.org")
     UserRow = views(env).UserRow
     with env.db.Session() as dbs:
-        assert dbs.all(UserRow, name="bob") == [UserRow(ids[1], "bob@x.org")]  # name is not a field of UserRow
+        assert dbs.all(UserRow, name="bob") == [
+            UserRow(ids[1], "bob@x.org")
+        ]  # name is not a field of UserRow
         assert dbs.first(UserRow, name="bob", email="bob@x.org") == UserRow(ids[1], "bob@x.org")
 
 
@@ -148,7 +150,9 @@ def test_the_query_counter_counts_every_view_read(env: Env, monkeypatch: pytest.
         assert taken[-1] == "raw"  # nothing listens any more
 
 
-def test_a_model_of_another_database_is_refused_before_anything_is_sent(env: Env, make_env: EnvFactory) -> None:
+def test_a_model_of_another_database_is_refused_before_anything_is_sent(
+    env: Env, make_env: EnvFactory
+) -> None:
     other = make_env()
     UserRow = views(other).UserRow
     with env.db.Session() as dbs, count_queries(env.db) as log:
@@ -171,7 +175,9 @@ def test_get_takes_the_primary_key_as_a_value_a_tuple_or_by_name(env: Env) -> No
         assert dbs.get(UserRow, -1) is None
         assert dbs.get(SeatRow, ("A", 2)) == SeatRow("A", 2)
         assert dbs.get(SeatRow, {"row": "B", "number": 2}) == SeatRow("B", 2)
-        with pytest.raises(UsageError, match=r"get\(\) of SeatRow takes 2 primary key values \(row, number\)"):
+        with pytest.raises(
+            UsageError, match=r"get\(\) of SeatRow takes 2 primary key values \(row, number\)"
+        ):
             dbs.get(SeatRow, "A")
         with pytest.raises(UsageError, match="takes Seat's primary key"):
             dbs.get(SeatRow, {"row": "A"})
@@ -202,7 +208,9 @@ def test_the_scoped_session_reads_views(env: Env) -> None:
         env.db.s.remove()
 
 
-def test_enum_columns_and_an_attribute_named_apart_from_its_column_read_as_the_orm_holds_them(env: Env) -> None:
+def test_enum_columns_and_an_attribute_named_apart_from_its_column_read_as_the_orm_holds_them(
+    env: Env,
+) -> None:
     AccountRow = views(env).AccountRow
     Status = env.models.Account.status.type.enum_class
     with env.db.Session() as dbs:
@@ -288,7 +296,9 @@ def test_a_read_on_a_plain_sqlalchemy_session_works_too(env: Env) -> None:
 
 
 @pytest.mark.only("postgresql")  # where a failed statement aborts the whole transaction
-def test_a_failed_read_caught_inside_a_unit_still_refuses_its_commit(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_read_caught_inside_a_unit_still_refuses_its_commit(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
     UserRow = views(env).UserRow
     with pytest.raises(TransactionAbortedError, match="DataError"):
         with UnitOfWork(env.db) as uow, paths(monkeypatch) as taken:

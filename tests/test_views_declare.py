@@ -68,7 +68,9 @@ def test_attrs_classes_dataclasses_and_named_tuples_are_views() -> None:
 
 
 def test_a_field_the_model_does_not_map_is_refused_naming_the_field_the_model_and_the_view() -> None:
-    with pytest.raises(UnknownAttributeError, match="Person has no mapped attribute 'emial'; did you mean 'email'") as raised:
+    with pytest.raises(
+        UnknownAttributeError, match="Person has no mapped attribute 'emial'; did you mean 'email'"
+    ) as raised:
 
         @view(Person)
         @attrs.frozen
@@ -93,7 +95,9 @@ def test_a_class_that_is_not_attrs_a_dataclass_or_a_named_tuple_is_refused() -> 
     class Plain:
         id: int
 
-    with pytest.raises(UsageError, match=r"view\(Person\) takes an attrs class, a dataclass or a NamedTuple, and Plain"):
+    with pytest.raises(
+        UsageError, match=r"view\(Person\) takes an attrs class, a dataclass or a NamedTuple, and Plain"
+    ):
         view(Person)(Plain)
 
 

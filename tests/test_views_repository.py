@@ -19,7 +19,9 @@ from tests.test_stream import ENDINGS, unbuffered_result_dropped
 
 def seed(env: Env, count: int) -> list[int]:
     with env.db.Session() as dbs:
-        users = dbs.create_many(env.models.User, [{"email": f"{n:03}@x.org", "name": f"n{n % 3}"} for n in range(count)])
+        users = dbs.create_many(
+            env.models.User, [{"email": f"{n:03}@x.org", "name": f"n{n % 3}"} for n in range(count)]
+        )
         dbs.commit()
         return [user.id for user in users]
 
@@ -95,7 +97,9 @@ def test_units_build_declared_view_repositories_and_give_one_on_request(env: Env
     UserRow = v.UserRow
 
     # As ``rows: Repository[UserRow]`` in a class body (the annotation evaluated, UserRow being local).
-    Unit: Any = type("Unit", (UnitOfWork,), {"database": env.db, "__annotations__": {"rows": Repository[UserRow]}})
+    Unit: Any = type(
+        "Unit", (UnitOfWork,), {"database": env.db, "__annotations__": {"rows": Repository[UserRow]}}
+    )
     with Unit() as uow:
         assert uow.rows.get(user_id) == UserRow(user_id, "000@x.org")
         assert uow.repository(v.UserPair).first() == v.UserPair(user_id, "n0")

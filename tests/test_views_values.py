@@ -32,9 +32,17 @@ from tests.test_native_path_property import VALUES
 
 COLUMNS = ("small", "big", "num", "flt", "short", "doc", "kind", "flag", "day", "at", "at_tz", "uid", "blob",
            "positive", "required", "data")  # fmt: skip
-ZONES = [datetime.UTC, datetime.timezone(datetime.timedelta(hours=5, minutes=30)), datetime.timezone(-datetime.timedelta(hours=8))]
+ZONES = [
+    datetime.UTC,
+    datetime.timezone(datetime.timedelta(hours=5, minutes=30)),
+    datetime.timezone(-datetime.timedelta(hours=8)),
+]
 JSONS = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=False) | st.text(max_size=10),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=10),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=6,
 )

@@ -13,4 +13,15 @@ from ._listeners import ignores_selects
 from ._read import first, get, open_rows, page, rows
 from ._statements import columns
 
-__all__ = ["ViewSpec", "columns", "first", "get", "ignores_selects", "open_rows", "page", "rows", "spec_of", "view"]
+__all__ = [
+    "ViewSpec",
+    "columns",
+    "first",
+    "get",
+    "ignores_selects",
+    "open_rows",
+    "page",
+    "rows",
+    "spec_of",
+    "view",
+]

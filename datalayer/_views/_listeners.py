@@ -58,9 +58,13 @@ def watched(engine: Engine) -> Watched | None:
         dialect_dispatch: Any = engine.dialect.dispatch
         found = [(c, False) for name in _UNHEARD for c in _collections(dispatch, name)]
         found += [(c, False) for name in _KNOWN for c in _collections(dispatch, name, parents=True)]
-        found += [(c, False) for name in _DIALECT_KNOWN for c in _collections(dialect_dispatch, name, parents=True)]
+        found += [
+            (c, False) for name in _DIALECT_KNOWN for c in _collections(dialect_dispatch, name, parents=True)
+        ]
         found += [(c, True) for name in _KNOWN for c in _collections(dispatch, name, local=True)]
-        found += [(c, True) for name in _DIALECT_KNOWN for c in _collections(dialect_dispatch, name, local=True)]
+        found += [
+            (c, True) for name in _DIALECT_KNOWN for c in _collections(dialect_dispatch, name, local=True)
+        ]
     except AttributeError:  # another SQLAlchemy's event internals: take the path that hears everything
         return None
     watching = Watched(weakref.ref(engine), tuple(found))

@@ -80,6 +80,7 @@ def _params(
         else:
             value = bind.effective_value
             slots.append((None, None, value if process is None else process(value)))
+
     def make(values: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(
             fixed if index is None else values[index] if process is None else process(values[index])
@@ -105,7 +106,9 @@ def raw_connection(connection: Connection, prepared: Prepared) -> Any | None:
         return None  # invalidated or closed: SQLAlchemy's execution says so, or reconnects
     transaction = connection._transaction  # pyright: ignore[reportPrivateUsage]
     nested = connection._nested_transaction  # pyright: ignore[reportPrivateUsage]
-    if (transaction is not None and not transaction.is_active) or (nested is not None and not nested.is_active):
+    if (transaction is not None and not transaction.is_active) or (
+        nested is not None and not nested.is_active
+    ):
         return None  # SQLAlchemy refuses the statement: let it
     watching = prepared.watching
     if watching is None or watching.engine() is not connection.engine:
@@ -115,7 +118,9 @@ def raw_connection(connection: Connection, prepared: Prepared) -> Any | None:
     return pooled.dbapi_connection
 
 
-def fetch(connection: Connection, driver: Any, prepared: Prepared, values: tuple[Any, ...], one: bool) -> list[Any]:
+def fetch(
+    connection: Connection, driver: Any, prepared: Prepared, values: tuple[Any, ...], one: bool
+) -> list[Any]:
     """The rows of ``prepared`` (``one``: the first row at most) for ``values``, sent on ``driver``, processed."""
     sql = prepared.sql
     tail = prepared.tail
@@ -165,7 +170,9 @@ def _processed(row: Sequence[Any], processors: tuple[tuple[int, Callable[[Any], 
     return values
 
 
-def _failed(connection: Connection, error: BaseException, sql: str | None, params: Any, cursor: Any) -> NoReturn:
+def _failed(
+    connection: Connection, error: BaseException, sql: str | None, params: Any, cursor: Any
+) -> NoReturn:
     """Fail as SQLAlchemy does when a cursor fails: a driver error wrapped with its statement, others as they are."""
     from_driver = isinstance(error, connection.dialect.loaded_dbapi.Error)
     connection._handle_dbapi_exception(  # pyright: ignore[reportPrivateUsage]

@@ -24,13 +24,15 @@ from .._attributes import check_attributes
 from .._mapping import is_sql
 from ._declare import ViewSpec
 
-__all__ = ["FIRST", "PAGE", "ROWS", "Plan", "adhoc", "columns", "plain", "plan_for"]
+__all__ = ["FIRST", "PAGE", "ROWS", "Plan", "adhoc", "columns", "plan_for"]
 
 FIRST, ROWS, PAGE = "first", "rows", "page"
 """The kinds of read: the first row (LIMIT 1), every row, a keyset page (LIMIT size, after a key)."""
 
 # Values of these types are bound as they are; any other is looked at (None, a SQL expression?).
-_PLAIN = frozenset({int, bool, str, float, bytes, decimal.Decimal, datetime.date, datetime.datetime, uuid.UUID})
+_PLAIN = frozenset(
+    {int, bool, str, float, bytes, decimal.Decimal, datetime.date, datetime.datetime, uuid.UUID}
+)
 
 
 @attrs.define(eq=False)
@@ -55,22 +57,15 @@ def plan_for(
     ``extra``: a page's keyset values (none for the first page), then its size.
     """
     values = tuple(attrs.values())
-    if not plain(values):  # None, a SQL expression, an enum member...
-        return _unusual(spec, kind, attrs, values, extra)
+    for value in values:
+        if type(value) not in _PLAIN:  # None, a SQL expression, an enum member...
+            return _unusual(spec, kind, attrs, values, extra)
     plan = spec.plans.get((kind, tuple(attrs), (), len(extra)))
     if plan is None:
         plan = _new(spec, kind, attrs, (), extra)
         if plan is None:
             return None
     return plan, values + extra
-
-
-def plain(values: tuple[Any, ...]) -> bool:
-    """Whether every value is of a type bound as it is (no None, no SQL expression to look for)."""
-    for value in values:
-        if type(value) not in _PLAIN:
-            return False
-    return True
 
 
 def _unusual(
@@ -129,7 +124,9 @@ def adhoc(spec: ViewSpec, kind: str, attrs: Mapping[str, Any], extra: tuple[Any,
         *keyset, size = extra
         key = spec.mapper.primary_key
         if keyset:
-            statement = statement.where(key[0] > keyset[0] if len(key) == 1 else tuple_(*key) > tuple_(*keyset))
+            statement = statement.where(
+                key[0] > keyset[0] if len(key) == 1 else tuple_(*key) > tuple_(*keyset)
+            )
         return statement.limit(size)
     return statement.limit(1) if kind == FIRST else statement
 

@@ -60,7 +60,9 @@ async def test_an_async_unit_builds_its_declared_view_repositories(aenv: AsyncEn
     (user_id,) = await seed(aenv, 1)
     UserRow = views_of(aenv.models).UserRow
     Unit: Any = type(
-        "Unit", (AsyncUnitOfWork,), {"database": aenv.adb, "__annotations__": {"rows": AsyncRepository[UserRow]}}
+        "Unit",
+        (AsyncUnitOfWork,),
+        {"database": aenv.adb, "__annotations__": {"rows": AsyncRepository[UserRow]}},
     )
     async with Unit() as uow:
         assert await uow.rows.get(user_id) == UserRow(user_id, "00@x.org")
