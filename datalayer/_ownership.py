@@ -49,8 +49,8 @@ __all__ = ["check_bind_owner", "check_owner", "checked_mapper", "epoch", "own"]
 _owners: weakref.WeakKeyDictionary[MetaData, weakref.WeakSet[Database]] = weakref.WeakKeyDictionary()
 _accepted: weakref.WeakKeyDictionary[Dialect, weakref.WeakSet[Mapper[Any]]] = weakref.WeakKeyDictionary()
 
-epoch = 0
-"""How many times the verdicts were forgotten (:func:`own`): a verdict kept elsewhere holds while it is unchanged."""
+epoch: int = 0
+"""How many times :func:`own` forgot the verdicts: a verdict kept elsewhere holds while this is unchanged."""
 
 
 def own(metadata: MetaData, database: Database) -> None:

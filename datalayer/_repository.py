@@ -19,9 +19,11 @@ from typing import (
 
 from sqlalchemy import select
 
-from . import _bulk, _helpers, _upsert, _views
+from . import _bulk, _helpers, _upsert
 from ._mapping import mapper_of
 from ._ownership import checked_mapper
+from ._views import columns, spec_of
+from ._views import get as view_get
 from .errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
@@ -61,7 +63,7 @@ class Repository(Generic[M]):
 
     def __init__(self, session: SessionLike, model: type[M] | None = None) -> None:
         chosen = chosen_model(self, Repository, model)
-        self._view = _views.spec_of(chosen)
+        self._view = spec_of(chosen)
         checked_mapper(session, chosen if self._view is None else self._view.model)
         self.model: type[M] = chosen
         self.session = session
@@ -77,7 +79,7 @@ class Repository(Generic[M]):
         """
         spec = self._view
         if spec is not None:
-            return _views.get(self.session, spec, _helpers.identity(spec.model, ident, key))  # type: ignore[no-any-return]
+            return view_get(self.session, spec, _helpers.identity(spec.model, ident, key))  # type: ignore[no-any-return]
         return self.session.get(self.model, _helpers.identity(self.model, ident, key))
 
     def get_one(self, ident: Any = _helpers.NO_IDENT, /, **key: Any) -> M:
@@ -195,7 +197,7 @@ class Repository(Generic[M]):
         For a view, a SELECT of its fields' columns, which :meth:`scalars` builds views from.
         """
         if self._view is not None:
-            return _views.columns(self._view)
+            return columns(self._view)
         return select(self.model)
 
     def scalars(self, statement: Select[M]) -> list[M]:
@@ -209,7 +211,8 @@ class Repository(Generic[M]):
         if spec is not None:
             raise UsageError(
                 f"{type(self).__name__}.{method}() writes, and {spec.cls.__name__} is a view of "
-                f"{spec.model.__name__}: views are read-only; write through a Repository[{spec.model.__name__}]"
+                f"{spec.model.__name__}: views are read-only; write through a "
+                f"Repository[{spec.model.__name__}]"
             )
 
 

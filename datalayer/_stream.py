@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Result, ScalarResult, event, select
 from sqlalchemy.exc import DBAPIError
@@ -80,7 +80,7 @@ def _rows(
                 if transaction._state is not _ACTIVE:  # pyright: ignore[reportPrivateUsage]
                     raise StreamInterruptedError(model, yielded)
                 yielded += 1
-                yield obj if make is None else make(*obj)
+                yield cast("M", obj) if make is None else make(*obj)
 
 
 @contextmanager

@@ -13,7 +13,9 @@ from sqlalchemy import event, orm
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.sql.selectable import ForUpdateParameter
 
-from . import _bulk, _flush_checks, _helpers, _read_only, _upsert, _views
+from . import _bulk, _flush_checks, _helpers, _read_only, _upsert
+from ._views import get as view_get
+from ._views import spec_of
 from .errors import UsageError
 
 __all__ = ["ScopedSession", "Session"]
@@ -64,7 +66,7 @@ class Session(orm.Session):
 
         ``row = dbs.get(UserRow, 5)  # UserRow | None``
         """
-        spec = _views.spec_of(entity)
+        spec = spec_of(entity)
         if spec is None:
             return super().get(entity, ident, **options)
         given = sorted(name for name, value in options.items() if value)
@@ -72,7 +74,7 @@ class Session(orm.Session):
             raise UsageError(
                 f"get() of the view {spec.cls.__name__} takes no options, not {', '.join(given)}"
             )
-        return _views.get(self, spec, ident)  # type: ignore[no-any-return]
+        return view_get(self, spec, ident)  # type: ignore[no-any-return]
 
     def first(self, model: type[M], /, **attrs: Any) -> M | None:
         """The matching object with the lowest primary key, or None."""

@@ -116,7 +116,7 @@ def test_a_view_page_checks_its_cursor_as_a_models_page_does(env: Env) -> None:
         seats = Repository(dbs, SeatRow)
         assert seats.page(3) == [SeatRow("A", 1), SeatRow("A", 2), SeatRow("B", 1)]
         assert seats.page(3, after=("A", 2)) == [SeatRow("B", 1), SeatRow("B", 2)]
-        with pytest.raises(UsageError, match="after= has 'x' for Seat.number"):
+        with pytest.raises(UsageError, match=r"after= has 'x' for Seat\.number"):
             seats.page(3, after=("A", "x"))
         with pytest.raises(UsageError, match="size must be an int of at least 1"):
             seats.page(0)

@@ -64,8 +64,9 @@ def view(model: type[Any]) -> Callable[[type[V]], type[V]]:
     mapper = mapper_of(model)
 
     def declare(cls: type[V]) -> type[V]:
-        if getattr(cls, _SPEC, None) is not None and spec_of(cls) is not None:
-            raise UsageError(f"{cls.__name__} is already a view of {spec_of(cls).model.__name__}")
+        declared = spec_of(cls)
+        if declared is not None:
+            raise UsageError(f"{cls.__name__} is already a view of {declared.model.__name__}")
         names, arguments = _fields(cls, model)
         for name in names:
             _check_field(cls, mapper, name)
@@ -75,32 +76,32 @@ def view(model: type[Any]) -> Callable[[type[V]], type[V]]:
     return declare
 
 
-def spec_of(cls: object) -> ViewSpec | None:
+def spec_of(cls: Any) -> ViewSpec | None:
     """The spec of a class declared with :func:`view`, or None for anything else (a model...)."""
     spec: ViewSpec | None = getattr(cls, _SPEC, None)
     return spec if spec is not None and spec.cls is cls else None  # not a subclass of a view
 
 
-def _fields(cls: type[Any], model: type[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _fields(cls: Any, model: type[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The fields the constructor takes, and the name of each one's argument."""
+    name: str = getattr(cls, "__name__", repr(cls))
+    named_tuple_fields: Any = getattr(cls, "_fields", None)
+    names: tuple[str, ...]
     if attrs.has(cls):
         taken = [field for field in attrs.fields(cls) if field.init]
-        found = tuple(field.name for field in taken), tuple(field.alias or field.name for field in taken)
+        names, arguments = tuple(f.name for f in taken), tuple(f.alias or f.name for f in taken)
     elif dataclasses.is_dataclass(cls):
-        names = tuple(field.name for field in dataclasses.fields(cls) if field.init)
-        found = names, names
-    elif isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields"):
-        names = tuple(getattr(cls, "_fields"))  # noqa: B009  (a NamedTuple's, unknown to the checkers)
-        found = names, names
+        names = arguments = tuple(field.name for field in dataclasses.fields(cls) if field.init)
+    elif isinstance(cls, type) and issubclass(cls, tuple) and named_tuple_fields is not None:
+        names = arguments = tuple(named_tuple_fields)
     else:
-        what = cls.__name__ if isinstance(cls, type) else repr(cls)
         raise UsageError(
-            f"view({model.__name__}) takes an attrs class, a dataclass or a NamedTuple, and {what} is none "
+            f"view({model.__name__}) takes an attrs class, a dataclass or a NamedTuple, and {name} is none "
             "of them (put @view(...) above @attrs.frozen or @dataclass)"
         )
-    if not found[0]:
-        raise UsageError(f"the view {cls.__name__} has no fields to read from {model.__name__}")
-    return found
+    if not names:
+        raise UsageError(f"the view {name} has no fields to read from {model.__name__}")
+    return names, arguments
 
 
 def _check_field(cls: type[Any], mapper: Mapper[Any], name: str) -> None:

@@ -33,7 +33,7 @@ _DIALECT_KNOWN = ("do_execute", "handle_error")
 
 
 def ignores_selects(listener: Callable[..., Any]) -> None:
-    """Record that ``listener`` (an engine or dialect event of datalayer's) does nothing for a plain SELECT."""
+    """Record that ``listener`` (an engine or dialect event of datalayer's) does nothing for a SELECT."""
     setattr(listener, _IGNORES, True)
 
 

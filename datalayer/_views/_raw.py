@@ -1,4 +1,4 @@
-"""The raw path: a view's SELECT sent on the session's DBAPI connection, its values processed as SQLAlchemy does.
+"""The raw path: a view's SELECT sent on the session's DBAPI connection, processed as SQLAlchemy does.
 
 SQLAlchemy's execution costs a lookup-by-key tens of microseconds, which SQLite
 answers in a few. Where nothing would hear the statement (``_listeners``), a
@@ -91,14 +91,15 @@ def _params(
         escaped = compiled.escaped_bind_names
         keys = [escaped.get(name, name) for name in order]
         return (lambda values: dict(zip(keys, make(values), strict=True))), None
-    given = sum(index is not None for index, _, _ in slots)
-    if all(index == at and process is None for at, (index, process, _) in enumerate(slots[:given])):
-        return make, tuple(value for _, _, value in slots[given:])  # the values as given, then constants
+    count = len(names)
+    leading = all(index == at and process is None for at, (index, process, _) in enumerate(slots[:count]))
+    if leading and all(index is None for index, _, _ in slots[count:]):
+        return make, tuple(value for _, _, value in slots[count:])  # the values as given, then constants
     return make, None
 
 
 def raw_connection(connection: Connection, prepared: Prepared) -> Any | None:
-    """The DBAPI connection to send ``prepared`` on, raw, now; None when SQLAlchemy's execution must send it."""
+    """The DBAPI connection to send ``prepared`` on, raw, now; None when SQLAlchemy's execution must."""
     if prepared.sql is None:
         return None
     pooled = connection._dbapi_connection  # pyright: ignore[reportPrivateUsage]
@@ -121,7 +122,7 @@ def raw_connection(connection: Connection, prepared: Prepared) -> Any | None:
 def fetch(
     connection: Connection, driver: Any, prepared: Prepared, values: tuple[Any, ...], one: bool
 ) -> list[Any]:
-    """The rows of ``prepared`` (``one``: the first row at most) for ``values``, sent on ``driver``, processed."""
+    """The rows of ``prepared`` (``one``: the first at most) for ``values``, sent on ``driver``, processed."""
     sql = prepared.sql
     tail = prepared.tail
     params: Any = values
@@ -173,7 +174,7 @@ def _processed(row: Sequence[Any], processors: tuple[tuple[int, Callable[[Any], 
 def _failed(
     connection: Connection, error: BaseException, sql: str | None, params: Any, cursor: Any
 ) -> NoReturn:
-    """Fail as SQLAlchemy does when a cursor fails: a driver error wrapped with its statement, others as they are."""
+    """Fail as SQLAlchemy does when a cursor fails: a driver error wrapped with its statement."""
     from_driver = isinstance(error, connection.dialect.loaded_dbapi.Error)
     connection._handle_dbapi_exception(  # pyright: ignore[reportPrivateUsage]
         error, sql if from_driver else None, params if from_driver else None, cursor, None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from itertools import starmap
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.orm import Mapper, Session, scoped_session
@@ -56,7 +56,9 @@ def get(session: SessionLike, spec: ViewSpec, ident: Any) -> Any:
         if sorted(key) != sorted(names):
             raise UsageError(f"get() of {view} takes {spec.model.__name__}'s primary key {names}")
         return first(session, spec, key)
-    values: tuple[Any, ...] = tuple(ident) if isinstance(ident, tuple | list) else (ident,)  # pyright: ignore[reportUnknownArgumentType]
+    values: tuple[Any, ...] = (
+        tuple(cast("tuple[Any, ...]", ident)) if isinstance(ident, tuple | list) else (ident,)
+    )
     if len(values) != len(names):
         raise UsageError(
             f"get() of {view} takes {len(names)} primary key values ({', '.join(names)}), not {ident!r}"

@@ -1,4 +1,4 @@
-"""The session's side of a view's read: its autoflush, and the connection of its transaction, looked up cheaply.
+"""The session's side of a view's read: its autoflush, and its transaction's connection, looked up cheaply.
 
 A read of a key costs SQLite a few microseconds, so these take the shortest way to
 what ``Session.connection()`` and ``Query``'s autoflush do, through the session's
@@ -21,7 +21,7 @@ _ACTIVE = SessionTransactionState.ACTIVE
 
 
 def autoflush(session: Session) -> None:
-    """The ORM's autoflush before a query: pending changes flushed, unless autoflush is off (``no_autoflush``)."""
+    """The ORM's autoflush before a query: pending changes flushed, unless autoflush is off."""
     if session.autoflush and (
         session._new  # pyright: ignore[reportPrivateUsage]
         or session._deleted  # pyright: ignore[reportPrivateUsage]
@@ -40,5 +40,5 @@ def connection_for(session: Session, bind: Engine | Connection, mapper: Mapper[A
     ):
         held = transaction._connections.get(bind)  # pyright: ignore[reportPrivateUsage]
         if held is not None:
-            return held[0]  # type: ignore[no-any-return]
+            return held[0]
     return session.connection(bind_arguments={"mapper": mapper})

@@ -14,7 +14,7 @@ import decimal
 import uuid
 import weakref
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 from sqlalchemy import Select, bindparam, select, tuple_
@@ -43,7 +43,9 @@ class Plan:
     names: tuple[str, ...]
     prepared: Any = None
     """The statement as prepared for the dialect it was last sent to (see ``_raw``)."""
-    by_dialect: weakref.WeakKeyDictionary[Dialect, Any] = attrs.field(factory=weakref.WeakKeyDictionary)
+    by_dialect: weakref.WeakKeyDictionary[Dialect, Any] = attrs.field(
+        factory=weakref.WeakKeyDictionary[Dialect, Any]
+    )
     """The statement as prepared for each dialect."""
 
 
@@ -134,7 +136,7 @@ def adhoc(spec: ViewSpec, kind: str, attrs: Mapping[str, Any], extra: tuple[Any,
 def columns(spec: ViewSpec) -> Select[Any]:
     """A SELECT of the view's columns, through the model's attributes (which inheritance needs)."""
     model = spec.model
-    return select(*(getattr(model, name) for name in spec.fields))
+    return cast("Select[Any]", select(*(getattr(model, name) for name in spec.fields)))
 
 
 def _select(spec: ViewSpec) -> Select[Any]:
