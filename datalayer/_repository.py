@@ -22,7 +22,7 @@ from sqlalchemy import select
 from . import _bulk, _helpers, _upsert
 from ._mapping import mapper_of
 from ._ownership import checked_mapper
-from ._views import columns, spec_of
+from ._views import columns, read_only, spec_of
 from ._views import get as view_get
 from .errors import NotFoundError, UsageError
 
@@ -207,13 +207,8 @@ class Repository(Generic[M]):
         return list(self.session.scalars(statement))
 
     def _refuse_writes(self, method: str) -> None:
-        spec = self._view
-        if spec is not None:
-            raise UsageError(
-                f"{type(self).__name__}.{method}() writes, and {spec.cls.__name__} is a view of "
-                f"{spec.model.__name__}: views are read-only; write through a "
-                f"Repository[{spec.model.__name__}]"
-            )
+        if self._view is not None:
+            raise read_only(self, method, self._view)
 
 
 def model_argument(cls: type[Any], generic: type[Any]) -> type[Any] | None:

@@ -8,7 +8,7 @@ repositories and streams call in here when given a view instead of a model.
 
 from __future__ import annotations
 
-from ._declare import ViewSpec, spec_of, view
+from ._declare import ViewSpec, read_only, spec_of, view
 from ._listeners import ignores_selects
 from ._read import first, get, open_rows, page, rows
 from ._statements import columns
@@ -21,6 +21,7 @@ __all__ = [
     "ignores_selects",
     "open_rows",
     "page",
+    "read_only",
     "rows",
     "spec_of",
     "view",

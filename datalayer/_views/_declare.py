@@ -19,7 +19,7 @@ from sqlalchemy.orm import ColumnProperty, Mapper
 from .._mapping import mapper_of
 from ..errors import UnknownAttributeError, UnsupportedAttributeError, UsageError
 
-__all__ = ["ViewSpec", "spec_of", "view"]
+__all__ = ["ViewSpec", "read_only", "spec_of", "view"]
 
 V = TypeVar("V")
 _SPEC = "__datalayer_view__"
@@ -74,6 +74,15 @@ def view(model: type[Any]) -> Callable[[type[V]], type[V]]:
         return cls
 
     return declare
+
+
+def read_only(repository: object, method: str, spec: ViewSpec) -> UsageError:
+    """The refusal of a write (``method``) on a repository of a view: real and fake alike."""
+    model = spec.model.__name__
+    return UsageError(
+        f"{type(repository).__name__}.{method}() writes, and {spec.cls.__name__} is a view of {model}: "
+        f"views are read-only; write through a Repository[{model}]"
+    )
 
 
 def spec_of(cls: Any) -> ViewSpec | None:

@@ -146,6 +146,9 @@ def check_views(session: Session, scoped: ScopedSession) -> None:
     with ViewUnitOfWork() as uow:
         assert_type(uow.rows, Repository[UserRow])
         assert_type(uow.repository(UserRow).first(), UserRow | None)
+    fake: RepositoryContract[UserRow] = FakeRepository(UserRow)
+    assert_type(fake.get(1), UserRow | None)
+    assert_type(FakeRepository(UserRow).page(10), list[UserRow])
 
 
 def check_unit_of_work() -> None:

@@ -10,6 +10,7 @@ from ..._mapping import canonical
 from ..._upsert.many import checked_rows
 from ..._upsert.plan import Plan, check_match_values, match_names, plan_for
 from ._rows import load
+from ._views import FakeViewMethods
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Mapper
@@ -21,7 +22,7 @@ __all__ = ["FakeUpsertMethods"]
 M = TypeVar("M")
 
 
-class FakeUpsertMethods(Generic[M]):
+class FakeUpsertMethods(FakeViewMethods[M], Generic[M]):
     """The upsert methods of :class:`FakeRepository`, checked by the real ones' own checks."""
 
     session: FakeSession
@@ -37,6 +38,7 @@ class FakeUpsertMethods(Generic[M]):
         of the model, among the values; columns only; lengths). A clash on another
         unique key raises ``ConflictError``, after which the unit must be rolled back.
         """
+        self._refuse_writes("upsert")
         plan = plan_for(self._mapper, tuple(values), match_names(match), "upsert")
         check_lengths(self._mapper, values)
         row = canonical(self._mapper, values)
@@ -45,6 +47,7 @@ class FakeUpsertMethods(Generic[M]):
 
     def upsert_many(self, rows: Iterable[Mapping[str, Any]], *, match: str | Iterable[str]) -> list[M]:
         """:meth:`upsert` every row, all checked first as the real one checks them; the objects in order."""
+        self._refuse_writes("upsert_many")
         plan, given = checked_rows(self._mapper, rows, match_names(match), "upsert_many")
         return [self._upsert(plan, row) for row in given]
 
