@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import ForeignKey, String, event, func, orm, select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Mapped, mapped_column
 
-from datalayer import Session, UnitOfWork
+from datalayer import Database, Session, UnitOfWork, _helpers, view
 from datalayer.errors import ForeignModelError, TransactionAbortedError, UnknownAttributeError, UsageError
 from datalayer.testing import count_queries
 from tests._views import paths, views
@@ -250,8 +252,6 @@ def test_reads_keep_working_when_a_listener_comes_and_goes(env: Env, monkeypatch
     def listen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
         heard.append(statement)
 
-    from sqlalchemy import event
-
     with env.db.Session() as dbs, paths(monkeypatch) as taken:
         assert dbs.first(UserRow, id=user_id) == UserRow(user_id, "a@x.org")
         event.listen(env.db.engine, "after_cursor_execute", listen)
@@ -286,15 +286,11 @@ def test_select_of_the_views_columns_works_with_the_sessions_own_execute(env: En
 
 
 def test_a_read_on_a_plain_sqlalchemy_session_works_too(env: Env) -> None:
-    from sqlalchemy.orm import Session as PlainSession
-
     (user_id,) = seed_users(env, "a@x.org")
     UserRow = views(env).UserRow
-    with PlainSession(env.db.engine) as plain:
-        from datalayer import _helpers
-
+    with orm.Session(env.db.engine) as plain:
         assert _helpers.first(plain, UserRow, email="a@x.org") == UserRow(user_id, "a@x.org")
-        assert isinstance(plain, PlainSession) and not isinstance(plain, Session)
+        assert not isinstance(plain, Session)
 
 
 @pytest.mark.only("postgresql")  # where a failed statement aborts the whole transaction
@@ -310,3 +306,83 @@ def test_a_failed_read_caught_inside_a_unit_still_refuses_its_commit(
         assert taken == ["raw"]  # the raw path's failure reached the guard as SQLAlchemy's would
     with env.db.Session() as dbs:
         assert dbs.first(UserRow, email="lost@x.org") is None
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"echo": True}, {"execution_options": {"schema_translate_map": {None: None}}}],
+    ids=["echo", "schema translation"],
+)
+def test_an_engine_that_logs_or_translates_its_statements_reads_through_sqlalchemy(
+    make_env: EnvFactory, monkeypatch: pytest.MonkeyPatch, options: dict[str, object]
+) -> None:
+    made = make_env(**options)
+    UserRow = views(made).UserRow
+    with made.db.Session() as dbs, paths(monkeypatch) as taken:
+        user = dbs.create(made.models.User, email="a@x.org")
+        assert dbs.first(UserRow, email="a@x.org") == UserRow(user.id, "a@x.org")
+    assert taken == ["core"]
+
+
+def test_a_listener_on_the_connection_itself_hears_view_reads(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (user_id,) = seed_users(env, "a@x.org")
+    UserRow = views(env).UserRow
+    heard: list[str] = []
+    with env.db.Session() as dbs, paths(monkeypatch) as taken:
+        connection = dbs.connection()
+        event.listen(connection, "before_cursor_execute", lambda *args: heard.append(args[2]))
+        assert dbs.get(UserRow, user_id) == UserRow(user_id, "a@x.org")
+    assert taken == ["core"] and len(heard) == 1
+
+
+def test_views_of_inherited_models_read_what_the_orm_loads(env: Env) -> None:
+    if env.engine_options:
+        pytest.skip("the same reads whichever path create_or_first takes")
+    db = Database(env.url)
+
+    class Staff(db.Model):
+        __tablename__ = "t_view_staff"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        kind: Mapped[str] = mapped_column(String(10))
+        name: Mapped[str] = mapped_column(String(10))
+        __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "staff"}  # noqa: RUF012
+
+    class Manager(Staff):  # single table
+        __mapper_args__ = {"polymorphic_identity": "manager"}  # noqa: RUF012
+
+    class Engineer(Staff):  # a table of its own, joined
+        __tablename__ = "t_view_engineers"
+        id: Mapped[int] = mapped_column(ForeignKey("t_view_staff.id"), primary_key=True)
+        language: Mapped[str] = mapped_column(String(10))
+        __mapper_args__ = {"polymorphic_identity": "engineer"}  # noqa: RUF012
+
+    @view(Manager)
+    @attrs.frozen
+    class ManagerRow:
+        id: int
+        name: str
+
+    @view(Engineer)
+    @attrs.frozen
+    class EngineerRow:
+        id: int
+        name: str
+        language: str
+
+    db.create_all()
+    try:
+        with db.Session() as dbs:
+            dbs.add_all([Staff(name="s"), Manager(name="m"), Engineer(name="e", language="py")])
+            dbs.flush()
+            assert [(row.id, row.name) for row in dbs.all(ManagerRow)] == [
+                (m.id, m.name) for m in dbs.all(Manager)
+            ]
+            engineer = dbs.all(Engineer)[0]
+            assert dbs.all(EngineerRow) == [EngineerRow(engineer.id, "e", "py")]
+            assert dbs.get(EngineerRow, engineer.id) == dbs.first(EngineerRow, language="py", name="e")
+            assert dbs.first(ManagerRow, name="s") is None  # a Staff row, not a Manager
+    finally:
+        db.drop_all()
+        db.dispose()
