@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["Watched", "heard", "ignores_selects", "watched"]
+__all__ = ["Sorted", "Watched", "heard", "ignores_selects", "watched"]
 
 _IGNORES = "_datalayer_ignores_selects"  # set on a listener function, which then lives and dies alone
 _UNHEARD = ("before_execute", "after_execute", "before_cursor_execute")
@@ -37,18 +37,23 @@ def ignores_selects(listener: Callable[..., Any]) -> None:
     setattr(listener, _IGNORES, True)
 
 
+class Sorted(NamedTuple):
+    """An engine's collections as last found, every listener in them ignorable."""
+
+    empty: tuple[Any, ...]
+    held: tuple[tuple[Any, int, Any, tuple[Any, ...]], ...]
+    """``(collection, length, first listener, listeners)`` of each collection that held ignored listeners."""
+
+
 @attrs.define(eq=False)
 class Watched:
-    """One engine's listener collections (deques): those that are empty, and those that hold ignored ones."""
+    """One engine's listener collections (deques), and how they were last found."""
 
     engine: weakref.ReferenceType[Engine]
     collections: tuple[tuple[Any, bool], ...]
     """Every collection, and whether it may hold ignored listeners."""
-    empty: tuple[Any, ...] = ()
-    held: tuple[tuple[Any, int, Any, tuple[Any, ...]], ...] = ()
-    """``(collection, length, first listener, listeners)`` of each collection that held ignored listeners."""
-    ignored: bool = False
-    """Whether every listener was ignorable when ``empty`` and ``held`` were last worked out."""
+    sorted: Sorted | None = None
+    """None when a listener would hear the statement (replaced whole: a reader never sees half of it)."""
 
 
 def watched(engine: Engine) -> Watched | None:
@@ -82,8 +87,9 @@ def heard(connection: Connection, watching: Watched | None) -> bool:
         or "schema_translate_map" in connection._execution_options  # pyright: ignore[reportPrivateUsage]
     ):
         return True
-    if watching.ignored and not any(watching.empty):
-        for collection, length, first, listeners in watching.held:
+    found = watching.sorted
+    if found is not None and not any(found.empty):
+        for collection, length, first, listeners in found.held:
             if len(collection) != length or (
                 collection[0] is not first if length == 1 else tuple(collection) != listeners
             ):
@@ -94,7 +100,7 @@ def heard(connection: Connection, watching: Watched | None) -> bool:
 
 
 def _sort(watching: Watched) -> bool:
-    """Work out ``empty`` and ``held`` afresh; whether every listener is ignorable."""
+    """Sort the collections afresh; whether every listener is ignorable."""
     empty: list[Any] = []
     held: list[tuple[Any, int, Any, tuple[Any, ...]]] = []
     ignored = True
@@ -106,7 +112,7 @@ def _sort(watching: Watched) -> bool:
             held.append((collection, len(listeners), listeners[0], listeners))
         else:
             ignored = False
-    watching.empty, watching.held, watching.ignored = tuple(empty), tuple(held), ignored
+    watching.sorted = Sorted(tuple(empty), tuple(held)) if ignored else None
     return ignored
 
 

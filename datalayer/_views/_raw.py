@@ -1,101 +1,26 @@
 """The raw path: a view's SELECT sent on the session's DBAPI connection, processed as SQLAlchemy does.
 
-SQLAlchemy's execution costs a lookup-by-key tens of microseconds, which SQLite
-answers in a few. Where nothing would hear the statement (``_listeners``), a
-plan's SQL is compiled once per dialect, with its parameters' order and bind
-processors, and sent on the DBAPI cursor; the columns' result processors are those
-SQLAlchemy picks for the types the cursor describes (``TypeEngine.dialect_impl``),
-taken once. A failure goes through SQLAlchemy's own error handling, as the same
-statement's would: wrapped in the same exception, ``handle_error`` listeners
-called, a lost connection invalidated. Async drivers, statements rendered at
-execution (expanding or literal parameters) and drivers that need input sizes
-always take SQLAlchemy's execution.
+SQLAlchemy's execution costs a lookup by key tens of microseconds, which SQLite
+answers in a few. Where nothing would hear the statement (``_listeners``), the
+statement prepared for the dialect (``_prepared``) is sent on the DBAPI cursor of
+the session's connection. A failure goes through SQLAlchemy's own error handling,
+as the same statement's would: wrapped in the same exception, ``handle_error``
+listeners called (the transaction guard's among them), a lost connection
+invalidated. On SQLite a failed SELECT leaves the transaction as it was; on
+PostgreSQL it aborts it, which the guard then tells at COMMIT, as for any statement.
 """
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
-import attrs
-from sqlalchemy.engine import BindTyping, Connection, Dialect
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.engine import Connection
 
-from ._listeners import Watched, heard, watched
+from ._listeners import heard, watched
+from ._prepared import Prepared, Processors, result_processors
 
-__all__ = ["Prepared", "fetch", "prepare", "raw_connection"]
-
-Params = Callable[[tuple[Any, ...]], Any]
-
-
-@attrs.define(eq=False)
-class Prepared:
-    """A plan's statement for one dialect: its SQL and parameters, or no SQL (SQLAlchemy's execution)."""
-
-    dialect: weakref.ReferenceType[Dialect]
-    sql: str | None = None
-    params: Params | None = None
-    tail: tuple[Any, ...] | None = None
-    """The parameters' constants, when the values given come first as they are (then ``params`` is unused)."""
-    types: tuple[Any, ...] = ()
-    processors: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None
-    """The columns that have a result processor, once the cursor has described them."""
-    watching: Watched | None = None
-    epoch: int = -1
-    """The ownership epoch the model was accepted on this dialect in (``_ownership.epoch``)."""
-
-
-def prepare(statement: Any, names: tuple[str, ...], dialect: Dialect) -> Prepared:
-    """``statement`` (its parameters given in ``names`` order) prepared for ``dialect``."""
-    prepared = Prepared(weakref.ref(dialect))
-    if dialect.is_async or dialect.bind_typing is BindTyping.SETINPUTSIZES or dialect.server_side_cursors:
-        return prepared
-    compiled = statement.compile(dialect=dialect)
-    assert isinstance(compiled, SQLCompiler)
-    if compiled.post_compile_params or compiled.literal_execute_params:
-        return prepared
-    prepared.sql = compiled.string
-    prepared.params, prepared.tail = _params(compiled, names, dialect)
-    prepared.types = tuple(column.type for column in statement.selected_columns)
-    return prepared
-
-
-def _params(
-    compiled: SQLCompiler, names: tuple[str, ...], dialect: Dialect
-) -> tuple[Params, tuple[Any, ...] | None]:
-    """How to make the DBAPI's parameters from the values of ``names``: processed, in the SQL's order.
-
-    With the tail of constants that follows the values as they are given, when that is all it takes.
-    """
-    given = {name: index for index, name in enumerate(names)}
-    binds = {name: bind for bind, name in compiled.bind_names.items()}
-    slots: list[tuple[int | None, Callable[[Any], Any] | None, Any]] = []
-    order = compiled.positiontup if compiled.positional and compiled.positiontup is not None else list(binds)
-    for name in order:
-        bind = binds[name]
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if name in given:
-            slots.append((given[name], process, None))
-        else:
-            value = bind.effective_value
-            slots.append((None, None, value if process is None else process(value)))
-
-    def make(values: tuple[Any, ...]) -> tuple[Any, ...]:
-        return tuple(
-            fixed if index is None else values[index] if process is None else process(values[index])
-            for index, process, fixed in slots
-        )
-
-    if not compiled.positional:
-        escaped = compiled.escaped_bind_names
-        keys = [escaped.get(name, name) for name in order]
-        return (lambda values: dict(zip(keys, make(values), strict=True))), None
-    count = len(names)
-    leading = all(index == at and process is None for at, (index, process, _) in enumerate(slots[:count]))
-    if leading and all(index is None for index, _, _ in slots[count:]):
-        return make, tuple(value for _, _, value in slots[count:])  # the values as given, then constants
-    return make, None
+__all__ = ["fetch", "raw_connection"]
 
 
 def raw_connection(connection: Connection, prepared: Prepared) -> Any | None:
@@ -143,7 +68,7 @@ def fetch(
             rows = cursor.fetchall()
         processors = prepared.processors
         if processors is None:
-            processors = prepared.processors = _result_processors(prepared, cursor.description)
+            processors = prepared.processors = result_processors(prepared, cursor.description)
         cursor.close()
     except BaseException as error:
         _failed(connection, error, None, None, cursor)
@@ -152,19 +77,7 @@ def fetch(
     return rows
 
 
-def _result_processors(
-    prepared: Prepared, description: Sequence[Sequence[Any]]
-) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
-    dialect = prepared.dialect()
-    assert dialect is not None  # the connection's, alive
-    found = [
-        (index, type_.dialect_impl(dialect).result_processor(dialect, column[1]))
-        for index, (type_, column) in enumerate(zip(prepared.types, description, strict=True))
-    ]
-    return tuple((index, process) for index, process in found if process is not None)
-
-
-def _processed(row: Sequence[Any], processors: tuple[tuple[int, Callable[[Any], Any]], ...]) -> list[Any]:
+def _processed(row: Sequence[Any], processors: Processors) -> list[Any]:
     values = list(row)
     for index, process in processors:
         values[index] = process(values[index])

@@ -22,7 +22,8 @@ from .._mapping import primary_key_attributes
 from .._session_like import SessionLike
 from ..errors import UsageError
 from ._declare import ViewSpec
-from ._raw import Prepared, fetch, prepare, raw_connection
+from ._prepared import Prepared, prepare
+from ._raw import fetch, raw_connection
 from ._session import autoflush, connection_for
 from ._statements import FIRST, PAGE, ROWS, Plan, adhoc, plan_for
 
