@@ -69,11 +69,9 @@ class Session(orm.Session):
         spec = spec_of(entity)
         if spec is None:
             return super().get(entity, ident, **options)
-        given = sorted(name for name, value in options.items() if value)
-        if given:
-            raise UsageError(
-                f"get() of the view {spec.cls.__name__} takes no options, not {', '.join(given)}"
-            )
+        if options and any(options.values()):  # the scoped session and AsyncSession pass their defaults
+            given = ", ".join(sorted(name for name, value in options.items() if value))
+            raise UsageError(f"get() of the view {spec.cls.__name__} takes no options, not {given}")
         return view_get(self, spec, ident)  # type: ignore[no-any-return]
 
     def first(self, model: type[M], /, **attrs: Any) -> M | None:

@@ -16,7 +16,7 @@ import attrs
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import ColumnProperty, Mapper
 
-from .._mapping import mapper_of
+from .._mapping import mapper_of, primary_key_attributes
 from ..errors import UnknownAttributeError, UnsupportedAttributeError, UsageError
 
 __all__ = ["ViewSpec", "read_only", "spec_of", "view"]
@@ -34,6 +34,8 @@ class ViewSpec:
     model: type[Any]
     mapper: Mapper[Any]
     fields: tuple[str, ...]
+    key: tuple[str, ...]
+    """The model's primary key attributes, in key order (what ``get`` takes)."""
     make: Callable[..., Any]
     """One view object from the fields' values, given positionally in the fields' order."""
     plans: dict[Hashable, Any] = attrs.field(factory=dict[Hashable, Any])
@@ -70,7 +72,8 @@ def view(model: type[Any]) -> Callable[[type[V]], type[V]]:
         names, arguments = _fields(cls, model)
         for name in names:
             _check_field(cls, mapper, name)
-        setattr(cls, _SPEC, ViewSpec(cls, model, mapper, names, _constructor(cls, arguments)))
+        key = primary_key_attributes(mapper)  # the mappers need not be configured yet
+        setattr(cls, _SPEC, ViewSpec(cls, model, mapper, names, key, _constructor(cls, arguments)))
         return cls
 
     return declare

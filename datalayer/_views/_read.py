@@ -18,7 +18,6 @@ from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.orm import Mapper, Session, scoped_session
 
 from .. import _ownership
-from .._mapping import primary_key_attributes
 from .._session_like import SessionLike
 from ..errors import UsageError
 from ._declare import ViewSpec
@@ -50,19 +49,22 @@ def page(
 
 def get(session: SessionLike, spec: ViewSpec, ident: Any) -> Any:
     """The view of the row with this primary key (a value, a tuple, or a dict by attribute name), or None."""
-    names = primary_key_attributes(spec.mapper)
-    view = spec.cls.__name__
-    if isinstance(ident, Mapping):
+    names = spec.key
+    if isinstance(ident, tuple | list):
+        values = tuple(cast("tuple[Any, ...]", ident))
+    elif isinstance(ident, Mapping):
         key: dict[str, Any] = dict(ident)  # pyright: ignore[reportUnknownArgumentType]
         if sorted(key) != sorted(names):
-            raise UsageError(f"get() of {view} takes {spec.model.__name__}'s primary key {names}")
+            raise UsageError(
+                f"get() of {spec.cls.__name__} takes {spec.model.__name__}'s primary key {names}"
+            )
         return first(session, spec, key)
-    values: tuple[Any, ...] = (
-        tuple(cast("tuple[Any, ...]", ident)) if isinstance(ident, tuple | list) else (ident,)
-    )
+    else:
+        values = (ident,)
     if len(values) != len(names):
         raise UsageError(
-            f"get() of {view} takes {len(names)} primary key values ({', '.join(names)}), not {ident!r}"
+            f"get() of {spec.cls.__name__} takes {len(names)} primary key values ({', '.join(names)}), "
+            f"not {ident!r}"
         )
     return first(session, spec, dict(zip(names, values, strict=True)))
 
