@@ -45,7 +45,11 @@ class Session(orm.Session):
     """
 
     def all(self, model: type[M], /, **attrs: Any) -> list[M]:
-        """Every ``model`` object whose attributes equal ``attrs``, ordered by primary key."""
+        """Every ``model`` object whose attributes equal ``attrs``, ordered by primary key.
+
+        ``model`` may be a read model (:func:`~datalayer.view`): its objects are
+        built straight from the rows, not tracked. Autoflushes, never commits.
+        """
         return _helpers.find_all(self, model, **attrs)
 
     def create(self, model: type[M], /, **attrs: Any) -> M:
@@ -75,7 +79,10 @@ class Session(orm.Session):
         return view_get(self, spec, ident)  # type: ignore[no-any-return]
 
     def first(self, model: type[M], /, **attrs: Any) -> M | None:
-        """The matching object with the lowest primary key, or None."""
+        """The matching object with the lowest primary key, or None (a view's, for a view).
+
+        ``row = dbs.first(UserRow, email="foo@example.com")  # UserRow | None``
+        """
         return _helpers.first(self, model, **attrs)
 
     def first_or_create(self, model: type[M], /, **attrs: Any) -> M:

@@ -386,3 +386,15 @@ def test_views_of_inherited_models_read_what_the_orm_loads(env: Env) -> None:
     finally:
         db.drop_all()
         db.dispose()
+
+
+def test_views_read_inside_the_testing_plugins_isolation(
+    env: Env, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    UserRow = views(env).UserRow
+    with paths(monkeypatch) as taken:
+        user = db_session.create(env.models.User, email="isolated@x.org")
+        assert db_session.first(UserRow, email="isolated@x.org") == UserRow(user.id, "isolated@x.org")
+        with UnitOfWork(env.db) as uow:  # joins the test's transaction too
+            assert uow.repository(UserRow).get(user.id) == UserRow(user.id, "isolated@x.org")
+    assert taken == ["raw", "raw"]
