@@ -398,3 +398,29 @@ def test_views_read_inside_the_testing_plugins_isolation(
         with UnitOfWork(env.db) as uow:  # joins the test's transaction too
             assert uow.repository(UserRow).get(user.id) == UserRow(user.id, "isolated@x.org")
     assert taken == ["raw", "raw"]
+
+
+@pytest.mark.parametrize("target", ["Engine", "Connection"])
+def test_a_listener_on_every_engine_or_connection_hears_view_reads(
+    env: Env, monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
+    from sqlalchemy.engine import Connection, Engine
+
+    (user_id,) = seed_users(env, "a@x.org")
+    UserRow = views(env).UserRow
+    cls = {"Engine": Engine, "Connection": Connection}[target]
+    heard: list[str] = []
+
+    def listen(*args: object) -> None:
+        heard.append(str(args[2]))
+
+    # SQLAlchemy marks the class as listened to for good: put the mark back after the test.
+    monkeypatch.setattr(cls, "_has_events", cls._has_events)
+    with env.db.Session() as dbs, paths(monkeypatch) as taken:
+        dbs.first(UserRow)
+        event.listen(cls, "before_cursor_execute", listen)
+        try:
+            assert dbs.get(UserRow, user_id) == UserRow(user_id, "a@x.org")
+        finally:
+            event.remove(cls, "before_cursor_execute", listen)
+    assert taken == ["raw", "core"] and len(heard) == 1
