@@ -24,7 +24,7 @@ from ._declare import ViewSpec
 from ._prepared import Prepared, prepare
 from ._raw import fetch, raw_connection
 from ._session import autoflush, connection_for
-from ._statements import FIRST, PAGE, ROWS, Plan, adhoc, plan_for
+from ._statements import FIRST, PAGE, PLAIN, ROWS, Plan, adhoc, plan_for
 
 __all__ = ["first", "get", "open_rows", "page", "rows"]
 
@@ -50,6 +50,8 @@ def page(
 def get(session: SessionLike, spec: ViewSpec, ident: Any) -> Any:
     """The view of the row with this primary key (a value, a tuple, or a dict by attribute name), or None."""
     names = spec.key
+    if len(names) == 1 and type(ident) in PLAIN:  # the usual case, at once
+        return first(session, spec, {names[0]: ident})
     if isinstance(ident, tuple | list):
         values = tuple(cast("tuple[Any, ...]", ident))
     elif isinstance(ident, Mapping):

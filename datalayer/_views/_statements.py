@@ -24,15 +24,15 @@ from .._attributes import check_attributes
 from .._mapping import is_sql
 from ._declare import ViewSpec
 
-__all__ = ["FIRST", "PAGE", "ROWS", "Plan", "adhoc", "columns", "plan_for"]
+__all__ = ["FIRST", "PAGE", "PLAIN", "ROWS", "Plan", "adhoc", "columns", "plan_for"]
 
 FIRST, ROWS, PAGE = "first", "rows", "page"
 """The kinds of read: the first row (LIMIT 1), every row, a keyset page (LIMIT size, after a key)."""
 
-# Values of these types are bound as they are; any other is looked at (None, a SQL expression?).
-_PLAIN = frozenset(
+PLAIN = frozenset(
     {int, bool, str, float, bytes, decimal.Decimal, datetime.date, datetime.datetime, uuid.UUID}
 )
+"""Types of values bound as they are: any other value is looked at (None? a SQL expression?)."""
 
 
 @attrs.define(eq=False)
@@ -60,7 +60,7 @@ def plan_for(
     """
     values = tuple(attrs.values())
     for value in values:
-        if type(value) not in _PLAIN:  # None, a SQL expression, an enum member...
+        if type(value) not in PLAIN:  # None, a SQL expression, an enum member...
             return _unusual(spec, kind, attrs, values, extra)
     plan = spec.plans.get((kind, tuple(attrs), (), len(extra)))
     if plan is None:
