@@ -424,3 +424,17 @@ def test_a_listener_on_every_engine_or_connection_hears_view_reads(
         finally:
             event.remove(cls, "before_cursor_execute", listen)
     assert taken == ["raw", "core"] and len(heard) == 1
+
+
+def test_an_engine_with_options_hears_its_parents_listeners_too(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (user_id,) = seed_users(env, "a@x.org")
+    UserRow = views(env).UserRow
+    engine = env.db.engine.execution_options(logging_token="views")  # shares the parent's listeners
+    with env.db.Session(bind=engine) as dbs, paths(monkeypatch) as taken:
+        assert dbs.get(UserRow, user_id) == UserRow(user_id, "a@x.org")
+        with count_queries(env.db) as log:  # listens on the parent engine
+            assert dbs.get(UserRow, user_id) == UserRow(user_id, "a@x.org")
+        assert dbs.get(UserRow, user_id) == UserRow(user_id, "a@x.org")
+    assert taken == ["raw", "core", "raw"] and len(log) == 1
