@@ -438,3 +438,17 @@ def test_an_engine_with_options_hears_its_parents_listeners_too(
             assert dbs.get(UserRow, user_id) == UserRow(user_id, "a@x.org")
         assert dbs.get(UserRow, user_id) == UserRow(user_id, "a@x.org")
     assert taken == ["raw", "core", "raw"] and len(log) == 1
+
+
+def test_a_field_may_be_a_sql_expression_column_property(env: Env) -> None:
+    @view(env.models.Seat)
+    @attrs.frozen
+    class SeatLength:
+        row: str
+        number: int
+        row_length: int  # column_property(func.length(row)), deferred on the model
+
+    with env.db.Session() as dbs:
+        dbs.create(env.models.Seat, row="AB", number=1)
+        assert dbs.all(SeatLength) == [SeatLength("AB", 1, 2)]
+        assert dbs.first(SeatLength, row_length=2) == SeatLength("AB", 1, 2)
