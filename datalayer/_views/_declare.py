@@ -50,7 +50,10 @@ def view(model: type[Any]) -> Callable[[type[V]], type[V]]:
     session helpers that read (``first``, ``all``, ``get``...) and
     ``Repository[View]`` accept it wherever they accept a model: they select
     the fields' columns alone and build view objects, which the session does
-    not track. A field that is not a column attribute is refused here, with a
+    not track. Filters may name anything the model's helpers accept, not only
+    the view's fields. A read runs in the session's transaction, after its
+    autoflush, and never commits; a repository of a view refuses every write.
+    A field that is not a column attribute is refused here, with a
     :class:`~datalayer.errors.UsageError` naming the field and the model.
 
     Example::
