@@ -42,7 +42,7 @@ class Plan:
     statement: Select[Any]
     names: tuple[str, ...]
     prepared: Any = None
-    """The statement as prepared for the dialect it was last sent to (see ``_raw``)."""
+    """The statement as prepared for the dialect it was last sent to (see ``_prepared``)."""
     by_dialect: weakref.WeakKeyDictionary[Dialect, Any] = attrs.field(
         factory=weakref.WeakKeyDictionary[Dialect, Any]
     )
