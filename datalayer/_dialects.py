@@ -14,6 +14,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from . import _guard, _read_only
 from ._backends import driver
 from ._create_or_first import pipelined
+from ._views import ignores_selects
 
 __all__ = ["configure_engine"]
 
@@ -22,6 +23,8 @@ def configure_engine(engine: Engine) -> None:
     """Per-dialect fixes applied to every engine a Database creates."""
     _guard.install(engine)
     pipelined.install(engine)
+    # Sends a statement differently only when asked by an execution option, which a view's SELECT has not.
+    ignores_selects(pipelined._execute_in_savepoint)  # pyright: ignore[reportPrivateUsage]
     _read_only.install(engine)
     if engine.dialect.is_async:
         event.listen(engine, "handle_error", _close_interrupted_cursor)

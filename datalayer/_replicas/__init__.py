@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from .._guard import autocommit, ends
 from .._urls import shown
+from .._views import ignores_selects
 from ..errors import UsageError
 from .router import ASKING, Router
 from .servers import server_of
@@ -121,6 +122,7 @@ def _count_commits(primary: Engine, router: Router) -> None:
         ):
             router.committed()  # SQL text, DDL, an INSERT, UPDATE or DELETE: it may have written
 
+    ignores_selects(after_cursor_execute)  # a view's SELECT, not at AUTOCOMMIT's text or DDL, ends nothing
     event.listen(primary, "after_cursor_execute", after_cursor_execute)
 
 
