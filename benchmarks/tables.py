@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import ASYNC_BASELINE
+from .routing import BASELINE_ROUTING
+from .views import BASELINE_VIEWS
 
 __all__ = ["ASYNC_GROUP", "groups", "not_measured", "results_table", "targets_table"]
 
@@ -22,10 +24,14 @@ _DETAILS = (  # an outcome's extra figures, one a line in the Detail column
     ("x_core", "{:.2f}x Core executemany"),
     ("peak_mb", "peak +{:,.0f} MB"),
     ("far_over_first", "{:.2f}x page-1 time"),
+    ("wait_median_ms", "wait {:.1f} ms median"),
+    ("wait_p99_ms", "wait {:.1f} ms p99"),
+    ("on_replica", "{} on the replica"),
 )
+_VERSUS = {ASYNC_BASELINE: "x async ORM", BASELINE_VIEWS: "x raw DBAPI", BASELINE_ROUTING: "x no replicas"}
 ASYNC_GROUP = "Async (asyncio drivers)"
-_GROUPS = (("async_", ASYNC_GROUP), ("bulk_", "Bulk create"),
-           ("iterate_", "Iterating over every row"), ("page_", "Paging"))  # fmt: skip
+_GROUPS = (("async_", ASYNC_GROUP), ("bulk_", "Bulk create"), ("iterate_", "Iterating over every row"),
+           ("page_", "Paging"), ("views_", "Read views"), ("routing_", "Read replicas"))  # fmt: skip
 _MET = {True: "met", False: "**not met**", None: "n/a"}
 
 
@@ -94,12 +100,17 @@ def _figures(workload: Workload, outcome: Outcome) -> list[str]:
     return [_statements(workload, outcome), _detail(outcome)]
 
 
+def _versus(baseline: str | None) -> str:
+    """The ratio column's name: ``x ORM``, ``x async ORM``, ``x raw DBAPI`` or ``x no replicas``."""
+    return _VERSUS.get(baseline or "", "x ORM")
+
+
 def results_table(workload: Workload) -> str:
     """Every contender of one workload: Contender | Rate (unit) | x ORM (IQR) | Statements/op | Detail.
 
     Statements/op and Detail are left out when no contender has one.
     """
-    versus = "x async ORM (IQR)" if workload["baseline"] == ASYNC_BASELINE else "x ORM (IQR)"
+    versus = f"{_versus(workload['baseline'])} (IQR)"
     head = ["Contender", f"Rate ({workload['unit']})", versus, "Statements/op", "Detail"]
     rows = [
         [_name(outcome["contender"]), _rate(outcome), _ratio(outcome), *_figures(workload, outcome)]
