@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import statistics
 import time
-from typing import Any
+from collections.abc import Callable
 
 from sqlalchemy import Engine, create_engine, func, make_url, select
 
@@ -21,7 +21,7 @@ from datalayer import Database
 from datalayer._replicas import router_of
 
 from .contenders import Contender, NotAvailable
-from .contenders.base import ITEM, found_id
+from .contenders.base import ITEM, Ids, found_id
 from .contenders.dl_common import BenchUnit
 from .measure import Case, Outcome, run_cases
 from .schema import BenchBase, BenchOrder, BenchUser
@@ -46,7 +46,7 @@ class _Units(Contender):
     def close(self) -> None:
         self.db.dispose()
 
-    def get(self, ids: list[int]) -> None:  # pyright: ignore[reportIncompatibleMethodOverride]
+    def get(self, ids: Ids) -> None:
         for ident in ids:
             with BenchUnit(self.db, read_only=True) as uow:
                 found_id(uow.users.get(ident), ident)
@@ -75,7 +75,7 @@ def replica_of(url: str, users: int) -> str:
     raise NotAvailable(f"no replica on port {port} ({problem}): scripts/cluster.sh up starts one")
 
 
-def _units(contender: Contender, sizes: Sizes) -> Any:
+def _units(contender: Contender, sizes: Sizes) -> Callable[[int], int]:
     def run(rep: int) -> int:
         contender.get([n + 1 for n in random.Random(f"routing/{rep}").sample(range(sizes.users), sizes.ops)])
         return sizes.ops

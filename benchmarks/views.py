@@ -8,6 +8,7 @@ large table in a fresh process per run, for its peak memory (see :mod:`benchmark
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable
 
@@ -73,7 +74,7 @@ def _run(url: str, contenders: dict[str, Contender], sizes: Sizes) -> list[Resul
         ("views_get", "Views: look up by primary key", True, "a user by id"),
         ("views_lookup", "Views: look up by a unique column", False, "a user by email"),
     ):
-        cases = _measured(contenders, sizes, lambda c, by_key=by_key: _lookups(c, sizes, by_key))
+        cases = _measured(contenders, sizes, functools.partial(_lookups, sizes=sizes, by_key=by_key))
         definition = f"{what}, datalayer reading a view of 2 of its 3 columns; {_BATCH}"
         results.append(Result(key, title, "ops/s", definition, BASELINE_VIEWS, [c.outcome for c in cases]))
     cases = _measured(contenders, sizes, lambda c: _pages(c, sizes))
