@@ -14,6 +14,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, func, make_url, select
 
@@ -52,26 +53,30 @@ class _Units(Contender):
                 found_id(uow.users.get(ident), ident)
 
 
-def replica_of(url: str, users: int) -> str:
-    """The replica's URL, once it holds the seeded users; else :class:`NotAvailable` says why."""
+def _users(url: str, **options: Any) -> int | None:
+    engine = create_engine(url, **options)
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(select(func.count()).select_from(BenchUser))
+    finally:
+        engine.dispose()
+
+
+def replica_of(url: str) -> str:
+    """The replica's URL, once it holds the primary's users; else :class:`NotAvailable` says why."""
     parsed = make_url(url)
     port = REPLICA_PORTS.get(create_engine(parsed).dialect.name)
     if port is None:
         raise NotAvailable(f"{parsed.get_backend_name()} has no replicas (replicas= is refused)")
-    replica = parsed.set(port=port).render_as_string(hide_password=False)
-    engine = create_engine(replica, connect_args={"connect_timeout": 2})
-    deadline, problem = time.monotonic() + 15, "it does not hold the seeded users"
-    try:
-        while time.monotonic() < deadline:
-            try:
-                with engine.connect() as connection:
-                    if connection.scalar(select(func.count()).select_from(BenchUser)) == users:
-                        return replica
-            except Exception as exc:  # not up, or the run's database not replayed yet: the reason to give
-                problem = f"{type(exc).__name__}"
-            time.sleep(0.2)
-    finally:
-        engine.dispose()
+    replica, users = parsed.set(port=port).render_as_string(hide_password=False), _users(url)
+    deadline, problem = time.monotonic() + 15, "it does not hold the primary's users"
+    while time.monotonic() < deadline:
+        try:
+            if _users(replica, connect_args={"connect_timeout": 2}) == users:
+                return replica
+        except Exception as exc:  # not up, or the run's database not replayed yet: the reason to give
+            problem = f"{type(exc).__name__}"
+        time.sleep(0.2)
     raise NotAvailable(f"no replica on port {port} ({problem}): scripts/cluster.sh up starts one")
 
 
@@ -124,7 +129,7 @@ def run_routing(url: str, sizes: Sizes) -> list[Result]:
     pairs = Outcome(ROUTED)
     count = max(100, 2 * sizes.ops)
     try:
-        replica = replica_of(url, sizes.users)
+        replica = replica_of(url)
     except NotAvailable as exc:
         for outcome in (*units, pairs):
             outcome.fail(exc)

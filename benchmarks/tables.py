@@ -108,7 +108,7 @@ def _versus(baseline: str | None) -> str:
 def results_table(workload: Workload) -> str:
     """Every contender of one workload: Contender | Rate (unit) | x ORM (IQR) | Statements/op | Detail.
 
-    Statements/op and Detail are left out when no contender has one.
+    Statements/op and Detail are left out when no contender has one; the ratio when there is no baseline.
     """
     versus = f"{_versus(workload['baseline'])} (IQR)"
     head = ["Contender", f"Rate ({workload['unit']})", versus, "Statements/op", "Detail"]
@@ -116,7 +116,11 @@ def results_table(workload: Workload) -> str:
         [_name(outcome["contender"]), _rate(outcome), _ratio(outcome), *_figures(workload, outcome)]
         for outcome in workload["outcomes"]
     ]
-    keep = [column < 3 or any(row[column] for row in rows) for column in range(len(head))]
+    ratio = workload["baseline"] is not None
+    keep = [
+        column < 2 or (column == 2 and ratio) or any(row[column] for row in rows)
+        for column in range(len(head))
+    ]
     return _table(
         [cell for cell, kept in zip(head, keep, strict=True) if kept],
         [align for align, kept in zip(["---", "---:", "---:", "---:", "---"], keep, strict=True) if kept],
