@@ -15,6 +15,7 @@ _CLASSES = {
     "datalayer-view-repo": ("dl_views", "DatalayerViewRepositories"),
     "sqlalchemy-orm": ("orm", "OrmContender"),
     "raw-dbapi": ("raw", "RawContender"),
+    "raw-dbapi-views": ("raw_views", "RawReadModels"),
     "sqla-wrapper": ("wrapper", "SqlaWrapperContender"),
     "advanced-alchemy": ("advanced", "AdvancedAlchemyContender"),
     "datalayer-async-session": ("async_dl", "DatalayerAsyncSession"),
