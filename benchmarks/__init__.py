@@ -7,7 +7,9 @@ ratios to the hand-written ORM measured in the same run (the median of paired
 repetitions), plus statements sent per operation; absolute times are only
 comparable within one run. The per-operation workloads run a second time on
 asyncio drivers, as a group of their own: datalayer's async API and
-advanced-alchemy's async repositories, as ratios to hand-written async ORM.
+advanced-alchemy's async repositories, as ratios to hand-written async ORM. Read views run as ratios
+to the raw driver (:mod:`benchmarks.views`), and read-only units on a Database with a replica as ratios
+to one without, with the read-your-writes wait (:mod:`benchmarks.routing`).
 ``python -m benchmarks --report-only --out docs/`` redraws the results page and its charts from the
 results saved by an earlier run, without running anything; ``--only async`` measures the async group
 alone and merges it into the saved results.

@@ -24,10 +24,17 @@ __all__ = ["MODES", "run_iteration"]
 MODES = ("list", "stream")
 
 
-def run_iteration(url: str, reps: int, expected_rows: int) -> dict[str, list[Outcome]]:
+def run_iteration(
+    url: str,
+    reps: int,
+    expected_rows: int,
+    contenders: tuple[str, ...] = CONTENDERS,
+    modes: tuple[str, ...] = MODES,
+    baseline: str = BASELINE,
+) -> dict[str, list[Outcome]]:
     """Per mode, one outcome per contender; rounds interleave contenders and modes, order rotating."""
-    outcomes = {mode: {name: Outcome(name) for name in CONTENDERS} for mode in MODES}
-    runs = [(name, mode) for name in CONTENDERS for mode in MODES]
+    outcomes = {mode: {name: Outcome(name) for name in contenders} for mode in modes}
+    runs = [(name, mode) for name in contenders for mode in modes]
     for rep in range(reps):
         shift = rep % len(runs)
         order = runs[shift:] + runs[:shift]
@@ -45,7 +52,7 @@ def run_iteration(url: str, reps: int, expected_rows: int) -> dict[str, list[Out
             outcome.samples.append(answer["rows"] / answer["seconds"])
             outcome.extra.setdefault("peak_mb_samples", []).append(answer["peak_mb"])
     for by_name in outcomes.values():
-        base = by_name[BASELINE]
+        base = by_name[baseline]
         for outcome in by_name.values():
             if outcome.status != "ok" or not outcome.samples:
                 continue

@@ -9,7 +9,8 @@ from typing import Any
 
 from . import ASYNC_BASELINE, BASELINE
 from .chart import draw
-from .tables import ASYNC_GROUP, groups, not_measured, results_table, targets_table
+from .notes import not_measured, targets_table
+from .tables import ASYNC_GROUP, groups, results_table
 
 __all__ = ["chart_name", "load_result", "load_results", "markdown", "write_json", "write_page"]
 

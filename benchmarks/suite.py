@@ -24,7 +24,9 @@ from .contenders import Contender, build
 from .databases import Target
 from .iteration import run_iteration
 from .paging import BASELINE_PAGING, run_paging
+from .routing import run_routing
 from .schema import create_tables, drop_tables, fill_items, seed_users
+from .views import run_views
 from .workloads import Result, Sizes, run_op_workloads
 
 __all__ = ["run_database"]
@@ -110,6 +112,10 @@ def _sync_rest(target: Target, contenders: dict[str, Contender], sizes: Sizes, l
         definition = f"{sizes.page_size} rows ordered by id, one session per fetch"
         results.append(Result(f"page_{page}", title, "pages/s", definition, BASELINE_PAGING, outcomes))
     log(f"[{target.name}] pagination done")
+    results.extend(run_views(target.url, contenders, sizes))
+    log(f"[{target.name}] views done")
+    results.extend(run_routing(target.url, sizes))
+    log(f"[{target.name}] replicas done")
     return results
 
 

@@ -2,8 +2,7 @@
 
 Workloads come in groups (single operations, async, bulk create, iteration, paging); each has a table:
 Contender | Rate (unit) | x ORM (IQR) (or x async ORM) | Statements/op | Detail, the last two only where
-a contender has one. Why a contender was not measured goes in a list under its group, and the targets
-in a table of their own: Workload | Contender | Target | Measured | Met, a row per check.
+a contender has one (why a contender was not measured, and the targets: :mod:`benchmarks.notes`).
 """
 
 from __future__ import annotations
@@ -11,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from . import ASYNC_BASELINE
+from .routing import BASELINE_ROUTING
+from .views import BASELINE_VIEWS
 
-__all__ = ["ASYNC_GROUP", "groups", "not_measured", "results_table", "targets_table"]
+__all__ = ["ASYNC_GROUP", "groups", "name", "results_table", "table"]
 
 Workload = dict[str, Any]
 Outcome = dict[str, Any]
@@ -22,11 +23,14 @@ _DETAILS = (  # an outcome's extra figures, one a line in the Detail column
     ("x_core", "{:.2f}x Core executemany"),
     ("peak_mb", "peak +{:,.0f} MB"),
     ("far_over_first", "{:.2f}x page-1 time"),
+    ("wait_median_ms", "wait {:.1f} ms median"),
+    ("wait_p99_ms", "wait {:.1f} ms p99"),
+    ("on_replica", "{} on the replica"),
 )
+_VERSUS = {ASYNC_BASELINE: "x async ORM", BASELINE_VIEWS: "x raw DBAPI", BASELINE_ROUTING: "x no replicas"}
 ASYNC_GROUP = "Async (asyncio drivers)"
-_GROUPS = (("async_", ASYNC_GROUP), ("bulk_", "Bulk create"),
-           ("iterate_", "Iterating over every row"), ("page_", "Paging"))  # fmt: skip
-_MET = {True: "met", False: "**not met**", None: "n/a"}
+_GROUPS = (("async_", ASYNC_GROUP), ("bulk_", "Bulk create"), ("iterate_", "Iterating over every row"),
+           ("page_", "Paging"), ("views_", "Read views"), ("routing_", "Read replicas"))  # fmt: skip
 
 
 def _group(workload: Workload) -> str:
@@ -46,12 +50,12 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _table(head: list[str], align: list[str], rows: list[list[str]]) -> str:
+def table(head: list[str], align: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(align) + "|"]
     return "\n".join([*lines, *("| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows)])
 
 
-def _name(contender: str) -> str:
+def name(contender: str) -> str:
     """A contender's name, kept whole on a line: ``datalayer-session`` with a non-breaking hyphen."""
     return contender.replace("-", "\u2011")
 
@@ -94,60 +98,29 @@ def _figures(workload: Workload, outcome: Outcome) -> list[str]:
     return [_statements(workload, outcome), _detail(outcome)]
 
 
+def _versus(baseline: str | None) -> str:
+    """The ratio column's name: ``x ORM``, ``x async ORM``, ``x raw DBAPI`` or ``x no replicas``."""
+    return _VERSUS.get(baseline or "", "x ORM")
+
+
 def results_table(workload: Workload) -> str:
     """Every contender of one workload: Contender | Rate (unit) | x ORM (IQR) | Statements/op | Detail.
 
-    Statements/op and Detail are left out when no contender has one.
+    Statements/op and Detail are left out when no contender has one; the ratio when there is no baseline.
     """
-    versus = "x async ORM (IQR)" if workload["baseline"] == ASYNC_BASELINE else "x ORM (IQR)"
+    versus = f"{_versus(workload['baseline'])} (IQR)"
     head = ["Contender", f"Rate ({workload['unit']})", versus, "Statements/op", "Detail"]
     rows = [
-        [_name(outcome["contender"]), _rate(outcome), _ratio(outcome), *_figures(workload, outcome)]
+        [name(outcome["contender"]), _rate(outcome), _ratio(outcome), *_figures(workload, outcome)]
         for outcome in workload["outcomes"]
     ]
-    keep = [column < 3 or any(row[column] for row in rows) for column in range(len(head))]
-    return _table(
+    ratio = workload["baseline"] is not None
+    keep = [
+        column < 2 or (column == 2 and ratio) or any(row[column] for row in rows)
+        for column in range(len(head))
+    ]
+    return table(
         [cell for cell, kept in zip(head, keep, strict=True) if kept],
         [align for align, kept in zip(["---", "---:", "---:", "---:", "---"], keep, strict=True) if kept],
         [[cell for cell, kept in zip(row, keep, strict=True) if kept] for row in rows],
     )
-
-
-def _and(titles: list[str]) -> str:
-    return titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
-
-
-def not_measured(workloads: list[Workload]) -> str | None:
-    """Why a contender has no figures, once per contender and reason, with the workloads it applies to."""
-    reasons: dict[tuple[str, str], list[str]] = {}
-    for workload in workloads:
-        for outcome in workload["outcomes"]:
-            if outcome["status"] != "ok":
-                status = "" if outcome["status"] == "n/a" else f"{outcome['status']}: "
-                reason = f"{status}{outcome['reason']}"
-                reasons.setdefault((outcome["contender"], reason), []).append(workload["title"])
-    if not reasons:
-        return None
-    items = [f"- {name}, in {_and(titles)}: {reason}." for (name, reason), titles in reasons.items()]
-    return "Not measured (n/a):\n\n" + "\n".join(items)
-
-
-def targets_table(result: dict[str, Any]) -> str | None:
-    """Each check of each target judged, with its value and verdict; None when nothing was judged."""
-    rows: list[list[str]] = []
-    counts = dict.fromkeys(_MET, 0)
-    for workload in result["workloads"]:
-        title = workload["title"]
-        for outcome in workload["outcomes"]:
-            contender = _name(outcome["contender"])
-            for check in (outcome.get("target") or {}).get("checks", []):
-                value, met = check["value"], check["met"]
-                measured = f"{value:.3g}" if value is not None else "n/a"
-                rows.append([title, contender, check["rule"], measured, _MET[met]])
-                counts[met] += 1
-                title = contender = ""  # each named once, on its first row
-    if not rows:
-        return None
-    head, align = ["Workload", "Contender", "Target", "Measured", "Met"], ["---", "---", "---", "---:", "---"]
-    summary = f"Checks: {counts[True]} met, {counts[False]} not met, {counts[None]} n/a (not measurable yet)."
-    return f"{summary}\n\n{_table(head, align, rows)}"

@@ -7,6 +7,7 @@ operation is not available yet ("n/a"), so the target cannot be judged.
 The async group is judged against hand-written async ORM by the same rules, where they hold there:
 parity everywhere, and create_or_first's gains only where datalayer's one-round-trip path runs on the
 asyncio driver (aiosqlite and aiomysql; not asyncpg, which has no pipeline for its SAVEPOINT).
+Read views are judged against the raw DBAPI driver, and routing against the same Database without replicas.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from typing import Any
 
 __all__ = ["ASYNC_NATIVE_DATABASES", "DATALAYER", "judge", "unmet"]
 
-DATALAYER = ("datalayer-session", "datalayer-repo", "datalayer-async-session", "datalayer-async-repo")
+DATALAYER = (
+    "datalayer-session",
+    "datalayer-repo",
+    "datalayer-view-session",
+    "datalayer-view-repo",
+    "datalayer-async-session",
+    "datalayer-async-repo",
+)
 _PARITY = 0.95
 _NATIVE_DATABASES = ("postgresql", "sqlite")
 ASYNC_NATIVE_DATABASES = ("sqlite", "mysql", "mariadb")  # MySQL-family: the servers with RETURNING
@@ -59,7 +67,21 @@ def _bulk_rules(database: str, contender: str) -> list[Rule]:
     return [(">= 1.0x insertmanyvalues RETURNING", _extra("x_returning"), lambda v: v >= 1.0)]
 
 
+def _views_and_routing(key: str, contender: str) -> list[Rule]:
+    """Views: >= 0.5x raw DBAPI (issue 15), the stream in flat memory; routing: <= 5% cost (issue 16)."""
+    if key.startswith("views_"):
+        rules: list[Rule] = [(">= 0.5x raw DBAPI", _ratio, lambda v: v >= 0.5)]
+        if key == "views_stream":
+            rules.append(("peak < 50 MB", _extra("peak_mb"), lambda v: v < 50))
+        return rules
+    if key == "routing_units" and contender.endswith("(replicas)"):
+        return [(f">= {_PARITY}x without replicas", _ratio, lambda v: v >= _PARITY)]
+    return []  # the read-your-writes wait is reported, not judged
+
+
 def _rules(key: str, database: str, stream_peaks: dict[str, float], contender: str = "") -> list[Rule]:
+    if key.startswith(("views_", "routing_")):
+        return _views_and_routing(key, contender)
     if key.startswith("async_"):
         return _async_rules(key.removeprefix("async_"), database)
     if key == "create":  # writes at the driver's speed: no slower than the hand-written flush

@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 
 from benchmarks import ASYNC_BASELINE, ASYNC_CONTENDERS, CONTENDERS
+from benchmarks.routing import BASELINE_ROUTING, ROUTED
+from benchmarks.views import BASELINE_VIEWS, VIEW_CONTENDERS
 from benchmarks.workloads import ASYNC_OP_WORKLOADS, OP_WORKLOADS, QUICK
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +46,15 @@ WORKLOADS = [
     "page_1",
     f"page_{QUICK.far_page}",
 ]
+VIEW_WORKLOADS = ["views_get", "views_lookup", "views_page", "views_stream"]
+ROUTING_WORKLOADS = {"routing_units": (ROUTED, BASELINE_ROUTING), "routing_ryw": (ROUTED,)}
+EXPECTED = {
+    **dict.fromkeys(WORKLOADS, CONTENDERS),
+    **dict.fromkeys(ASYNC_WORKLOADS, ASYNC_CONTENDERS),
+    **dict.fromkeys(VIEW_WORKLOADS, VIEW_CONTENDERS),
+    **ROUTING_WORKLOADS,
+}
+"""Every workload, and the contenders it reports (at least)."""
 
 
 @dataclass
@@ -71,14 +82,14 @@ def test_a_result_per_database(quick_run: Run) -> None:
     assert "sqlite" in {result["database"] for result in quick_run.results}
 
 
-@pytest.mark.parametrize("workload", WORKLOADS)
+@pytest.mark.parametrize("workload", list(EXPECTED))
 def test_every_contender_reports_a_number_or_na(quick_run: Run, workload: str) -> None:
     for result in quick_run.results:
         by_key = {entry["key"]: entry for entry in result["workloads"]}
         assert workload in by_key, f"{result['database']}: {workload} missing"
         outcomes = by_key[workload]["outcomes"]
-        expected = ASYNC_CONTENDERS if workload in ASYNC_WORKLOADS else CONTENDERS
-        assert {outcome["contender"].split(" ")[0] for outcome in outcomes} >= set(expected)
+        names = {outcome["contender"] for outcome in outcomes}
+        assert names | {name.split(" ")[0] for name in names} >= set(EXPECTED[workload])
         for outcome in outcomes:
             where = f"{result['database']} / {workload} / {outcome['contender']}"
             assert outcome["status"] in ("ok", "n/a"), f"{where}: {outcome['reason']}"
@@ -133,6 +144,8 @@ def test_quick_mode_judges_no_target(quick_run: Run) -> None:
 def test_markdown_tables_and_a_chart_per_database(quick_run: Run) -> None:
     page = (quick_run.out / "performance-results.md").read_text()
     assert "| Contender | Rate (ops/s) | x ORM (IQR) | Statements/op |" in page
+    assert "| Contender | Rate (ops/s) | x raw DBAPI (IQR) | Statements/op |" in page
+    assert "### Read views" in page and "### Read replicas" in page
     assert "```" not in page  # the docs test runs every fenced example
     try:
         importlib.import_module("matplotlib")
@@ -148,3 +161,44 @@ def test_markdown_tables_and_a_chart_per_database(quick_run: Run) -> None:
         assert (f"](img/benchmarks-{result['database']}.png)" in page) == matplotlib
         if matplotlib:
             assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("workload", VIEW_WORKLOADS)
+def test_the_views_are_measured_against_the_raw_driver_on_every_database(
+    quick_run: Run, workload: str
+) -> None:
+    """The repository of views, the ORM and the driver everywhere; the stream with its peak memory."""
+    for result in quick_run.results:
+        entry = {entry["key"]: entry for entry in result["workloads"]}[workload]
+        assert entry["baseline"] == BASELINE_VIEWS
+        by_name = {outcome["contender"]: outcome for outcome in entry["outcomes"]}
+        for name in ("datalayer-view-repo", "sqlalchemy-orm", BASELINE_VIEWS):
+            where = f"{result['database']} / {workload} / {name}"
+            assert by_name[name]["status"] == "ok", f"{where}: {by_name[name]['reason']}"
+            assert by_name[name]["ratio"] > 0, where
+            if workload == "views_stream":
+                assert by_name[name]["extra"]["peak_mb"] is not None, where
+        assert by_name[BASELINE_VIEWS]["ratio"] == 1.0
+
+
+def test_routing_is_measured_where_a_replica_replicates_and_na_with_the_reason_elsewhere(
+    quick_run: Run,
+) -> None:
+    for result in quick_run.results:
+        by_key = {entry["key"]: entry for entry in result["workloads"]}
+        units = {outcome["contender"]: outcome for outcome in by_key["routing_units"]["outcomes"]}
+        pairs = by_key["routing_ryw"]["outcomes"][0]
+        if result["database"] == "sqlite":
+            assert pairs["status"] == units[ROUTED]["status"] == "n/a"
+            assert "sqlite has no replicas" in pairs["reason"]
+            continue
+        if pairs["status"] == "n/a":  # the replica is not up here: the reason says how to start it
+            assert "scripts/cluster.sh up" in pairs["reason"], pairs["reason"]
+            continue
+        assert units[ROUTED]["status"] == "ok" and units[ROUTED]["ratio"] > 0, units[ROUTED]
+        assert by_key["routing_units"]["baseline"] == BASELINE_ROUTING
+        assert pairs["status"] == "ok", pairs["reason"]
+        extra = pairs["extra"]
+        assert 0 < extra["wait_median_ms"] <= extra["wait_p99_ms"], extra
+        done, total = (int(part) for part in extra["on_replica"].split("/"))
+        assert total >= 100 and 0 <= done <= total, extra

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import importlib
 
-from .base import Contender, Keys, NotAvailable, Rows
+from .base import Contender, Ids, Keys, NotAvailable, Rows
 
 __all__ = ["Contender", "NotAvailable", "Unavailable", "build"]
 
 _CLASSES = {
     "datalayer-session": ("dl_session", "DatalayerSession"),
     "datalayer-repo": ("dl_repo", "DatalayerRepositories"),
+    "datalayer-view-session": ("dl_views", "DatalayerViewSession"),
+    "datalayer-view-repo": ("dl_views", "DatalayerViewRepositories"),
     "sqlalchemy-orm": ("orm", "OrmContender"),
     "raw-dbapi": ("raw", "RawContender"),
+    "raw-dbapi-views": ("raw_views", "RawReadModels"),
     "sqla-wrapper": ("wrapper", "SqlaWrapperContender"),
     "advanced-alchemy": ("advanced", "AdvancedAlchemyContender"),
     "datalayer-async-session": ("async_dl", "DatalayerAsyncSession"),
@@ -31,6 +34,9 @@ class Unavailable(Contender):
         self.reason = reason
 
     def lookup(self, keys: Keys) -> None:
+        raise NotAvailable(self.reason)
+
+    def get(self, ids: Ids) -> None:
         raise NotAvailable(self.reason)
 
     def create(self, keys: Keys) -> None:

@@ -14,6 +14,7 @@ __all__ = [
     "NAME",
     "STREAM_BATCH",
     "Contender",
+    "Ids",
     "Keys",
     "NotAvailable",
     "Rows",
@@ -21,11 +22,13 @@ __all__ = [
     "consume",
     "consume_tuples",
     "found",
+    "found_id",
     "fresh_name",
     "plain_engine",
 ]
 
 Keys = Sequence[str]
+Ids = Sequence[int]
 Rows = Sequence[dict[str, Any]]
 
 NAME = "Bench User"
@@ -63,6 +66,9 @@ class Contender:
 
     def lookup(self, keys: Keys) -> None:
         raise NotAvailable("no lookup by a unique column")
+
+    def get(self, ids: Ids) -> None:
+        raise NotAvailable("no lookup by primary key")
 
     def create(self, keys: Keys) -> None:
         raise NotAvailable("no single-row create")
@@ -130,6 +136,12 @@ def found(obj: object, key: str) -> None:
     """Fail loudly if a lookup missed (so no contender is timed doing less work)."""
     if obj is None or getattr(obj, "email", key) != key:
         raise AssertionError(f"lookup of {key!r} returned {obj!r}")
+
+
+def found_id(obj: object, ident: int) -> None:
+    """Fail loudly if a lookup by primary key missed."""
+    if obj is None or getattr(obj, "id", None) != ident:
+        raise AssertionError(f"lookup of id {ident} returned {obj!r}")
 
 
 def consume(items: Iterable[Any]) -> int:

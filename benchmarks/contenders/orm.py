@@ -13,11 +13,13 @@ from .base import (
     NAME,
     STREAM_BATCH,
     Contender,
+    Ids,
     Keys,
     Rows,
     check_page,
     consume,
     found,
+    found_id,
     fresh_name,
     plain_engine,
 )
@@ -73,6 +75,11 @@ class OrmContender(Contender):
         with self.Session.begin() as session:
             for key in keys:
                 found(_by_email(session, key), key)
+
+    def get(self, ids: Ids) -> None:
+        with self.Session.begin() as session:
+            for ident in ids:
+                found_id(session.get(BenchUser, ident), ident)
 
     def create(self, keys: Keys) -> None:
         with self.Session.begin() as session:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from .base import ITEM, NAME, STREAM_BATCH, Contender, Keys, Rows, check_page, consume_tuples, fresh_name
+from .base import ITEM, NAME, STREAM_BATCH, Contender, Ids, Keys, Rows, check_page, consume_tuples, fresh_name
 from .raw_driver import connect
 
 __all__ = ["RawContender"]
@@ -57,7 +57,7 @@ class RawContender(Contender):
         row = self._run(cursor, self.sql["lookup"], (key,)).fetchone()
         return int(row[0]) if row is not None else self._create_or_first(cursor, key)
 
-    def _batch(self, keys: Keys, operation: Callable[[Any, str], object]) -> None:
+    def _batch(self, keys: Sequence[Any], operation: Callable[[Any, Any], object]) -> None:
         cursor = self.conn.cursor()
         try:
             self._begin(cursor)
@@ -68,12 +68,18 @@ class RawContender(Contender):
             raise
         self.conn.commit()
 
-    def lookup(self, keys: Keys) -> None:
-        def one(cursor: Any, key: str) -> None:
-            if self._run(cursor, self.sql["lookup"], (key,)).fetchone()[1] != key:
+    def _read(self, keys: Sequence[object], sql: str, column: int) -> None:
+        def one(cursor: Any, key: object) -> None:
+            if self._run(cursor, self.sql[sql], (key,)).fetchone()[column] != key:
                 raise AssertionError(key)
 
         self._batch(keys, one)
+
+    def lookup(self, keys: Keys) -> None:
+        self._read(keys, "lookup", 1)
+
+    def get(self, ids: Ids) -> None:
+        self._read(ids, "by_id", 0)
 
     def create(self, keys: Keys) -> None:
         def one(cursor: Any, key: str) -> None:

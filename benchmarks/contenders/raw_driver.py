@@ -11,6 +11,9 @@ __all__ = ["Driver", "connect"]
 
 _SQL = {
     "lookup": "SELECT id, email, name FROM bench_users WHERE email = %s",
+    "by_id": "SELECT id, email, name FROM bench_users WHERE id = %s",
+    "view_lookup": "SELECT id, email FROM bench_users WHERE email = %s",
+    "view_by_id": "SELECT id, email FROM bench_users WHERE id = %s",
     "user": "INSERT INTO bench_users (email, name) VALUES (%s, %s)",
     "order": "INSERT INTO bench_orders (user_id, item) VALUES (%s, %s)",
     "event": "INSERT INTO bench_events (kind, payload, n) VALUES (%s, %s, %s)",
