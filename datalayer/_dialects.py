@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from . import _guard, _hosts, _read_only, _urls
+from . import _galera, _guard, _hosts, _read_only, _urls
 from ._backends import driver
 from ._create_or_first import pipelined
 
@@ -25,6 +25,7 @@ def configure_engine(engine: Engine) -> None:
     _read_only.install(engine)
     if engine.dialect.name in ("mysql", "mariadb"):  # first: its do_connect tries each host= in turn
         _hosts.install(engine, connect, _urls.shown(engine.url))
+        _galera.install()
     if engine.dialect.is_async:
         event.listen(engine, "handle_error", _close_interrupted_cursor)
         event.listen(engine, "do_connect", _connect_or_operational_error)

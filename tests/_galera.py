@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pymysql
 import pytest
 from sqlalchemy import create_engine, func, make_url, select, text
 
@@ -16,7 +17,16 @@ from datalayer import Database
 from datalayer.testing import clean_tables, create_scratch_database, drop_scratch_database
 from tests.models import Models, define_models
 
-__all__ = ["GALERA_PORTS", "Galera", "Node", "clean", "galera_cluster", "galera_down", "node_url"]
+__all__ = [
+    "GALERA_PORTS",
+    "Galera",
+    "Node",
+    "clean",
+    "galera_cluster",
+    "galera_down",
+    "node_url",
+    "set_global",
+]
 
 GALERA_PORTS = (3311, 3312, 3313)  # fixed: scripts/cluster.sh starts the nodes there
 _STATE = text(
@@ -111,6 +121,16 @@ def galera_cluster(**options: Any) -> Iterator[Galera]:
         for node in nodes:
             node.db.dispose()
         drop_scratch_database(url, node_url(GALERA_PORTS[0]))
+
+
+def set_global(port: int, assignment: str) -> None:
+    """``SET GLOBAL`` on the node of ``port``, over a connection that sends nothing else (no ROLLBACK)."""
+    connection = pymysql.connect(host="127.0.0.1", port=port, user="root", autocommit=True)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET GLOBAL {assignment}")
+    finally:
+        connection.close()
 
 
 def clean(galera: Galera) -> None:

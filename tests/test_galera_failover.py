@@ -14,13 +14,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import pymysql
 import pytest
 from sqlalchemy import text
 
 from datalayer import Database, UnitOfWork, run
 from datalayer.errors import CommitUnknownError, ConnectionLostError, RetryableError
-from tests._galera import Galera, clean, galera_cluster, galera_down
+from tests._galera import Galera, clean, galera_cluster, galera_down, set_global
 from tests._replicas import run_cluster
 from tests.models import define_models
 
@@ -36,16 +35,6 @@ def cluster() -> Iterator[Galera]:
 def galera(cluster: Galera) -> Iterator[Galera]:
     yield cluster
     clean(cluster)
-
-
-def set_global(port: int, assignment: str) -> None:
-    """``SET GLOBAL`` on the node of ``port``, over a connection that sends nothing else (no ROLLBACK)."""
-    connection = pymysql.connect(host="127.0.0.1", port=port, user="root", autocommit=True)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET GLOBAL {assignment}")
-    finally:
-        connection.close()
 
 
 def port_of(uow: UnitOfWork) -> int:
