@@ -11,15 +11,17 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from . import _galera, _guard, _hosts, _read_only, _urls
+from . import _galera, _guard, _hosts, _pooler, _read_only, _urls
 from ._backends import driver
 from ._create_or_first import pipelined
 
 __all__ = ["configure_engine"]
 
 
-def configure_engine(engine: Engine) -> None:
-    """Per-dialect fixes applied to every engine a Database creates."""
+def configure_engine(engine: Engine, *, pooler: object = None) -> None:
+    """Per-dialect fixes applied to every engine a Database creates (``pooler``: see ``_pooler``)."""
+    if pooler is not None:
+        _pooler.mark(engine)
     _guard.install(engine)
     pipelined.install(engine)
     _read_only.install(engine)

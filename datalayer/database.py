@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from sqlalchemy import URL, Connection, Engine, MetaData, Table, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
-from . import _backends, _dialects, _ownership, _urls
+from . import _backends, _dialects, _ownership, _pooler, _urls
 from ._model_base import NAMING_CONVENTION, new_model_class
 from ._replicas import Router, routed
 from ._url_parts import from_parts
@@ -45,6 +45,12 @@ class Database:
     commit this process made, waiting at most ``replica_wait`` seconds, else to
     the primary; a replica lagging more than ``max_lag`` seconds is skipped. The
     engine options apply to every engine; ``db.engine`` stays the primary's.
+
+    ``pooler="transaction"`` says PostgreSQL is reached through a pooler in
+    transaction mode (PgBouncer): no prepared statement, no session setting outlives
+    a transaction. Several addresses of one MariaDB primary (a Galera cluster) go in
+    the URL, ``mysql+pymysql://user@/app?host=node1:3306&host=node2:3306``: each new
+    connection tries them in turn, from the one that served last.
 
     Example::
 
@@ -250,16 +256,17 @@ def set_up(
 def new_engine(database: object, url: str | URL, options: Mapping[str, Any], create: Callable[..., E]) -> E:
     """An engine of ``url`` for ``database`` (named in errors), datalayer's defaults under ``options``."""
     shown_url = _urls.DatabaseURL(url)
+    pooler, chosen = options.get("pooler"), _pooler.engine_options(shown_url.drivername, options)
     try:
-        engine = create(shown_url.to_url(), **_backends.engine_defaults(shown_url.drivername, dict(options)))
+        engine = create(shown_url.to_url(), **_backends.engine_defaults(shown_url.drivername, chosen))
     except TypeError as error:  # create_engine() names the arguments it did not take
         if not str(error).startswith("Invalid argument(s)"):
             raise
         raise UsageError(
             f"{str(error).split(' sent to ')[0]} given to {type(database).__name__}(): not one of its "
             "own (url, dialect, name, user, password, host, port, engine_options, session_options, "
-            "model_class, replicas, max_lag, replica_wait), nor an engine option of this dialect, driver "
-            "and pool"
+            "model_class, replicas, max_lag, replica_wait, pooler), nor an engine option of this dialect, "
+            "driver and pool"
         ) from error
-    _dialects.configure_engine(engine if isinstance(engine, Engine) else engine.sync_engine)
+    _dialects.configure_engine(engine if isinstance(engine, Engine) else engine.sync_engine, pooler=pooler)
     return engine
