@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapper, Session
 
 from . import _read_only
 from ._bulk_plan import Plan, plan_for
-from ._bulk_rows import check_columns, check_names, insert_rows
+from ._bulk_rows import check_columns, check_names, checked_values
 from ._bulk_send import send_rows
 from ._copy import copy_format, copy_rows
 from ._mapping import memo, synonym_targets
@@ -48,18 +48,14 @@ def load_rows(session: Session, mapper: Mapper[Any], rows: Iterable[Mapping[str,
     names = check_names(mapper, given)
     dialect = session.get_bind(mapper=mapper).dialect
     plan = _plan(mapper, names, given, dialect)
-    # Checked before anything is sent: a refusal leaves the session as it was.
-    columns, kinds = _checked(mapper, plan, given) if plan is not None else ([], [])
-    if plan is not None and any(
-        _NONE in kinds[i] for i, name in enumerate(plan.names) if name in plan.unfillable
-    ):
-        plan = None  # a None standing for a server default: the column is left out of that row
-    batch = insert_rows(mapper, given) if plan is None else None  # uneven rows, synonyms...
-    if session.autoflush:
-        flush(session, mapper)  # pending work first, as any statement run by the session
-    if plan is None:
-        send_rows(session, mapper, lambda connection: session.execute(insert(mapper.class_), batch))
-        return len(given)
+    # Each row is checked once, before anything is sent: a refusal leaves the session as it was.
+    if plan is None:  # uneven rows, synonyms...
+        return _inserted(session, mapper, checked_values(mapper, names, list(map(dict, given))))
+    columns, kinds = _checked(mapper, plan, given)
+    if any(_NONE in kinds[i] for i, name in enumerate(plan.names) if name in plan.unfillable):
+        # A None standing for a server default: SQLAlchemy leaves the column out of that row.
+        return _inserted(session, mapper, list(map(dict, given)))  # a plan's names hold no synonym
+    _flush_first(session, mapper)
 
     def load(connection: Connection) -> None:
         # Defaults and conversions run as part of sending: their failures fail it, as in an INSERT.
@@ -69,7 +65,7 @@ def load_rows(session: Session, mapper: Mapper[Any], rows: Iterable[Mapping[str,
         how = copy_format(plan.types, sent_kinds) if plan.copy else None
         # Values of other types than their columns' (an INSERT casts them), or schemas to translate.
         if (plan.copy and how is None) or connection.get_execution_options().get("schema_translate_map"):
-            session.execute(insert(mapper.class_), insert_rows(mapper, given))
+            session.execute(insert(mapper.class_), list(map(dict, given)))
         elif plan.copy:
             copy_rows(connection, plan, how == "binary", values)
         else:
@@ -77,6 +73,18 @@ def load_rows(session: Session, mapper: Mapper[Any], rows: Iterable[Mapping[str,
 
     send_rows(session, mapper, load, plan.copy_sql or None)
     return len(given)
+
+
+def _inserted(session: Session, mapper: Mapper[Any], rows: list[dict[str, Any]]) -> int:
+    """Send the checked ``rows`` in SQLAlchemy's ORM bulk INSERT; their number."""
+    _flush_first(session, mapper)
+    send_rows(session, mapper, lambda connection: session.execute(insert(mapper.class_), rows))
+    return len(rows)
+
+
+def _flush_first(session: Session, mapper: Mapper[Any]) -> None:
+    if session.autoflush:
+        flush(session, mapper)  # pending work first, as any statement run by the session
 
 
 def _plan(mapper: Mapper[Any], names: set[str], rows: list[Any], dialect: Dialect) -> Plan | None:
@@ -99,7 +107,7 @@ def _plans(_mapper: Mapper[Any]) -> dict[Any, Plan | None]:
 def _checked(mapper: Mapper[Any], plan: Plan, rows: list[Any]) -> tuple[list[Iterable[Any]], list[set[type]]]:
     """Each given column's values, checked (:func:`check_columns`), and the types of its values."""
     getters = [itemgetter(name) for name in plan.names]
-    kinds = check_columns(mapper, dict(zip(plan.names, getters, strict=True)), rows)
+    kinds = check_columns(mapper, dict(zip(plan.names, getters, strict=True)), rows, "create_many")
     return [map(get, rows) for get in getters], kinds
 
 

@@ -13,20 +13,18 @@ own executemany.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Enum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapper
-from sqlalchemy.sql.schema import CallableColumnDefault
 
 from ._backends import driver
+from ._column_defaults import Default, python_default
 from ._unflushed import table_of
 
 __all__ = ["Plan", "plan_for"]
 
-Default = Callable[[], Any]
-"""Computes one row's default value of a column, as SQLAlchemy computes it for an INSERT."""
 _KEEP_NONE = None  # a None given stays NULL (no default; or a type that stores None itself, as JSON)
 
 
@@ -63,7 +61,7 @@ def plan_for(mapper: Mapper[Any], names: tuple[str, ...], dialect: Dialect) -> P
     fills: list[Default | None] = []
     unfillable: set[str] = set()
     for name, column in zip(names, given, strict=True):
-        fill = _python_default(column) if column.default is not None else None
+        fill = python_default(column.default)
         if column.type.should_evaluate_none or (column.default is None and column.server_default is None):
             fill = _KEEP_NONE
         elif fill is None:
@@ -75,7 +73,7 @@ def plan_for(mapper: Mapper[Any], names: tuple[str, ...], dialect: Dialect) -> P
     for column in table.columns:
         if column not in left_out or column.default is None:
             continue
-        computed = _python_default(column)
+        computed = python_default(column.default)
         if computed is None:
             return None
         defaults.append(computed)
@@ -117,21 +115,6 @@ _MARKS: dict[str, Callable[[int], str]] = {
     "numeric": lambda i: f":{i}",
     "numeric_dollar": lambda i: f"${i}",
 }
-
-
-def _python_default(column: Column[Any]) -> Default | None:
-    """The Python-side default of ``column``; None when SQLAlchemy must compute it in the statement."""
-    default = column.default
-    if default is None or default.is_sentinel:
-        return None
-    if default.is_scalar:
-        value = getattr(default, "arg", None)
-        return lambda: value
-    if isinstance(default, CallableColumnDefault) and default.arg is not default._fn:  # pyright: ignore[reportPrivateUsage]
-        # SQLAlchemy wrapped a callable that takes no context: call it as it would, once per row.
-        make = cast("Callable[[None], Any]", default.arg)
-        return lambda: make(None)
-    return None  # a SQL expression, a sequence, or a callable reading the execution context
 
 
 def _server_type(column: Column[Any], dialect: Dialect) -> str:

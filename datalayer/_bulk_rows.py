@@ -1,9 +1,9 @@
 """The rows of a ``create_many``: checked before anything is sent, a bad one named by its index.
 
-Shared by both forms of ``create_many`` and the in-memory fake. The returning
-form checks row by row; the loading form checks column by column
-(:func:`check_columns`), measuring a whole column at C speed and looking at
-single values only when a column holds something that might not fit.
+Shared by both forms of ``create_many``, ``upsert_many`` and the in-memory fake.
+Their values are checked column by column (:func:`check_columns`), measuring a
+whole column at C speed and looking at single values only when a column holds
+something that might not fit.
 """
 
 from __future__ import annotations
@@ -20,15 +20,16 @@ from ._lengths import limits_of, too_long
 from ._mapping import canonical, is_sql, synonym_targets
 from .errors import DatalayerError, UnsupportedAttributeError, ValueTooLongError
 
-__all__ = ["check_columns", "check_names", "in_row", "insert_rows"]
+__all__ = ["check_columns", "check_names", "checked_values", "in_row", "insert_rows"]
 
 E = TypeVar("E", bound=BaseException)
+_CREATE_MANY = "create_many"
 
 
-def in_row(error: E, index: int) -> E:
-    """``error``, its message saying it is about row ``index`` (from 0) of the ``create_many``."""
+def in_row(error: E, index: int, helper: str) -> E:
+    """``error``, its message saying it is about row ``index`` (from 0) of ``helper`` (``create_many``...)."""
     first, *rest = error.args or ("",)
-    error.args = (f"row {index} of create_many: {first}", *rest)
+    error.args = (f"row {index} of {helper}: {first}", *rest)
     return error
 
 
@@ -37,20 +38,26 @@ def insert_rows(mapper: Mapper[Any], rows: Iterable[Mapping[str, Any]], /) -> li
 
     Every name must be insertable (:func:`check_insertable`) and every string
     fit its column (as :func:`~datalayer._lengths.check_lengths` measures, a column
-    at a time); a refusal
-    names the row's index.
+    at a time); a refusal names the row's index.
     """
     given = list(map(dict, rows))
-    names = check_names(mapper, given)
-    check_columns(mapper, {name: methodcaller("get", name) for name in names}, given)
+    return checked_values(mapper, check_names(mapper, given), given)
+
+
+def checked_values(mapper: Mapper[Any], names: set[str], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows``, whose ``names`` :func:`check_names` checked, their values checked; synonyms made columns.
+
+    The values are checked a column at a time (:func:`check_columns`); a refusal names the row's index.
+    """
+    check_columns(mapper, {name: methodcaller("get", name) for name in names}, rows, _CREATE_MANY)
     if names.isdisjoint(synonym_targets(mapper)):
-        return given
+        return rows
     checked: list[dict[str, Any]] = []
-    for index, row in enumerate(given):
+    for index, row in enumerate(rows):
         try:
             checked.append(canonical(mapper, row))
         except DatalayerError as error:
-            raise in_row(error, index) from None
+            raise in_row(error, index, _CREATE_MANY) from None
     return checked
 
 
@@ -62,18 +69,19 @@ def check_names(mapper: Mapper[Any], rows: Sequence[Mapping[str, Any]]) -> set[s
     except DatalayerError as error:
         bad = getattr(error, "attribute", None)
         index = next((i for i, row in enumerate(rows) if bad in row), 0)
-        raise in_row(error, index) from None
+        raise in_row(error, index, _CREATE_MANY) from None
     return names
 
 
 def check_columns(
-    mapper: Mapper[Any], getters: Mapping[str, Callable[[Any], Any]], rows: Sequence[Any]
+    mapper: Mapper[Any], getters: Mapping[str, Callable[[Any], Any]], rows: Sequence[Any], helper: str
 ) -> list[set[type]]:
-    """Check each named column of ``rows``; the types of its values, in ``getters``' order.
+    """Check each named column of the ``helper``'s ``rows``; the types of its values, in ``getters``' order.
 
     ``getters[name]`` reads a row's value (None when missing). A SQL expression
-    is refused (create_many sends values), and so is a string too long for its
-    column, each naming the first row that holds one.
+    is refused (``create_many`` and ``upsert_many`` send values), and so is a
+    string too long for its column (as :func:`~datalayer._lengths.check_lengths`
+    measures it), each naming the first row that holds one and the ``helper``.
     """
     limits = limits_of(mapper)
     kinds: list[set[type]] = []
@@ -82,8 +90,9 @@ def check_columns(
         kinds.append(found)
         if any(_sql_type(kind) for kind in found):
             index = next(i for i, value in enumerate(map(get, rows)) if is_sql(value))
-            problem = "is given a SQL expression: create_many sends values only; create() each row instead"
-            raise in_row(UnsupportedAttributeError(mapper.class_, name, problem), index)
+            one = helper.removesuffix("_many")
+            problem = f"is given a SQL expression: {helper} sends values only; {one}() each row instead"
+            raise in_row(UnsupportedAttributeError(mapper.class_, name, problem), index, helper)
         limit = limits.get(name)
         if limit is None:
             continue
@@ -96,7 +105,7 @@ def check_columns(
         for index, value in enumerate(map(get, rows)):
             if value is not None and too_long(limit, value):
                 error = ValueTooLongError(mapper.class_, name, limit.length, len(value))
-                raise in_row(error, index)
+                raise in_row(error, index, helper)
     return kinds
 
 

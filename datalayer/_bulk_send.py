@@ -36,7 +36,7 @@ def send_rows(
         if copy_sql is not None and isinstance(error, dialect.loaded_dbapi.Error):
             index = failed_row(error)
             if index is not None:  # named before wrapping: the wrapper's message is made from it
-                in_row(error, index)
+                in_row(error, index, "create_many")
             wrapped = sa_exc.DBAPIError.instance(
                 copy_sql, None, error, dialect.loaded_dbapi.Error, dialect=dialect
             )

@@ -77,7 +77,7 @@ def copy_rows(connection: Connection, plan: Plan, binary: bool, rows: Iterable[t
             try:
                 write(row)
             except Exception as error:  # psycopg could not send a value: the COPY is abandoned
-                raise in_row(error, index) from None
+                raise in_row(error, index, "create_many") from None
 
 
 def _json_types() -> tuple[type, ...]:

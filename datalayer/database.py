@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import URL, Connection, Engine, MetaData, Table, create_engine, select
+from sqlalchemy import URL, Connection, Engine, Table, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
-from . import _backends, _dialects, _ownership, _pooler, _urls
-from ._model_base import NAMING_CONVENTION, new_model_class
+from . import _urls
+from ._database_setup import DatabaseSetup, merged_options, session_factory_options
+from ._model_base import NAMING_CONVENTION
 from ._replicas import Router, routed
-from ._url_parts import from_parts
 from ._urls import DatabaseURL
-from .errors import UsageError
 from .session import ScopedSession, Session
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
-    from sqlalchemy.orm import registry
-
     from .testing import TestTransaction
 
 __all__ = ["NAMING_CONVENTION", "Database"]
 
 
-class Database:
+class Database(DatabaseSetup[Engine]):
     """An engine with its ``Model`` base, a ``Session`` factory and a thread-scoped ``s``.
 
     ``url`` is any SQLAlchemy URL; keyword arguments go to
@@ -67,11 +63,6 @@ class Database:
             dbs.commit()
     """
 
-    url: DatabaseURL
-    Model: type[DeclarativeBase]
-    registry: registry
-    metadata: MetaData
-
     Session: sessionmaker[Session]
     s: ScopedSession
     select = staticmethod(select)
@@ -94,27 +85,34 @@ class Database:
         replica_wait: float = 0.5,
         **more_engine_options: Any,
     ) -> None:
-        parts = {
-            "dialect": dialect,
-            "name": name,
-            "user": user,
-            "password": password,
-            "host": host,
-            "port": port,
-        }
-        self.engine = set_up(
-            self, url, parts, model_class, engine_options, more_engine_options, create_engine
+        self._router: Router | None = None
+        super().__init__(
+            url,
+            dialect=dialect,
+            name=name,
+            user=user,
+            password=password,
+            host=host,
+            port=port,
+            engine_options=engine_options,
+            session_options=session_options,
+            model_class=model_class,
+            **more_engine_options,
         )
         options = merged_options(engine_options, more_engine_options)
-        self.router: Router | None = routed(
+        self._router = routed(
             self.engine,
             replicas,
-            lambda url: new_engine(self, url, options, create_engine),
+            lambda replica: self._engine_of(DatabaseURL(replica), options),
             max_lag,
             replica_wait,
         )
-        _ownership.own(self.metadata, self)
-        self.Session = sessionmaker(**session_factory_options(self.engine, Session, session_options))
+
+    def _create_engine(self, url: URL, options: dict[str, Any]) -> Engine:
+        return create_engine(url, **options)
+
+    def _set_up_sessions(self, options: Mapping[str, Any] | None) -> None:
+        self.Session = sessionmaker(**session_factory_options(self.engine, Session, options))
         self.s = ScopedSession(self.Session)
 
     def create_all(
@@ -167,7 +165,7 @@ class Database:
     @property
     def engines(self) -> list[Engine]:
         """The primary's engine, then each replica's."""
-        return [self.engine, *(self.router.engines if self.router is not None else ())]
+        return [self.engine, *(self._router.engines if self._router is not None else ())]
 
     def dispose(self) -> None:
         """Close the scoped session and every pooled connection, the replicas' too."""
@@ -177,96 +175,3 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({_urls.shown(self.url)!r})"
-
-
-E = TypeVar("E", "Engine", "AsyncEngine")
-
-
-class _Modelled(Protocol):
-    """A Database or an AsyncDatabase, as :func:`set_up` fills it in."""
-
-    url: DatabaseURL
-    Model: type[DeclarativeBase]
-    registry: registry
-    metadata: MetaData
-
-
-_SQLA_WRAPPER_ONLY = {
-    "base_model_class": "pass model_class=, a whole declarative base (class Base(Mixin, DeclarativeBase))",
-    "base_model_metaclass": "pass model_class=, a declarative base of your own",
-}
-
-
-def connection_url(url: str | URL | None, **parts: Any) -> str | URL:
-    """``url``, or the URL sqla-wrapper built from ``dialect=``, ``name=``, ``user=``... (never both)."""
-    given = [key for key, value in parts.items() if value is not None]
-    if url is not None and given:
-        raise UsageError(
-            f"give either a url or its parts ({', '.join(f'{key}=' for key in given)}), not both"
-        )
-    return url if url is not None else from_parts(**parts)
-
-
-def merged_options(options: Mapping[str, Any] | None, more: Mapping[str, Any]) -> dict[str, Any]:
-    """``engine_options={...}`` (sqla-wrapper's way) and keyword arguments (datalayer's), as one dict."""
-    for key, instead in _SQLA_WRAPPER_ONLY.items():
-        if key in more:
-            raise UsageError(f"{key}= is sqla-wrapper's: {instead}")
-    twice = sorted(set(options or {}) & set(more))
-    if twice:
-        raise UsageError(f"{', '.join(twice)} given both in engine_options and as a keyword argument")
-    return {**(options or {}), **more}
-
-
-def session_factory_options(
-    engine: Engine | AsyncEngine, base: type[Any], options: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    """The session factory's arguments: ``session_options`` over datalayer's (engine, Session class)."""
-    chosen = {"bind": engine, "class_": base, **(options or {})}
-    if not (isinstance(chosen["class_"], type) and issubclass(chosen["class_"], base)):
-        raise UsageError(
-            f"session_options class_={chosen['class_']!r} must be {base.__module__}.{base.__qualname__} "
-            "or a subclass: the helpers and their guarantees are on it"
-        )
-    return chosen
-
-
-def set_up(
-    database: _Modelled,
-    url: str | URL | None,
-    parts: dict[str, Any],
-    model_class: type[DeclarativeBase] | None,
-    engine_options: Mapping[str, Any] | None,
-    more_engine_options: Mapping[str, Any],
-    create: Callable[..., E],
-) -> E:
-    """Give a Database or an AsyncDatabase its URL, model base and metadata; return its ``create``d engine.
-
-    ``url`` or its ``parts`` (sqla-wrapper's ``dialect=``, ``name=``...); ``engine_options`` and the
-    keyword arguments together.
-    """
-    database.url = _urls.DatabaseURL(connection_url(url, **parts))
-    engine = new_engine(database, database.url, merged_options(engine_options, more_engine_options), create)
-    database.Model = model_class if model_class is not None else new_model_class()
-    database.registry = database.Model.registry
-    database.metadata = database.Model.metadata
-    return engine
-
-
-def new_engine(database: object, url: str | URL, options: Mapping[str, Any], create: Callable[..., E]) -> E:
-    """An engine of ``url`` for ``database`` (named in errors), datalayer's defaults under ``options``."""
-    shown_url = _urls.DatabaseURL(url)
-    pooler, chosen = options.get("pooler"), _pooler.engine_options(shown_url.drivername, options)
-    try:
-        engine = create(shown_url.to_url(), **_backends.engine_defaults(shown_url.drivername, chosen))
-    except TypeError as error:  # create_engine() names the arguments it did not take
-        if not str(error).startswith("Invalid argument(s)"):
-            raise
-        raise UsageError(
-            f"{str(error).split(' sent to ')[0]} given to {type(database).__name__}(): not one of its "
-            "own (url, dialect, name, user, password, host, port, engine_options, session_options, "
-            "model_class, replicas, max_lag, replica_wait, pooler), nor an engine option of this dialect, "
-            "driver and pool"
-        ) from error
-    _dialects.configure_engine(engine if isinstance(engine, Engine) else engine.sync_engine, pooler=pooler)
-    return engine

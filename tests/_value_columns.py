@@ -1,14 +1,17 @@
-"""A column of every type, for the properties that throw any value at an INSERT sent without a flush."""
+"""Columns of every type and values to throw at them, for the properties attacking INSERTs without a flush."""
 
 from __future__ import annotations
 
 import datetime
 import enum
+import string
 import uuid
 from decimal import Decimal
 from typing import Any
 
+from hypothesis import strategies as st
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -23,8 +26,16 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+COLUMNS = ("small", "big", "num", "flt", "short", "doc", "kind", "flag", "day", "at", "uid", "blob",
+           "positive", "parent_id", "required")  # fmt: skip
+"""The columns of :class:`ValueColumns` but the key, and ``doc``: a Text column each model adds its way."""
+DEFAULTED = ("defaulted", "stamped", "served", "data")
+"""The columns of :class:`DefaultedColumns`."""
+STAMP = datetime.datetime(2020, 1, 2, 3, 4, 5, 678901)
 
 
 class Kind(enum.Enum):
@@ -62,3 +73,42 @@ class ValueColumns:
     @declared_attr
     def parent_id(cls) -> Mapped[int | None]:
         return mapped_column(ForeignKey(f"{cls.__tablename__}.id"))
+
+
+class DefaultedColumns:
+    """Mixin: columns with a scalar default, a Python function as default, a server default, and JSON."""
+
+    defaulted: Mapped[str | None] = mapped_column(String(10), default="d")
+    stamped: Mapped[datetime.datetime | None] = mapped_column(DateTime, default=lambda: STAMP)
+    served: Mapped[int | None] = mapped_column(Integer, server_default=text("7"))
+    data: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+def _noise(size: int) -> st.SearchStrategy[str]:
+    """Incompressible text of ``size`` characters (a compressible one would fit an index entry)."""
+    return st.randoms(use_true_random=False).map(
+        lambda r: "".join(r.choice(string.ascii_letters + string.digits) for _ in range(size))
+    )
+
+
+VALUES: st.SearchStrategy[Any] = st.one_of(
+    st.none(),
+    st.integers(),
+    st.integers(min_value=2**15 - 2, max_value=2**15 + 2),
+    st.integers(min_value=2**31 - 2, max_value=2**31 + 2),
+    st.integers(min_value=2**63 - 2, max_value=2**63 + 2),
+    st.integers(min_value=-(2**63) - 2, max_value=-(2**63) + 2),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.decimals(min_value=Decimal("999.99"), max_value=Decimal("100000"), places=3),
+    st.floats(),
+    st.text(max_size=20),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=9, max_size=12),
+    _noise(9000),
+    st.binary(max_size=20),
+    st.booleans(),
+    st.dates(),
+    st.datetimes(),
+    st.uuids(),
+    st.sampled_from(["s", "l", "small", "nope", Kind.small, Kind.large]),
+)
+"""Values of every type, out of range, too long, NULL, and Text over PostgreSQL's index entry size."""

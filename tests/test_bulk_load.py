@@ -9,7 +9,7 @@ from sqlalchemy import String, func, select
 from sqlalchemy.exc import IntegrityError, PendingRollbackError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from datalayer import Database, UnitOfWork
+from datalayer import Database, UnitOfWork, _bulk_rows
 from datalayer._copy import copy_rows
 from datalayer.errors import (
     ConflictError,
@@ -70,6 +70,32 @@ def test_create_many_without_returning_takes_synonyms_enums_and_uneven_rows(env:
         "own": (Status.ACTIVE, None, "Ann"),
         "sql": (Status.ACTIVE, None, None),
     }
+
+
+def test_create_many_without_returning_checks_the_rows_once_whichever_way_they_are_sent(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks: list[str] = []
+    for name in ("check_insertable", "limits_of"):  # the name check and the column check, once each
+        original = getattr(_bulk_rows, name)
+
+        def counted(*args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
+            checks.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(_bulk_rows, name, counted)
+    ways: dict[str, list[dict[str, Any]]] = {
+        "planned": [{"email": "a@x.org", "name": "A"}],
+        "a None for a server default": [{"email": "b@x.org", "created_at": None}],
+        "uneven rows": [{"email": "c@x.org"}, {"email": "d@x.org", "name": "D"}],
+    }
+    with env.db.Session() as dbs:
+        for way, rows in ways.items():
+            checks.clear()
+            assert dbs.create_many(env.models.User, rows, returning=False) == len(rows)
+            assert sorted(checks) == ["check_insertable", "limits_of"], way
+        dbs.commit()
+    assert [email for (email,) in stored(env, env.models.User, "email")] == [f"{c}@x.org" for c in "abcd"]
 
 
 def test_create_many_without_returning_refuses_a_bad_row_naming_it_before_sending_anything(env: Env) -> None:

@@ -11,40 +11,15 @@ refusing work until rolled back), or both store the same rows.
 
 from __future__ import annotations
 
-import datetime
 import itertools
 import random
-import uuid
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    Date,
-    DateTime,
-    Enum,
-    Float,
-    ForeignKey,
-    Integer,
-    LargeBinary,
-    Numeric,
-    SmallInteger,
-    String,
-    Text,
-    Uuid,
-    exc,
-    insert,
-    select,
-    text,
-    type_coerce,
-)
+from sqlalchemy import Text, exc, insert, select, type_coerce
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import NullType
@@ -52,12 +27,10 @@ from sqlalchemy.types import NullType
 from datalayer import Database
 from datalayer._bulk_rows import insert_rows
 from datalayer.errors import DatalayerError
+from tests._value_columns import COLUMNS, DEFAULTED, VALUES, DefaultedColumns, ValueColumns
 from tests.conftest import Env
-from tests.test_native_path_property import VALUES, Kind
 
-COLUMNS = ("small", "big", "num", "flt", "short", "doc", "kind", "flag", "day", "at", "uid", "blob",
-           "positive", "parent_id", "required", "defaulted", "stamped", "served", "data")  # fmt: skip
-STAMP = datetime.datetime(2020, 1, 2, 3, 4, 5, 678901)
+LOADED = (*COLUMNS, *DEFAULTED)
 
 
 @pytest.fixture
@@ -66,30 +39,9 @@ def models(env: Env) -> Iterator[tuple[Database, type[Any]]]:
         pytest.skip("one variant per backend: create_many takes no flush path")
     db = Database(env.url)
 
-    class Row(db.Model):
+    class Row(ValueColumns, DefaultedColumns, db.Model):
         __tablename__ = "t_load_values"
-        __table_args__ = (CheckConstraint("positive > 0", name="ck_load_positive"),)
-        id: Mapped[int] = mapped_column(primary_key=True)
-        key: Mapped[str] = mapped_column(String(50), unique=True)
-        small: Mapped[int | None] = mapped_column(SmallInteger)
-        big: Mapped[int | None] = mapped_column(BigInteger)
-        num: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
-        flt: Mapped[float | None] = mapped_column(Float)
-        short: Mapped[str | None] = mapped_column(String(10))
         doc: Mapped[str | None] = mapped_column(Text)
-        kind: Mapped[Kind | None] = mapped_column(Enum(Kind, name="load_kind"))
-        flag: Mapped[bool | None] = mapped_column(Boolean)
-        day: Mapped[datetime.date | None] = mapped_column(Date)
-        at: Mapped[datetime.datetime | None] = mapped_column(DateTime)
-        uid: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-        blob: Mapped[bytes | None] = mapped_column(LargeBinary)
-        positive: Mapped[int | None] = mapped_column(Integer)
-        parent_id: Mapped[int | None] = mapped_column(ForeignKey("t_load_values.id"))
-        required: Mapped[str] = mapped_column(String(10), default="r")
-        defaulted: Mapped[str | None] = mapped_column(String(10), default="d")
-        stamped: Mapped[datetime.datetime | None] = mapped_column(DateTime, default=lambda: STAMP)
-        served: Mapped[int | None] = mapped_column(Integer, server_default=text("7"))
-        data: Mapped[Any] = mapped_column(JSON, nullable=True)
 
     db.metadata.drop_all(db.engine)
     db.metadata.create_all(db.engine)
@@ -125,10 +77,10 @@ def outcome(db: Database, Row: type[Any], rows: list[dict[str, Any]], loading: b
 def stored(db: Database, Row: type[Any], prefix: str) -> list[dict[str, str]]:
     """The rows' values as the driver returns them (no type's processing, which may refuse them)."""
     columns = Row.__table__.c
-    raw = select(*(type_coerce(columns[name], NullType()).label(name) for name in COLUMNS))
+    raw = select(*(type_coerce(columns[name], NullType()).label(name) for name in LOADED))
     with db.engine.connect() as connection:
         found = connection.execute(raw.where(columns.key.startswith(prefix)).order_by(columns.key))
-        return [{name: repr(row[name]) for name in COLUMNS} for row in found.mappings()]
+        return [{name: repr(row[name]) for name in LOADED} for row in found.mappings()]
 
 
 def test_loading_stores_what_the_insert_stores_whatever_it_is_given(
@@ -141,7 +93,7 @@ def test_loading_stores_what_the_insert_stores_whatever_it_is_given(
     numbers = itertools.count()
 
     @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(attrs=st.dictionaries(st.sampled_from(COLUMNS), VALUES, max_size=3), size=st.integers(1, 3))
+    @given(attrs=st.dictionaries(st.sampled_from(LOADED), VALUES, max_size=3), size=st.integers(1, 3))
     def attempt(attrs: dict[str, Any], size: int) -> None:
         blob = attrs.get("blob")
         # bytes(n) over MariaDB's max_allowed_packet once escaped: a dropped connection, slow to send.

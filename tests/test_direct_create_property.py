@@ -11,7 +11,6 @@ attribute values on the object and the same row stored.
 
 from __future__ import annotations
 
-import datetime
 import itertools
 import random
 from collections.abc import Callable, Iterator
@@ -20,30 +19,15 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    Integer,
-    String,
-    Text,
-    exc,
-    func,
-    select,
-    text,
-    type_coerce,
-)
+from sqlalchemy import String, Text, exc, func, select, text, type_coerce
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import NullType
 
 from datalayer import Database, Session
-from tests._value_columns import ValueColumns
+from tests._value_columns import COLUMNS, DEFAULTED, VALUES, DefaultedColumns, ValueColumns
 from tests.conftest import Env
-from tests.test_native_path_property import VALUES
 
-COLUMNS = ("small", "big", "num", "flt", "short", "doc", "kind", "flag", "day", "at", "uid", "blob",
-           "positive", "parent_id", "required", "defaulted", "stamped", "lowered", "served",
-           "data")  # fmt: skip
-STAMP = datetime.datetime(2020, 1, 2, 3, 4, 5, 678901)
+CREATED = (*COLUMNS, *DEFAULTED, "lowered")
 # Not literal(): the flush leaves a bound literal's BindParameter in the attribute, where
 # the direct path holds the value stored (tests/test_direct_create.py).
 SQL_VALUES = st.sampled_from([func.lower("AbC"), func.abs(-4), func.coalesce(None, 5), text("NULL")])
@@ -55,14 +39,10 @@ def models(env: Env) -> Iterator[tuple[Database, type[Any]]]:
         pytest.skip("the test chooses the path of each session itself")
     db = Database(env.url)
 
-    class Row(ValueColumns, db.Model):
+    class Row(ValueColumns, DefaultedColumns, db.Model):
         __tablename__ = "t_direct_values"
         doc: Mapped[str | None] = mapped_column(Text)
-        defaulted: Mapped[str | None] = mapped_column(String(10), default="d")
-        stamped: Mapped[datetime.datetime | None] = mapped_column(DateTime, default=lambda: STAMP)
         lowered: Mapped[str | None] = mapped_column(String(10), default=func.lower("XY"))
-        served: Mapped[int | None] = mapped_column(Integer, server_default=text("7"))
-        data: Mapped[Any] = mapped_column(JSON, nullable=True)
 
     db.metadata.drop_all(db.engine)
     db.metadata.create_all(db.engine)
@@ -87,7 +67,7 @@ def outcome(make: Callable[[], Session], Row: type[Any], key: str, attrs: dict[s
             except exc.PendingRollbackError:
                 refuses = True
             return ("error", type(error), type(cause), refuses)
-        loaded = {name: read(lambda name=name: getattr(obj, name)) for name in COLUMNS}
+        loaded = {name: read(lambda name=name: getattr(obj, name)) for name in CREATED}
         assert session.get(Row, obj.id) is obj  # persistent, in the identity map
         session.commit()
     return ("created", loaded)
@@ -104,10 +84,10 @@ def read(value: Callable[[], Any]) -> str:
 def stored(db: Database, Row: type[Any], key: str) -> dict[str, str]:
     """The row's values as the driver returns them (no type's processing, which may refuse them)."""
     columns = Row.__table__.c
-    raw = select(*(type_coerce(columns[name], NullType()).label(name) for name in COLUMNS))
+    raw = select(*(type_coerce(columns[name], NullType()).label(name) for name in CREATED))
     with db.engine.connect() as connection:
         row = connection.execute(raw.where(columns.key == key)).mappings().one()
-        return {name: repr(row[name]) for name in COLUMNS}
+        return {name: repr(row[name]) for name in CREATED}
 
 
 def test_create_does_what_the_flush_would_do_whatever_it_is_given(
@@ -125,7 +105,7 @@ def test_create_does_what_the_flush_would_do_whatever_it_is_given(
     numbers = itertools.count()
 
     @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(attrs=st.dictionaries(st.sampled_from(COLUMNS), st.one_of(VALUES, SQL_VALUES), max_size=3))
+    @given(attrs=st.dictionaries(st.sampled_from(CREATED), st.one_of(VALUES, SQL_VALUES), max_size=3))
     def attempt(attrs: dict[str, Any]) -> None:
         blob = attrs.get("blob")
         # bytes(n) over MariaDB's max_allowed_packet once escaped: a dropped connection, slow to send.

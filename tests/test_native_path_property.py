@@ -13,9 +13,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import random
-import string
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -33,40 +31,8 @@ from sqlalchemy.pool import NullPool
 
 from datalayer import Database, UnitOfWork
 from datalayer._create_or_first.native import native_columns
-from tests._value_columns import Kind, ValueColumns
+from tests._value_columns import COLUMNS, VALUES, ValueColumns
 from tests.conftest import Env
-
-COLUMNS = ("small", "big", "num", "flt", "short", "doc", "kind", "flag", "day", "at", "uid", "blob",
-           "positive", "parent_id", "required")  # fmt: skip
-
-
-def _noise(size: int) -> st.SearchStrategy[str]:
-    """Incompressible text of ``size`` characters (a compressible one would fit an index entry)."""
-    return st.randoms(use_true_random=False).map(
-        lambda r: "".join(r.choice(string.ascii_letters + string.digits) for _ in range(size))
-    )
-
-
-VALUES: st.SearchStrategy[Any] = st.one_of(
-    st.none(),
-    st.integers(),
-    st.integers(min_value=2**15 - 2, max_value=2**15 + 2),
-    st.integers(min_value=2**31 - 2, max_value=2**31 + 2),
-    st.integers(min_value=2**63 - 2, max_value=2**63 + 2),
-    st.integers(min_value=-(2**63) - 2, max_value=-(2**63) + 2),
-    st.decimals(allow_nan=True, allow_infinity=True),
-    st.decimals(min_value=Decimal("999.99"), max_value=Decimal("100000"), places=3),
-    st.floats(),
-    st.text(max_size=20),
-    st.text(alphabet=st.characters(codec="utf-8"), min_size=9, max_size=12),
-    _noise(9000),
-    st.binary(max_size=20),
-    st.booleans(),
-    st.dates(),
-    st.datetimes(),
-    st.uuids(),
-    st.sampled_from(["s", "l", "small", "nope", Kind.small, Kind.large]),
-)
 
 
 @pytest.fixture

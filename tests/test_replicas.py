@@ -66,6 +66,21 @@ def test_commits_through_the_scoped_session_count_too(routed: Routed) -> None:
     routed.db.s.remove()
 
 
+def test_commits_through_core_connections_and_mid_unit_commits_count_too(routed: Routed) -> None:
+    User = routed.models.User
+    table = User.__table__
+    for n in range(50):
+        with routed.db.engine.begin() as connection:  # Core, no session
+            connection.execute(table.insert().values(email=f"core{n}@x.org"))
+        with UnitOfWork(routed.db, read_only=True) as uow:
+            assert uow.session.first(User, email=f"core{n}@x.org") is not None
+        with UnitOfWork(routed.db) as writer:
+            writer.session.create(User, email=f"mid{n}@x.org")
+            writer.commit()  # committed while the unit goes on
+            with UnitOfWork(routed.db, read_only=True) as uow:
+                assert uow.session.first(User, email=f"mid{n}@x.org") is not None
+
+
 def test_a_token_carries_a_commit_to_another_process(base: Env) -> None:
     # Two Databases on the same servers: each knows only its own commits, as two processes would.
     writer_side = routed_env(base)

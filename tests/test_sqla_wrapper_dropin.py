@@ -126,6 +126,17 @@ async def test_the_async_database_takes_the_same_keywords(aenv: AsyncEnv) -> Non
         await adb.dispose()
 
 
+def test_the_async_database_refuses_what_the_database_refuses_naming_itself() -> None:
+    with pytest.raises(UsageError, match=r"Invalid argument\(s\) 'hots' given to AsyncDatabase\(\)"):
+        AsyncDatabase(dialect="postgresql+asyncpg", name="app", hots="db.example")
+    with pytest.raises(UsageError, match=r"either a url or its parts \(name=\), not both"):
+        AsyncDatabase("sqlite+aiosqlite://", name="app")
+    with pytest.raises(UsageError, match="echo given both in engine_options and as a keyword"):
+        AsyncDatabase("sqlite+aiosqlite://", engine_options={"echo": True}, echo=False)
+    with pytest.raises(UsageError, match=r"must be datalayer\.asyncio\.session\.AsyncSession or a subclass"):
+        AsyncDatabase("sqlite+aiosqlite://", session_options={"class_": Session})
+
+
 # -- db.url -----------------------------------------------------------------------------------
 
 

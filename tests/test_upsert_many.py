@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from datalayer import UnitOfWork
-from datalayer.errors import ConflictError
+from datalayer.errors import ConflictError, ValueTooLongError
 from datalayer.testing import count_queries
 from tests.conftest import Env
 
@@ -28,6 +28,26 @@ def test_upsert_many_sends_one_statement_per_batch_where_the_server_returns_rows
         assert len({user.id for user in made}) == 1500
     # SQLite returns the rows of one statement in no set order: SQLAlchemy sends one per row.
     assert batches == (1500 if env.backend == "sqlite" else 2)
+
+
+def test_upsert_many_refuses_a_value_too_long_naming_its_row_before_sending_anything(env: Env) -> None:
+    User = env.models.User
+    rows = [{"email": f"u{n}@x.org", "name": "n"} for n in range(10)]
+    rows[7]["name"] = "x" * 201
+    with env.db.Session() as dbs:
+        pending = User(email="pending@x.org")
+        dbs.add(pending)
+        with count_queries(env.db) as log:
+            with pytest.raises(ValueTooLongError, match=r"^row 7 of upsert_many: User\.name is too long"):
+                dbs.upsert_many(User, rows, match="email")
+            with pytest.raises(ValueTooLongError, match=r"^row 7 of upsert_many: User\.email is too long"):
+                dbs.upsert_many(User, [*rows[:7], {"email": "e" * 201, "name": "n"}], match="email")
+        assert len(log) == 0  # not even the flush of the pending object
+        assert pending in dbs.new
+        del rows[7]
+        assert [user.email for user in dbs.upsert_many(User, rows, match="email")] == [
+            r["email"] for r in rows
+        ]
 
 
 @pytest.mark.only("mariadb")

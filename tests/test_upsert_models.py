@@ -13,7 +13,8 @@ from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from datalayer import Database, UnitOfWork
-from datalayer.errors import ConflictError, ReadOnlyError, UsageError
+from datalayer._upsert import plan
+from datalayer.errors import ConflictError, ReadOnlyError, UnknownAttributeError, UsageError
 from tests.conftest import Env
 
 
@@ -135,6 +136,27 @@ def test_models_whose_upsert_would_go_wrong_are_refused_before_anything_is_sent(
         dbs.upsert(getattr(own, model), match=(match,), **values)
     with own.db.Session() as dbs, pytest.raises(UsageError, match=message):
         dbs.upsert_many(getattr(own, model), [values], match=(match,))
+
+
+def test_an_upserts_names_are_checked_once_per_model_and_names_and_a_refusal_every_time(
+    own: Own, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks: list[tuple[str, ...]] = []
+    check_insertable = plan.check_insertable
+
+    def counted(mapper: Any, names: tuple[str, ...], **options: Any) -> None:
+        checks.append(names)
+        check_insertable(mapper, names, **options)
+
+    monkeypatch.setattr(plan, "check_insertable", counted)
+    with own.db.Session() as dbs:
+        for hits in range(3):
+            dbs.upsert(own.Counter, match="key", key="k", hits=hits)
+        for _ in range(2):
+            with pytest.raises(UnknownAttributeError, match="hist"):
+                dbs.upsert(own.Counter, match="key", key="k", hist=1)
+        assert dbs.upsert(own.Counter, match="key", key="k", hits=7).hits == 7
+    assert checks == [("key", "hits"), ("key", "hist"), ("key", "hist")]
 
 
 def test_a_read_only_unit_refuses_upsert_and_upsert_many(env: Env) -> None:

@@ -111,3 +111,12 @@ def test_upsert_many_refuses_rows_it_cannot_send_before_writing_any(
         with pytest.raises(UsageError, match=message):
             users.upsert_many(rows, match=("email",))
     assert backend.committed(backend.models.User) == []
+
+
+def test_upsert_many_refuses_a_value_too_long_naming_its_row_and_writes_none(backend: Backend) -> None:
+    rows = [{"email": f"u{n}@x.org", "name": "x" * (201 if n == 7 else 1)} for n in range(9)]
+    with backend.unit() as uow:
+        users = uow.repository(backend.models.User)
+        with pytest.raises(ValueTooLongError, match=r"^row 7 of upsert_many: User\.name is too long"):
+            users.upsert_many(rows, match=("email",))
+    assert backend.committed(backend.models.User) == []

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from sqlalchemy import URL, event
+from sqlalchemy import URL
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from .._urls import shown
 from ..errors import UsageError
@@ -56,6 +56,7 @@ def routed(
                 f"{primary.dialect.name} one: a replica replicates its primary"
             )
     router = _routers[primary] = Router(primary, engines, server, max_lag=max_lag, wait=wait)
+    _count_commits(primary, router)
     return router
 
 
@@ -64,12 +65,19 @@ def router_of(engine: object) -> Router | None:
     return _routers.get(engine) if isinstance(engine, Engine) else None  # pyright: ignore[reportUnknownArgumentType]
 
 
-@event.listens_for(Session, "after_commit")
-def _committed(session: Session) -> None:
-    # Any session's commit on a routed primary (units, db.s, db.Session()): the next read-only
-    # unit of the process must see it. A released SAVEPOINT commits nothing.
-    if not _routers or session.in_nested_transaction():
-        return
-    router = router_of(session.bind)
-    if router is not None:
+def _count_commits(primary: Engine, router: Router) -> None:
+    """Have every COMMIT through ``primary`` (sessions, units, Core connections) move the router's counter.
+
+    Counted once the database has answered: a read-only unit starting after the
+    commit returned then asks the primary where it stands, past that commit. No
+    event of SQLAlchemy runs after a COMMIT (``commit`` runs before it is sent),
+    so the dialect's own ``do_commit`` of this engine is wrapped.
+    """
+    dialect = primary.dialect
+    commit = dialect.do_commit
+
+    def do_commit(dbapi_connection: Any) -> None:
+        commit(dbapi_connection)
         router.committed()
+
+    setattr(dialect, "do_commit", do_commit)  # noqa: B010 - on this engine's dialect object alone

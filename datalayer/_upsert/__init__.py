@@ -1,7 +1,7 @@
 """upsert, top-down: insert the row, or update the one holding the match key; one statement, one round trip.
 
-``one`` reads top-down: the names and the match key are checked (``plan``, once
-per model and names) before anything is sent; the caller's pending work is
+``one`` reads top-down: the row is checked (``rows``), its names and match key
+once per model and names (``plan``), before anything is sent; the caller's pending work is
 flushed, so that its errors are its own; then one
 ``INSERT .. ON CONFLICT (key) DO UPDATE .. RETURNING`` (PostgreSQL, SQLite) or
 ``INSERT .. ON DUPLICATE KEY UPDATE .. RETURNING`` (MariaDB 10.5+) is sent

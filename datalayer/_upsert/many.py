@@ -21,16 +21,15 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Mapper
 
 from .._failed_write import written
-from .._lengths import check_lengths
-from .._mapping import canonical, is_sql, memo
+from .._mapping import memo
 from .._session_like import SessionLike
 from .._unflushed import loaded_states, record_written
-from ..errors import UsageError
 from .one import flushed, prepared, upserted
-from .plan import Plan, check_match_values, match_names, plan_for
+from .plan import Plan
+from .rows import checked_rows, match_key
 from .statement import upsert_statement
 
-__all__ = ["checked_rows", "upsert_many"]
+__all__ = ["upsert_many"]
 
 M = TypeVar("M")
 _POPULATE = {"populate_existing": True}
@@ -45,7 +44,7 @@ def upsert_many(
     raises :class:`ConflictError`: roll the session back, as after any failed flush.
     """
     mapper, facts = prepared(session, model)
-    plan, given = checked_rows(mapper, rows, match_names(match), "upsert_many")
+    plan, given = checked_rows(mapper, rows, match, "upsert_many")
     if not given:
         return []
     flushed(session, mapper)
@@ -65,45 +64,7 @@ def upsert_many(
     with written(session, mapper, what):
         objects: list[M] = list(session.scalars(statement, given, execution_options=_POPULATE))
     record_written(session, objects, loaded)
-    return objects if in_order else _in_rows_order(mapper, plan, given, objects)
-
-
-def checked_rows(
-    mapper: Mapper[Any], rows: Iterable[Mapping[str, Any]], match: tuple[str, ...], helper: str
-) -> tuple[Plan, list[dict[str, Any]]]:
-    """The plan and the rows (canonical names) of an upsert_many, checked before anything is sent.
-
-    Every row gives the same names, plain values (no SQL expressions), no NULL
-    among the match values and no match key another row gives. Shared by the fake.
-    """
-    given = [dict(row) for row in rows]
-    names = tuple(given[0]) if given else tuple(match)
-    plan = plan_for(mapper, names, match, helper)
-    seen: dict[Hashable, int] = {}
-    checked: list[dict[str, Any]] = []
-    for index, row in enumerate(given):
-        if row.keys() != set(names):
-            raise UsageError(
-                f"{helper}({mapper.class_.__name__}): row {index} gives {', '.join(sorted(row))}, row 0 "
-                f"gives {', '.join(sorted(names))}: every row must set the same attributes"
-            )
-        sql = next((name for name, value in row.items() if is_sql(value)), None)
-        if sql is not None:
-            raise UsageError(
-                f"{helper}({mapper.class_.__name__}): row {index} gives {sql} as a SQL expression, which a "
-                "batch cannot bind: upsert() that row on its own"
-            )
-        check_lengths(mapper, row)
-        row = canonical(mapper, {name: row[name] for name in names})
-        check_match_values(mapper, plan, row, f" (row {index})")
-        key = _key(mapper, plan, row)
-        if key is not None and seen.setdefault(key, index) != index:
-            raise UsageError(
-                f"{helper}({mapper.class_.__name__}): rows {seen[key]} and {index} hold the same match key: "
-                "give each key once (PostgreSQL refuses to update a row twice in one statement)"
-            )
-        checked.append(row)
-    return plan, checked
+    return objects if in_order else _in_rows_order(plan, given, objects)
 
 
 def _statement(mapper: Mapper[Any], plan: Plan, insert: Any, on_any_key: bool, in_order: bool) -> Any:
@@ -112,25 +73,15 @@ def _statement(mapper: Mapper[Any], plan: Plan, insert: Any, on_any_key: bool, i
     return statement.returning(mapper.class_, sort_by_parameter_order=in_order)
 
 
-def _key(mapper: Mapper[Any], plan: Plan, row: Mapping[str, Any]) -> Hashable | None:
-    key = tuple(row[mapper.get_property_by_column(column).key] for column in plan.match)
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
-
-
-def _in_rows_order(mapper: Mapper[Any], plan: Plan, rows: list[dict[str, Any]], objects: list[M]) -> list[M]:
+def _in_rows_order(plan: Plan, rows: list[dict[str, Any]], objects: list[M]) -> list[M]:
     """``objects`` handed to the rows that hold their match keys, the others by position."""
-    names = [mapper.get_property_by_column(column).key for column in plan.match]
     by_key: dict[Hashable, M] = {}
     for obj in objects:
-        key = _key(mapper, plan, {name: getattr(obj, name) for name in names})
+        key = match_key(plan, {name: getattr(obj, name) for name in plan.match_attributes})
         if key is not None:
             by_key.setdefault(key, obj)
     found: list[M] = []
     for row, obj in zip(rows, objects, strict=True):
-        key = _key(mapper, plan, row)
+        key = match_key(plan, row)
         found.append(by_key.get(key, obj) if key is not None else obj)
     return found

@@ -12,14 +12,14 @@ from sqlalchemy.orm import InstanceState, Mapper
 from .. import _read_only
 from .._backends import Backend, backend
 from .._failed_write import written
-from .._lengths import check_lengths
-from .._mapping import canonical, is_sql, memo
+from .._mapping import is_sql, memo
 from .._ownership import checked_mapper
 from .._session_like import SessionLike
 from .._translate import flush
 from .._unflushed import loaded_states, record_written
 from ..errors import ConflictError, ReadOnlyError, UsageError
-from .plan import Plan, check_match_values, match_names, plan_for
+from .plan import Plan
+from .rows import checked_row
 from .statement import MATCHED, bound_names, matched, upsert_statement
 
 __all__ = ["flushed", "prepared", "upsert", "upserted"]
@@ -35,10 +35,7 @@ def upsert(session: SessionLike, model: type[M], /, *, match: object, **values: 
     :class:`ConflictError`: roll the session back, as after any failed flush.
     """
     mapper, facts = prepared(session, model)
-    plan = plan_for(mapper, tuple(values), match_names(match), "upsert")
-    check_lengths(mapper, values)
-    row = canonical(mapper, values)
-    check_match_values(mapper, plan, row)
+    plan, row = checked_row(mapper, values, match, "upsert")
     flushed(session, mapper)
     made: M = upserted(session, mapper, facts, plan, row)
     return made
@@ -138,7 +135,7 @@ def _load(
 
 
 def _other_key(mapper: Mapper[Any], plan: Plan, row: dict[str, Any], obj: object) -> ConflictError:
-    names = [mapper.get_property_by_column(column).key for column in plan.match]
+    names = plan.match_attributes
     key = ", ".join(f"{name}={row[name]!r}" for name in names)
     held = ", ".join(f"{name}={getattr(obj, name)!r}" for name in names)
     return ConflictError(

@@ -6,13 +6,14 @@ attribute or the key, and what to give instead. Shared by the in-memory fake.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Column, ColumnElement, Table, literal
 from sqlalchemy.orm import Mapper
 
 from .._attributes import check_attributes, check_insertable
+from .._column_defaults import python_default
 from .._mapping import canonical, memo, primary_key_attributes, unique_keys
 from .._unflushed import table_of
 from ..errors import UsageError
@@ -38,6 +39,10 @@ class Plan(NamedTuple):
     """An ``onupdate`` is a function, called for each statement (which is then never cached)."""
     other_keys: bool
     """Another unique key than the match may hold the row's values (MariaDB checks each row then)."""
+    match_attributes: tuple[str, ...]
+    """The attribute of each ``match`` column: the row's names of its match values."""
+    update_attributes: tuple[str, ...]
+    """The attribute of each ``updates`` column: the row's names of the values the UPDATE sets."""
 
 
 def match_names(match: object) -> tuple[str, ...]:
@@ -55,24 +60,17 @@ def match_names(match: object) -> tuple[str, ...]:
 
 
 def plan_for(mapper: Mapper[Any], names: tuple[str, ...], match: tuple[str, ...], helper: str) -> Plan:
-    """The plan of an upsert of ``mapper``'s class setting ``names``, matched on ``match``: checked, kept."""
-    check_insertable(mapper, names, helper=helper, instead=_INSTEAD)
-    check_attributes(mapper, dict.fromkeys(match), filters=False)
+    """The plan of an upsert of ``mapper``'s class setting ``names``, matched on ``match``: checked, kept.
+
+    Checked once per model, names and match: a later call is one lookup. A
+    refusal is not kept, and raised again by every call that asks for it.
+    """
     return memo(mapper, _plan, names, match, helper)
 
 
-def check_match_values(mapper: Mapper[Any], plan: Plan, row: Mapping[str, Any], where: str = "") -> None:
-    """Refuse a NULL among the match values of ``row`` (canonical names): NULLs never conflict."""
-    for column in plan.match:
-        name = mapper.get_property_by_column(column).key
-        if row[name] is None:
-            raise UsageError(
-                f"upsert({mapper.class_.__name__}) cannot match {name}=None{where}: a NULL never conflicts "
-                "with another, so every call would insert a new row"
-            )
-
-
 def _plan(mapper: Mapper[Any], names: tuple[str, ...], match: tuple[str, ...], helper: str) -> Plan:
+    check_insertable(mapper, names, helper=helper, instead=_INSTEAD)
+    check_attributes(mapper, dict.fromkeys(match), filters=False)
     model = mapper.class_.__name__
     table = table_of(mapper)
     if table is None or mapper.inherits is not None:
@@ -114,7 +112,11 @@ def _plan(mapper: Mapper[Any], names: tuple[str, ...], match: tuple[str, ...], h
     others = other_keys(table, frozenset(key.columns), any(name in given for name in primary))
     onupdate = _onupdates(mapper, table, columns)
     calls = any(not isinstance(arg, ColumnElement) for _, arg in onupdate)
-    return Plan(columns, match_columns, updates, onupdate, calls, others)
+    attributes = (
+        tuple(mapper.get_property_by_column(column).key for column in found)
+        for found in (match_columns, updates)
+    )
+    return Plan(columns, match_columns, updates, onupdate, calls, others, *attributes)
 
 
 def _onupdates(mapper: Mapper[Any], table: Table[Any], given: tuple[Column[Any], ...]) -> tuple[Any, ...]:
@@ -124,12 +126,15 @@ def _onupdates(mapper: Mapper[Any], table: Table[Any], given: tuple[Column[Any],
         default = column.onupdate
         if column in skipped or default is None:
             continue
-        arg: Any = getattr(default, "arg", None)
-        if getattr(default, "is_callable", False) and getattr(arg, "__wrapped__", None) is None:
+        if default.is_clause_element:  # a SQL expression: rendered into the statement
+            found.append((column, default.arg))
+            continue
+        compute = python_default(default)
+        if compute is None:
             name = mapper.get_property_by_column(column).key
             raise UsageError(
                 f"upsert({mapper.class_.__name__}): {name}'s onupdate function takes SQLAlchemy's execution "
                 f"context, which an upsert has none of: give {name} among the values"
             )
-        found.append((column, literal(arg, column.type) if getattr(default, "is_scalar", False) else arg))
+        found.append((column, literal(compute(), column.type) if default.is_scalar else compute))
     return tuple(found)

@@ -74,4 +74,4 @@ def _onupdate_value(column: Any, arg: Any) -> ColumnElement[Any]:
     """A column's Python-side ``onupdate``: its value or SQL expression, or what its function returns now."""
     if isinstance(arg, ColumnElement):
         return arg  # pyright: ignore[reportUnknownVariableType]
-    return literal(arg(None), column.type)  # a context-free function, wrapped by SQLAlchemy to take one
+    return literal(arg(), column.type)  # a function taking no context (:func:`python_default`)

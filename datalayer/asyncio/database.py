@@ -5,19 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import URL, MetaData, select
+from sqlalchemy import URL, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, registry
 
-from .. import _ownership, _urls
-from .._urls import DatabaseURL
-from ..database import session_factory_options, set_up
+from .. import _urls
+from .._database_setup import DatabaseSetup, session_factory_options
 from .session import AsyncSession
 
 __all__ = ["AsyncDatabase"]
 
 
-class AsyncDatabase:
+class AsyncDatabase(DatabaseSetup[AsyncEngine]):
     """The asyncio twin of :class:`~datalayer.Database`, on an async driver.
 
     ``url`` is any async SQLAlchemy URL (``sqlite+aiosqlite``, ``postgresql+asyncpg``,
@@ -47,43 +45,15 @@ class AsyncDatabase:
     .. versionadded:: 0.1.0
     """
 
-    url: DatabaseURL
-    Model: type[DeclarativeBase]
-    registry: registry
-    metadata: MetaData
     Session: async_sessionmaker[AsyncSession]
-    engine: AsyncEngine
     select = staticmethod(select)
 
-    def __init__(
-        self,
-        url: str | URL | None = None,
-        *,
-        dialect: str | None = None,
-        name: str | None = None,
-        user: str | None = None,
-        password: str | None = None,
-        host: str | None = None,
-        port: str | int | None = None,
-        engine_options: Mapping[str, Any] | None = None,
-        session_options: Mapping[str, Any] | None = None,
-        model_class: type[DeclarativeBase] | None = None,
-        **more_engine_options: Any,
-    ) -> None:
-        parts = {
-            "dialect": dialect,
-            "name": name,
-            "user": user,
-            "password": password,
-            "host": host,
-            "port": port,
-        }
-        self.engine = set_up(
-            self, url, parts, model_class, engine_options, more_engine_options, create_async_engine
-        )
-        _ownership.own(self.metadata, self)
+    def _create_engine(self, url: URL, options: dict[str, Any]) -> AsyncEngine:
+        return create_async_engine(url, **options)
+
+    def _set_up_sessions(self, options: Mapping[str, Any] | None) -> None:
         # Objects stay loaded after a commit: refreshing them lazily would need I/O outside an await.
-        session = {"expire_on_commit": False, **(session_options or {})}
+        session = {"expire_on_commit": False, **(options or {})}
         self.Session = async_sessionmaker(**session_factory_options(self.engine, AsyncSession, session))
 
     async def create_all(self) -> None:

@@ -12,7 +12,8 @@ from alembic.script import Script, ScriptDirectory
 
 from ..database import Database
 from ..errors import MigrationError
-from ._alembic_scripts import AlembicScripts, MigrationsOf, options_of
+from ._alembic_options import MigrationsOf, options_of
+from ._alembic_scripts import AlembicScripts
 from ._config import ENVIRONMENT
 
 __all__ = ["Alembic"]

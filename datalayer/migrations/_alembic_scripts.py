@@ -1,68 +1,18 @@
-"""What ``Alembic`` reads and prints: its revisions as Alembic's Scripts, and the Migrations it runs on."""
+"""What ``Alembic`` reads and prints: its revisions as Alembic's Scripts, each read once per call."""
 
 from __future__ import annotations
 
-import configparser
-import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-import attrs
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 
-from ..database import Database
-from ..errors import MigrationError, UsageError
+from ..errors import MigrationError
 from . import _config
-from ._migrations import Migrations
-from ._runner import RunState
+from ._alembic_options import MigrationsOf
 
-__all__ = ["AlembicScripts", "MigrationsOf", "options_of"]
-
-# sqla-wrapper's: <date>_<id>_<slug>.py
-DEFAULT_FILE_TEMPLATE = "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s"
-_OURS = ("script_location", "version_locations")
-
-
-def options_of(options: Mapping[str, object]) -> dict[str, str]:
-    """Alembic settings as ``Config.set_main_option`` takes them; UsageError naming a wrong one."""
-    settings = {"file_template": DEFAULT_FILE_TEMPLATE}
-    for key, value in options.items():
-        if key in _OURS:
-            raise UsageError(f"Alembic(db, path, {key}=...): the revision files are in path; leave {key} out")
-        if not isinstance(value, str):
-            raise UsageError(f"Alembic(db, path, {key}={value!r}): give the setting as text: {str(value)!r}")
-        settings[key] = value
-    return settings
-
-
-class MigrationsOf(Migrations):
-    """Migrations with Alembic settings, whose new revisions are written from ``directory/script.py.mako``."""
-
-    def __init__(self, db: Database, directory: str | os.PathLike[str], options: Mapping[str, str]) -> None:
-        super().__init__(db, directory)
-        # The environment runs for every revision, empty ones too: it is what sets the template.
-        self.options = {**options, "revision_environment": "true"}
-
-    def revise(self, message: str, *, empty: bool, rev_id: str, head: str) -> Script:
-        """Write a revision of id ``rev_id`` revising ``head``."""
-        return self._revision(message, empty=empty, rev_id=rev_id, head=head)
-
-    def move(self, action: str, target: str, *, sql: bool, **options: Any) -> None:
-        """Run ``upgrade``, ``downgrade`` or ``stamp`` to ``target``; ``sql=True`` prints the SQL instead."""
-        self._move(action, target, sql=sql, **options)
-
-    def _config_for(self, state: RunState) -> Config:
-        made = super()._config_for(attrs.evolve(state, template=self.directory))
-        for key, value in self.options.items():
-            try:
-                made.set_main_option(key, value)
-                made.get_main_option(key)  # the ConfigParser interpolates % as it reads
-            except (ValueError, configparser.Error) as exc:
-                raise UsageError(f"Alembic setting {key}={value!r}: {exc} (write a % as %%)") from exc
-        return made
+__all__ = ["AlembicScripts"]
 
 
 class AlembicScripts:
@@ -76,8 +26,7 @@ class AlembicScripts:
 
     def get_current(self) -> Script | None:
         """The revision the database is at, or None (reads, then rolls back)."""
-        current = self.migrations.current()
-        return None if current is None else self.find(current, "the database is at revision")
+        return self._current(None)
 
     def current(self, verbose: bool = False) -> None:
         """Print the revision the database is at, if any; ``verbose`` adds its path and docstring."""
@@ -85,8 +34,9 @@ class AlembicScripts:
 
     def get_head(self) -> Script | None:
         """The newest revision, or None when there is none; MigrationError if there are several."""
-        head = _config.single_head(self.read(), self.path)
-        return None if head is None else self.find(head, "the head is revision")
+        known = self.read()
+        head = _config.single_head(known, self.path)
+        return None if head is None else self.find(head, "the head is revision", known)
 
     def head(self, verbose: bool = False) -> None:
         """Print the newest revision, if any; ``verbose`` adds its path and docstring."""
@@ -94,13 +44,12 @@ class AlembicScripts:
 
     def get_history(self, *, start: str | None = None, end: str | None = None) -> list[Script]:
         """The revisions from ``start`` to ``end`` included (either may be ``"current"``), oldest first."""
-        if start == "current":
-            current = self.get_current()
-            start = current.revision if current else None
-        if end == "current":
-            current = self.get_current()
-            end = current.revision if current else "heads"
         known = self.read()
+        if "current" in (start, end):
+            current = self._current(known)
+            at = current.revision if current else None
+            start = at if start == "current" else start
+            end = (at or "heads") if end == "current" else end
         try:
             return list(known.walk_revisions(start or "base", end or "heads"))[::-1]
         except CommandError as exc:
@@ -119,30 +68,41 @@ class AlembicScripts:
 
     def read(self) -> ScriptDirectory:
         """``script_directory``, its revisions read: again if a revision file was added or changed since."""
-        files = _files(self.path)
-        if self.files is not None and files != self.files:
-            self.script_directory = ScriptDirectory.from_config(self.config)
-        self.files = files
-        return _config.read(self.script_directory, self.path)
+        return self._read(_files(self.path))
 
     def revisions(self) -> set[str]:
         """The ids of the directory's revisions."""
         return {script.revision for script in self.read().walk_revisions()}
 
-    def find(self, revision: str, what: str) -> Script:
-        """The Script of ``revision``: the same object each time, while no other code writes revisions."""
+    def find(self, revision: str, what: str, known: ScriptDirectory | None = None) -> Script:
+        """The Script of ``revision``: the same object each time, while no other code writes revisions.
+
+        ``known``: the directory as :meth:`read` returned it during this call (else it is read now).
+        """
         try:
-            return self.read().get_revision(revision)
+            return (known if known is not None else self.read()).get_revision(revision)
         except CommandError as exc:
             raise MigrationError(f"{what} {revision}, which {self.path} does not have") from exc
 
     def remember(self, made: Script) -> Script:
         """``made``, just written, among the revisions read before it (if no other code wrote one too)."""
-        if self.files is not None and _files(self.path) == self.files | _files(Path(made.path)):
+        files = _files(self.path)
+        if self.files is not None and files == self.files | _files(Path(made.path)):
             self.script_directory.revision_map.add_revision(made)
-            self.files = _files(self.path)
+            self.files = files
             return made
-        return self.find(made.revision, "the new revision is")
+        return self.find(made.revision, "the new revision is", self._read(files))
+
+    def _read(self, files: frozenset[tuple[str, int]]) -> ScriptDirectory:
+        """:meth:`read`, given the revision files as :func:`_files` found them just now."""
+        if self.files is not None and files != self.files:
+            self.script_directory = ScriptDirectory.from_config(self.config)
+        self.files = files
+        return _config.read(self.script_directory, self.path)
+
+    def _current(self, known: ScriptDirectory | None) -> Script | None:
+        current = self.migrations.current()
+        return None if current is None else self.find(current, "the database is at revision", known)
 
 
 def _files(path: Path) -> frozenset[tuple[str, int]]:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from ..._lengths import check_lengths
-from ..._mapping import canonical
-from ..._upsert.many import checked_rows
-from ..._upsert.plan import Plan, check_match_values, match_names, plan_for
+from ..._upsert.plan import Plan
+from ..._upsert.rows import checked_row, checked_rows
 from ._rows import load
 
 if TYPE_CHECKING:
@@ -37,24 +35,18 @@ class FakeUpsertMethods(Generic[M]):
         of the model, among the values; columns only; lengths). A clash on another
         unique key raises ``ConflictError``, after which the unit must be rolled back.
         """
-        plan = plan_for(self._mapper, tuple(values), match_names(match), "upsert")
-        check_lengths(self._mapper, values)
-        row = canonical(self._mapper, values)
-        check_match_values(self._mapper, plan, row)
-        return self._upsert(plan, row)
+        return self._upsert(*checked_row(self._mapper, values, match, "upsert"))
 
     def upsert_many(self, rows: Iterable[Mapping[str, Any]], *, match: str | Iterable[str]) -> list[M]:
         """:meth:`upsert` every row, all checked first as the real one checks them; the objects in order."""
-        plan, given = checked_rows(self._mapper, rows, match_names(match), "upsert_many")
+        plan, given = checked_rows(self._mapper, rows, match, "upsert_many")
         return [self._upsert(plan, row) for row in given]
 
     def _upsert(self, plan: Plan, row: dict[str, Any]) -> M:
         mapper = self._mapper
-        names = [mapper.get_property_by_column(column).key for column in plan.match]
         for obj in self._objects():
-            if all(getattr(obj, name) == row[name] for name in names):
-                updates = [mapper.get_property_by_column(column).key for column in plan.updates]
-                self.session.update(mapper, obj, {name: row[name] for name in updates})
+            if all(getattr(obj, name) == row[name] for name in plan.match_attributes):
+                self.session.update(mapper, obj, {name: row[name] for name in plan.update_attributes})
                 return obj
         made = cast("M", load(mapper, row))  # built as a loaded row is, as the real upsert's object
         self.session.add(made)

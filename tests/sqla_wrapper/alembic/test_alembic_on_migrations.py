@@ -13,7 +13,7 @@ from sqlalchemy import String, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from datalayer import Database
-from datalayer.migrations import Alembic, Migrations
+from datalayer.migrations import Alembic, Migrations, _alembic_scripts
 from datalayer.testing import count_queries
 
 
@@ -139,6 +139,37 @@ def test_revisions_written_by_other_code_meanwhile_are_found(memdb: Database, ds
     assert third.down_revision == other
     assert [script.revision for script in alembic.get_history()] == [first.revision, other, third.revision]
     assert alembic.get_history()[-1] is third
+
+
+def test_each_call_lists_the_revision_files_once(
+    memdb: Database, dst: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed: list[Path] = []
+    files = _alembic_scripts._files
+
+    def counted(path: Path) -> frozenset[tuple[str, int]]:
+        listed.append(path)
+        return files(path)
+
+    monkeypatch.setattr(_alembic_scripts, "_files", counted)
+    define_note(memdb)
+    alembic = Alembic(memdb, dst)
+    made = alembic.revision("notes")
+    assert listed.count(dst) == 2  # before the new file is written, and after
+    alembic.upgrade()
+    calls = {
+        "get_head": alembic.get_head,
+        "get_current": alembic.get_current,
+        "get_history": lambda: alembic.get_history(start="current", end="current")[0],
+    }
+    sent: dict[str, int] = {}
+    for name, call in calls.items():
+        listed.clear()
+        with count_queries(memdb) as log:
+            assert call() is made, name
+        assert listed == [dst], name
+        sent[name] = len(log)
+    assert sent["get_head"] == 0 and sent["get_history"] == sent["get_current"]  # the database read once
 
 
 def test_create_all_without_revisions_creates_the_tables_and_stamps_nothing(
