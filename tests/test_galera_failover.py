@@ -124,22 +124,56 @@ def kill_node(port: int) -> None:
         time.sleep(0.01)
 
 
+class Straddler:
+    """A unit open on the victim when it dies: its next statement fails, and run() retries it elsewhere."""
+
+    def __init__(self, db: Database, User: type) -> None:
+        self.db, self.User = db, User
+        self.inside, self.killed = threading.Event(), threading.Event()
+        self.ports: list[int] = []  # each attempt's node
+        self.retried: list[RetryableError] = []
+        self.outcome: list[object] = []
+
+    def work(self, uow: UnitOfWork) -> int:
+        self.ports.append(port_of(uow))
+        uow.repository(self.User).create(email="straddler@x.org")  # type: ignore[call-overload]
+        if len(self.ports) == 1:
+            self.inside.set()
+            self.killed.wait(60)
+        return port_of(uow)
+
+    def run(self) -> None:
+        try:
+            self.outcome.append(
+                run(lambda: UnitOfWork(self.db), self.work, attempts=20, backoff=0.05, on_retry=self.retry)
+            )
+        except BaseException as error:  # asserted on by the test
+            self.outcome.append(error)
+
+    def retry(self, _attempt: int, error: RetryableError, _delay: float) -> None:
+        self.retried.append(error)
+
+
 def test_a_killed_node_fails_its_units_as_connection_lost_and_their_retries_commit_on_a_live_node(
     galera: Galera,
 ) -> None:
     victim = galera.nodes[2]
-    db = Database(galera.url(victim.port, galera.nodes[0].port, galera.nodes[1].port), pool_size=THREADS)
+    db = Database(galera.url(victim.port, galera.nodes[0].port, galera.nodes[1].port), pool_size=THREADS + 1)
     User = define_models(db).User
     writers = [Writer(number, db, User) for number in range(THREADS)]
+    straddler = Straddler(db, User)
     stop = threading.Event()
     threads = [threading.Thread(target=writer.loop, args=(stop,)) for writer in writers]
+    threads.append(threading.Thread(target=straddler.run))
     try:
         for thread in threads:
             thread.start()
+        assert straddler.inside.wait(30)
         time.sleep(1.0)  # every writer is committing on the victim, the first host named
         killed_at = time.monotonic()
         kill_node(victim.port)
         dead_at = time.monotonic()  # a commit on the victim may have returned in between
+        straddler.killed.set()
         deadline = killed_at + 90
         while time.monotonic() < deadline and not all(
             any(began > dead_at for began, _, _, _ in writer.committed) for writer in writers
@@ -148,31 +182,37 @@ def test_a_killed_node_fails_its_units_as_connection_lost_and_their_retries_comm
         time.sleep(0.5)
     finally:
         stop.set()
+        straddler.killed.set()
         for thread in threads:
             thread.join(timeout=120)
         db.dispose()
     try:
         errors = [error for writer in writers for error in writer.errors]
         assert errors == [], errors[:3]
+        # The unit open on the victim: lost with it, then committed on a live node by its retry.
+        assert [type(error) for error in straddler.retried] == [ConnectionLostError], straddler.retried
+        assert straddler.ports[0] == victim.port and straddler.outcome == [straddler.ports[-1]] != [
+            victim.port
+        ]
         units = [unit for writer in writers for unit in writer.committed]
         before = {port for _, ended, port, _ in units if ended < killed_at}
         after = {port for began, _, port, _ in units if began > dead_at}
         assert before == {victim.port}  # the first host named, while it lived
         assert after and victim.port not in after
         retries = sum((writer.retries for writer in writers), Counter[str]())
-        assert retries["ConnectionLostError"] >= 1, retries
+        assert set(retries) <= {"ConnectionLostError"}, retries
         failover = max(  # until every writer has committed on a live node
             min(ended for _, ended, port, _ in writer.committed if ended > killed_at and port != victim.port)
             for writer in writers
         )
-        committed = {email for _, _, _, email in units}
+        committed = {email for _, _, _, email in units} | {"straddler@x.org"}
         unknown = {email for writer in writers for email in writer.unknown}
         survivor = galera.nodes[0]
         found = {user.email for user in _all_users(survivor.db, survivor.models.User)}
         print(
             f"\ngalera failover: {len(committed)} units committed, {len(unknown)} unknown at COMMIT, "
-            f"retries {dict(retries)}; every writer committed on a live node {failover - killed_at:.2f} s "
-            f"after the kill; rows lost {len(committed - found)}"
+            f"retries {dict(retries)} and the straddling unit's; every writer committed on a live node "
+            f"{failover - killed_at:.2f} s after the kill; rows lost {len(committed - found)}"
         )
         assert committed <= found and found <= committed | unknown  # nothing lost, nothing extra
     finally:

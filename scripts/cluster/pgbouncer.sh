@@ -2,7 +2,8 @@
 # PgBouncer on 127.0.0.1:6432 in transaction mode, in front of the local PostgreSQL: sourced by scripts/cluster.sh.
 # Every database of the server is served under its own name (the `*` line: the tests' scratch databases too), as
 # the user who connects, trusted as PostgreSQL's pg_hba.conf trusts 127.0.0.1. It runs as the postgres user, with
-# its own configuration, pid file and log: Debian's packaged service stays off.
+# its own configuration, pid file and log: Debian's packaged service stays off. It holds at most 25 of the server's
+# connections, and closes those idle for 5 s: the tests that connect directly need the rest.
 
 PGB_PORT=6432
 PGB_DIR=/etc/datalayer-cluster/pgbouncer
@@ -26,6 +27,8 @@ admin_users = root
 pool_mode = transaction
 max_client_conn = 1000
 default_pool_size = 20
+max_user_connections = 25
+server_idle_timeout = 5
 ignore_startup_parameters = extra_float_digits,options
 pidfile = $PGB_PID
 logfile = $PGB_LOG
