@@ -59,7 +59,9 @@ def _begin_read_only(session: Session, _transaction: SessionTransaction, connect
     elif facts.read_only_sql is None:
         return
     elif pooled(connection.engine):
-        _transaction_read_only(connection, facts.read_only_in_savepoint_sql)
+        _refuse_autocommit_behind_pooler(connection)
+        if facts.read_only_in_savepoint_sql is not None:  # SET TRANSACTION READ ONLY: ends with it
+            connection.exec_driver_sql(facts.read_only_in_savepoint_sql)
         return
     else:
         # (PostgreSQL under AUTOCOMMIT: psycopg begins no transaction, the session's default counts.)
@@ -70,16 +72,15 @@ def _begin_read_only(session: Session, _transaction: SessionTransaction, connect
     connection.info[_MODE] = True
 
 
-def _transaction_read_only(connection: Connection, sql: str | None) -> None:
+def _refuse_autocommit_behind_pooler(connection: Connection) -> None:
     # Behind a transaction pooler the server connection goes to another client after the
     # transaction: only the transaction itself may be read-only, and under AUTOCOMMIT there is none.
-    if sql is None or autocommit(connection):
+    if autocommit(connection):
         raise UsageError(
             "a read-only unit on an AUTOCOMMIT engine behind a transaction pooler: the database cannot "
             "hold it read-only (a session setting would pass to the pooler's next client); use the "
             "engine's default isolation level"
         )
-    connection.exec_driver_sql(sql)  # SET TRANSACTION READ ONLY: undone when the transaction ends
 
 
 def _end_joined(session: Session, transaction: SessionTransaction) -> None:
