@@ -9,18 +9,19 @@ from typing import Any, Literal, TypeVar, overload
 from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.orm import Mapper
 
-from ._attributes import check_attributes
 from ._backends import backend
 from ._bulk_load import load_rows
 from ._bulk_rows import insert_rows
 from ._failed_write import written
-from ._keyset import keyset_values
+from ._keyset import page_cursor
 from ._mapping import primary_key_attributes
 from ._ownership import checked_mapper
 from ._session_like import SessionLike
-from ._stream import check_count, stream
+from ._stream import stream
 from ._translate import flush
 from ._unflushed import forget_on_rollback, own
+from ._views import page as view_page
+from ._views import spec_of
 
 __all__ = ["create_many", "insert_rows", "page", "page_cursor", "stream"]
 
@@ -78,18 +79,6 @@ def create_many(
     return created
 
 
-def page_cursor(
-    mapper: Mapper[Any], size: object, after: object, attrs: Mapping[str, Any]
-) -> tuple[Any, ...] | None:
-    """Check the arguments of a ``page``; the primary key values it starts after (None: the beginning).
-
-    Shared by the in-memory fake, so that both refuse the same arguments the same way.
-    """
-    check_count("size", size)
-    check_attributes(mapper, attrs)
-    return None if after is None else keyset_values(mapper, after)
-
-
 def _assigned_in_order(mapper: Mapper[Any], batch: list[dict[str, Any]]) -> bool:
     """Whether the database gives the rows ascending integer keys in the order they are sent."""
     (column, *others) = mapper.primary_key
@@ -110,10 +99,14 @@ def page(session: SessionLike, model: type[M], /, size: int, after: Any = None, 
     key) as ``after`` to get the next one; None starts at the beginning. Unlike
     OFFSET, a deep page costs what the first one does. An ``after`` of the
     wrong type for its key is refused before anything is sent, so the
-    transaction stays usable. Never commits.
+    transaction stays usable. Never commits. For a view, the views of those
+    rows (see :mod:`datalayer._views`).
     """
-    mapper = checked_mapper(session, model)
+    spec = spec_of(model)
+    mapper = checked_mapper(session, model if spec is None else spec.model)
     values = page_cursor(mapper, size, after, attrs)
+    if spec is not None:
+        return view_page(session, spec, attrs, values, size)
     key = mapper.primary_key
     statement = select(model).filter_by(**attrs).order_by(*key).limit(size)
     if values is not None:

@@ -14,6 +14,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from . import _galera, _guard, _hosts, _pooler, _read_only, _urls
 from ._backends import driver
 from ._create_or_first import pipelined
+from ._views import ignores_selects
 
 __all__ = ["configure_engine"]
 
@@ -24,6 +25,8 @@ def configure_engine(engine: Engine, *, pooler: object = None) -> None:
         _pooler.mark(engine)
     _guard.install(engine)
     pipelined.install(engine)
+    # Sends a statement differently only when asked by an execution option, which a view's SELECT has not.
+    ignores_selects(pipelined._execute_in_savepoint)  # pyright: ignore[reportPrivateUsage]
     _read_only.install(engine)
     if engine.dialect.name in ("mysql", "mariadb"):  # first: its do_connect tries each host= in turn
         _hosts.install(engine, connect, _urls.shown(engine.url))

@@ -130,7 +130,8 @@ def _statement(
         for prop in mapper.column_attrs
         if (column := prop.columns[0]).table is table
         and column.key not in sent
-        and column.key not in rendered
+        # A SQL expression is read back where the flush asks for the column's defaults anyway.
+        and (column.key not in rendered or (eager and _database_default(column)))
         and (eager or column.server_default is None or column.primary_key)
     )
     statement = insert(table)
@@ -139,6 +140,15 @@ def _statement(
     if loaded:
         statement = statement.returning(*(column for _, column in loaded))
     return statement, loaded, bool(loaded)
+
+
+def _database_default(column: ColumnElement[Any]) -> bool:
+    """Whether the database computes ``column``'s default: the columns a flush returns when eager.
+
+    SQLAlchemy's ``Mapper._server_default_cols``: a server default, or a SQL expression as default.
+    """
+    default = getattr(column, "default", None)
+    return getattr(column, "server_default", None) is not None or bool(default and default.is_clause_element)
 
 
 def _forget(mapper: Mapper[Any], obj: object, columns: tuple[str, ...]) -> None:

@@ -31,6 +31,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from . import _error_codes as _codes
 from ._backends import backend, driver
+from ._views import ignores_selects
 from .errors import TransactionAbortedError
 
 __all__ = ["autocommit", "ends", "install", "refusal"]
@@ -58,10 +59,14 @@ def install(engine: Engine) -> None:
     if probes is None:
         return
     event.listen(engine, "begin", _begin)
-    event.listen(
-        engine, "after_cursor_execute", _after_statement(probes.after, watches_writes=probes.watches_writes)
-    )
-    event.listen(engine, "handle_error", _after_failure(probes.failed))
+    after = _after_statement(probes.after, watches_writes=probes.watches_writes)
+    failed = _after_failure(probes.failed)
+    event.listen(engine, "after_cursor_execute", after)
+    event.listen(engine, "handle_error", failed)
+    # A view's SELECT sent raw skips ``after`` (nothing to see after a SELECT built with
+    # SQLAlchemy's constructs) and fails through SQLAlchemy's handling, which calls ``failed``.
+    ignores_selects(after)
+    ignores_selects(failed)
     event.listen(engine, "commit", _commit)
     event.listen(engine, "rollback", _rollback)
 

@@ -22,6 +22,9 @@ from ._mapping import is_sql, mapper_of, memo, primary_key_attributes
 from ._ownership import checked_mapper
 from ._session_like import SessionLike
 from ._translate import failed_flush, flush
+from ._views import first as view_first
+from ._views import rows as view_rows
+from ._views import spec_of
 from .errors import UsageError
 
 __all__ = [
@@ -45,14 +48,23 @@ NO_IDENT: Any = object()
 
 
 def find_all(session: SessionLike, model: type[M], /, **attrs: Any) -> list[M]:
-    """Every ``model`` row whose attributes equal ``attrs``, ordered by primary key."""
+    """Every ``model`` row whose attributes equal ``attrs``, ordered by primary key (a view's, for a view)."""
+    spec = spec_of(model)
+    if spec is not None:
+        return view_rows(session, spec, attrs)
     mapper = _checked(session, model, attrs)
     stmt = select(model).filter_by(**attrs).order_by(*mapper.primary_key)
     return list(session.scalars(stmt))
 
 
 def first(session: SessionLike, model: type[M], /, **attrs: Any) -> M | None:
-    """The ``model`` row with the lowest primary key among those matching ``attrs``, or None."""
+    """The ``model`` row with the lowest primary key among those matching ``attrs``, or None.
+
+    For a view, the view of that row (see :mod:`datalayer._views`).
+    """
+    spec = spec_of(model)
+    if spec is not None:
+        return view_first(session, spec, attrs)  # type: ignore[no-any-return]
     return _first(session, model, _checked(session, model, attrs), attrs)
 
 
@@ -121,17 +133,25 @@ def identity(model: type[Any], ident: Any, key: dict[str, Any]) -> Any:
 
 
 def count(session: SessionLike, model: type[Any], /, **attrs: Any) -> int:
-    """How many ``model`` rows match ``attrs``."""
+    """How many ``model`` rows (a view's model's rows) match ``attrs``."""
+    model = _model_of(model)
     _checked(session, model, attrs)
     stmt = select(func.count()).select_from(model).filter_by(**attrs)
     return session.execute(stmt).scalar_one()
 
 
 def exists(session: SessionLike, model: type[Any], /, **attrs: Any) -> bool:
-    """Whether any ``model`` row matches ``attrs``."""
+    """Whether any ``model`` row (a view's model's row) matches ``attrs``."""
+    model = _model_of(model)
     _checked(session, model, attrs)
     subquery = select(literal(1)).select_from(model).filter_by(**attrs).exists()
     return bool(session.execute(select(subquery)).scalar_one())
+
+
+def _model_of(model: type[Any]) -> type[Any]:
+    """``model``, or the model of a view."""
+    spec = spec_of(model)
+    return model if spec is None else spec.model
 
 
 def _checked(

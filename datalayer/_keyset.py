@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import decimal
+from collections.abc import Mapping
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Mapper
 
+from ._attributes import check_attributes
 from ._mapping import primary_key_attributes
+from ._stream import check_count
 from .errors import UsageError
 
-__all__ = ["keyset_values"]
+__all__ = ["keyset_values", "page_cursor"]
+
+
+def page_cursor(
+    mapper: Mapper[Any], size: object, after: object, attrs: Mapping[str, Any]
+) -> tuple[Any, ...] | None:
+    """Check the arguments of a ``page``; the primary key values it starts after (None: the beginning).
+
+    Shared by the model's page, the view's and the in-memory fake's, so that all
+    refuse the same arguments the same way.
+    """
+    check_count("size", size)
+    check_attributes(mapper, attrs)
+    return None if after is None else keyset_values(mapper, after)
 
 
 def keyset_values(mapper: Mapper[Any], after: object) -> tuple[Any, ...]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import MetaData, Table
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import Mapper
 
 from ._mapping import mapper_of
@@ -44,16 +44,21 @@ class Database(Protocol):
     def engine(self) -> _Engine: ...
 
 
-__all__ = ["check_owner", "checked_mapper", "own"]
+__all__ = ["check_bind_owner", "check_owner", "checked_mapper", "epoch", "own"]
 
 _owners: weakref.WeakKeyDictionary[MetaData, weakref.WeakSet[Database]] = weakref.WeakKeyDictionary()
 _accepted: weakref.WeakKeyDictionary[Dialect, weakref.WeakSet[Mapper[Any]]] = weakref.WeakKeyDictionary()
 
+epoch: int = 0
+"""How many times :func:`own` forgot the verdicts: a verdict kept elsewhere holds while this is unchanged."""
+
 
 def own(metadata: MetaData, database: Database) -> None:
     """Record that ``database`` owns ``metadata`` (for as long as both live)."""
+    global epoch
     _owners.setdefault(metadata, weakref.WeakSet()).add(database)
     _accepted.clear()  # a model of unowned metadata may now belong elsewhere
+    epoch += 1
 
 
 def checked_mapper(session: SessionLike, model: object) -> Mapper[Any]:
@@ -69,6 +74,11 @@ def check_owner(session: SessionLike, mapper: Mapper[Any]) -> None:
         bind = session.get_bind(mapper=mapper)
     except sa_exc.UnboundExecutionError:
         return  # no engine to compare with: SQLAlchemy says so when the session is used
+    check_bind_owner(bind, mapper)
+
+
+def check_bind_owner(bind: Engine | Connection, mapper: Mapper[Any]) -> None:
+    """:func:`check_owner` for the engine (or connection) a session uses for ``mapper``."""
     dialect = bind.dialect
     accepted = _accepted.get(dialect)
     if accepted is not None and mapper in accepted:

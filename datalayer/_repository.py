@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from itertools import starmap
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -21,6 +22,8 @@ from sqlalchemy import select
 from . import _bulk, _helpers, _upsert
 from ._mapping import mapper_of
 from ._ownership import checked_mapper
+from ._views import columns, read_only, spec_of
+from ._views import get as view_get
 from .errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
@@ -38,7 +41,9 @@ class Repository(Generic[M]):
 
     The model comes from the type argument; the session is whatever the caller
     (usually a :class:`~datalayer.UnitOfWork`) owns. Write methods flush, never
-    commit.
+    commit. A read model declared with :func:`~datalayer.view` works as the type
+    argument too: ``Repository[UserRow]`` reads views (not tracked by the
+    session), and refuses every write with a :class:`~datalayer.errors.UsageError`.
 
     Example::
 
@@ -58,7 +63,8 @@ class Repository(Generic[M]):
 
     def __init__(self, session: SessionLike, model: type[M] | None = None) -> None:
         chosen = chosen_model(self, Repository, model)
-        checked_mapper(session, chosen)
+        self._view = spec_of(chosen)
+        checked_mapper(session, chosen if self._view is None else self._view.model)
         self.model: type[M] = chosen
         self.session = session
 
@@ -71,11 +77,14 @@ class Repository(Generic[M]):
         Give the key positionally, ``get(5)`` (a tuple for a composite key), or by
         name, ``get(sku="RED-CHAIR")``.
         """
+        spec = self._view
+        if spec is not None:
+            return view_get(self.session, spec, _helpers.identity(spec.model, ident, key))  # type: ignore[no-any-return]
         return self.session.get(self.model, _helpers.identity(self.model, ident, key))
 
     def get_one(self, ident: Any = _helpers.NO_IDENT, /, **key: Any) -> M:
         """:meth:`get`, but :class:`~datalayer.errors.NotFoundError` when there is no such object."""
-        found = self.session.get(self.model, _helpers.identity(self.model, ident, key))
+        found = self.get(ident, **key)
         if found is None:
             raise NotFoundError(self.model, key or ident)
         return found
@@ -90,10 +99,12 @@ class Repository(Generic[M]):
 
     def create(self, **attrs: Any) -> M:
         """Add a new object built from ``attrs`` and flush; never commits."""
+        self._refuse_writes("create")
         return _helpers.create(self.session, self.model, **attrs)
 
     def first_or_create(self, **attrs: Any) -> M:
         """The first matching object, created race-safely if there is none. Flushes, never commits."""
+        self._refuse_writes("first_or_create")
         return _helpers.first_or_create(self.session, self.model, **attrs)
 
     def create_or_first(self, **attrs: Any) -> M:
@@ -102,6 +113,7 @@ class Repository(Generic[M]):
         A conflict undoes only this insert: the rest of the transaction is kept.
         Flushes, never commits.
         """
+        self._refuse_writes("create_or_first")
         return _helpers.create_or_first(self.session, self.model, **attrs)
 
     @overload
@@ -120,6 +132,7 @@ class Repository(Generic[M]):
 
             loaded = users.create_many(rows, returning=False)  # COPY on PostgreSQL
         """
+        self._refuse_writes("create_many")
         return _bulk.create_many(self.session, self.model, rows, returning=returning)
 
     def upsert(self, *, match: str | Iterable[str], **values: Any) -> M:
@@ -133,6 +146,7 @@ class Repository(Generic[M]):
 
             user = users.upsert(match=("email",), email="ann@example.com", name="Ann")
         """
+        self._refuse_writes("upsert")
         return _upsert.upsert(self.session, self.model, match=match, **values)
 
     def upsert_many(self, rows: Iterable[Mapping[str, Any]], *, match: str | Iterable[str]) -> list[M]:
@@ -142,6 +156,7 @@ class Repository(Generic[M]):
 
             made = users.upsert_many([{"email": "a@x.org", "name": "A"}], match="email")
         """
+        self._refuse_writes("upsert_many")
         return _upsert.upsert_many(self.session, self.model, rows, match=match)
 
     def stream(self, batch_size: int = 1000, **attrs: Any) -> Iterator[M]:
@@ -165,22 +180,35 @@ class Repository(Generic[M]):
 
         A unique violation raises :class:`~datalayer.errors.ConflictError`.
         """
+        self._refuse_writes("add")
         self.session.add(obj)
         _helpers.flush(self.session, mapper_of(self.model))
         return obj
 
     def delete(self, obj: M) -> None:
         """Delete ``obj`` and flush; never commits."""
+        self._refuse_writes("delete")
         self.session.delete(obj)
         self.session.flush()
 
     def select(self) -> Select[M]:
-        """``select(Model)``, to refine with ``.where()``, ``.order_by()``... and run with :meth:`scalars`."""
+        """``select(Model)``, to refine with ``.where()``, ``.order_by()``... and run with :meth:`scalars`.
+
+        For a view, a SELECT of its fields' columns, which :meth:`scalars` builds views from.
+        """
+        if self._view is not None:
+            return columns(self._view)
         return select(self.model)
 
     def scalars(self, statement: Select[M]) -> list[M]:
-        """Run a ``select()`` of the model and return its objects."""
+        """Run a ``select()`` of the model and return its objects (views, for a view's repository)."""
+        if self._view is not None:
+            return list(starmap(self._view.make, self.session.execute(statement)))
         return list(self.session.scalars(statement))
+
+    def _refuse_writes(self, method: str) -> None:
+        if self._view is not None:
+            raise read_only(self, method, self._view)
 
 
 def model_argument(cls: type[Any], generic: type[Any]) -> type[Any] | None:

@@ -6,16 +6,32 @@ transaction (a :class:`~datalayer.UnitOfWork`, or the code that opened the sessi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Literal, TypeVar, overload
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal, TypedDict, TypeVar, Unpack, overload
 
 from sqlalchemy import event, orm
+from sqlalchemy.orm.interfaces import ORMOption
+from sqlalchemy.sql.selectable import ForUpdateParameter
 
 from . import _bulk, _flush_checks, _helpers, _read_only, _upsert
+from ._views import get as view_get
+from ._views import spec_of
+from .errors import UsageError
 
 __all__ = ["ScopedSession", "Session"]
 
 M = TypeVar("M")
+
+
+class GetOptions(TypedDict, total=False):
+    """The keyword options of SQLAlchemy's ``Session.get``, passed on as given."""
+
+    options: Sequence[ORMOption] | None
+    populate_existing: bool | None
+    with_for_update: ForUpdateParameter
+    identity_token: Any
+    execution_options: Mapping[str, Any]
+    bind_arguments: dict[str, Any] | None
 
 
 class Session(orm.Session):
@@ -29,7 +45,11 @@ class Session(orm.Session):
     """
 
     def all(self, model: type[M], /, **attrs: Any) -> list[M]:
-        """Every ``model`` object whose attributes equal ``attrs``, ordered by primary key."""
+        """Every ``model`` object whose attributes equal ``attrs``, ordered by primary key.
+
+        ``model`` may be a read model (:func:`~datalayer.view`): its objects are
+        built straight from the rows, not tracked. Autoflushes, never commits.
+        """
         return _helpers.find_all(self, model, **attrs)
 
     def create(self, model: type[M], /, **attrs: Any) -> M:
@@ -39,8 +59,30 @@ class Session(orm.Session):
         """
         return _helpers.create(self, model, **attrs)
 
+    def get(  # pyright: ignore[reportIncompatibleMethodOverride]
+        self, entity: type[M] | orm.Mapper[M], ident: Any, **options: Unpack[GetOptions]
+    ) -> M | None:
+        """SQLAlchemy's ``get``; for a view (:func:`~datalayer.view`), the view of the row with this key.
+
+        A model's object comes from the identity map when loaded, as SQLAlchemy
+        does, with all of its options. A view is read from the database (after
+        the autoflush), never tracked, and takes no options. Never commits.
+
+        ``row = dbs.get(UserRow, 5)  # UserRow | None``
+        """
+        spec = spec_of(entity)
+        if spec is None:
+            return super().get(entity, ident, **options)
+        if options and any(options.values()):  # the scoped session and AsyncSession pass their defaults
+            given = ", ".join(sorted(name for name, value in options.items() if value))
+            raise UsageError(f"get() of the view {spec.cls.__name__} takes no options, not {given}")
+        return view_get(self, spec, ident)  # type: ignore[no-any-return]
+
     def first(self, model: type[M], /, **attrs: Any) -> M | None:
-        """The matching object with the lowest primary key, or None."""
+        """The matching object with the lowest primary key, or None (a view's, for a view).
+
+        ``row = dbs.first(UserRow, email="foo@example.com")  # UserRow | None``
+        """
         return _helpers.first(self, model, **attrs)
 
     def first_or_create(self, model: type[M], /, **attrs: Any) -> M:

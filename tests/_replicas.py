@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import subprocess
@@ -12,12 +13,21 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from datalayer import Database
 from tests.conftest import Env
 from tests.models import Models, define_models
 
-__all__ = ["REPLICA_PORTS", "Routed", "on_replica", "replica_url", "routed_env", "run_cluster"]
+__all__ = [
+    "REPLICA_PORTS",
+    "Routed",
+    "on_replica",
+    "replay_paused",
+    "replica_url",
+    "routed_env",
+    "run_cluster",
+]
 
 REPLICA_PORTS = {"postgresql": 5433, "mariadb": 3307}  # fixed: scripts/cluster.sh starts them there
 _IS_REPLICA = {"postgresql": "SELECT pg_is_in_recovery()", "mariadb": "SELECT @@server_id <> 1"}
@@ -88,3 +98,32 @@ def run_cluster(*args: str) -> None:
     """Run scripts/cluster.sh (from the repository's root)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     subprocess.run([os.path.join(root, "scripts", "cluster.sh"), *args], check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def replay_paused(routed: Routed) -> Iterator[None]:
+    """The replica applies no more of the primary's commits until the block ends, and says it replicates.
+
+    PostgreSQL pauses its WAL replay; MariaDB's replication thread waits on a
+    global read lock held by the block (``STOP SLAVE SQL_THREAD`` would say
+    it stopped). Reads on the replica go on, seeing what it had applied.
+    """
+    engine = create_engine(
+        replica_url(routed.url, routed.backend), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with engine.connect() as connection:
+            if routed.backend == "postgresql":
+                connection.execute(text("SELECT pg_wal_replay_pause()"))
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_wal_replay_resume()"))
+            else:
+                connection.execute(text("FLUSH TABLES WITH READ LOCK"))
+                try:
+                    yield
+                finally:
+                    connection.execute(text("UNLOCK TABLES"))
+    finally:
+        engine.dispose()

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pytest
-from sqlalchemy import Identity, event, func, inspect, literal, select, text
+from sqlalchemy import Identity, String, event, func, inspect, literal, select, text
 from sqlalchemy.exc import InvalidRequestError, PendingRollbackError, SAWarning
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm import Session as OrmSession
@@ -264,3 +264,33 @@ def test_a_failure_after_the_insert_leaves_nothing_to_commit(direct_env: Env, pa
         dbs.rollback()
         assert dbs.all(User) == [] and gone is not None
     assert paths == [True, True]
+
+
+def test_a_sql_expression_given_to_a_column_with_a_database_default_is_read_back_as_the_flush_reads_it(
+    direct_env: Env,
+) -> None:
+    db = Database(direct_env.url)
+
+    class Lowered(db.Model):
+        __tablename__ = "t_direct_lowered"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        amount: Mapped[int | None]
+        lowered: Mapped[str | None] = mapped_column(String(10), default=func.lower("XY"))
+
+    db.create_all()
+    try:
+        shared = func.lower("AbC")  # one expression object for both columns
+        unloaded: dict[str, set[str]] = {}
+        for path, engine in (
+            ("direct", db.engine),
+            ("flush", db.engine.execution_options(datalayer_native_inserts=False)),
+        ):
+            with db.Session(bind=engine) as dbs:
+                made = dbs.create(Lowered, amount=func.abs(-4), lowered=shared)
+                unloaded[path] = set(inspect(made).unloaded)
+                assert made.lowered == "abc"
+                assert made.amount == 4
+        assert unloaded["direct"] == unloaded["flush"]
+    finally:
+        db.drop_all()
+        db.dispose()

@@ -45,7 +45,7 @@ def test_all_lists_every_public_class_and_function_defined_in_the_package(module
 
 
 def test_the_pinned_names_are_there() -> None:
-    assert {"Database", "RepositoryContract", "Session", "UnitOfWork"} <= set(datalayer.__all__)
+    assert {"Database", "RepositoryContract", "Session", "UnitOfWork", "view"} <= set(datalayer.__all__)
     assert repositories.__all__ == ["AsyncRepository", "Repository"]
     assert {"AsyncDatabase", "AsyncUnitOfWork"} <= set(datalayer.asyncio.__all__)
     assert datalayer.migrations.__all__ == ["Alembic", "Migrations"]

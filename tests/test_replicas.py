@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from sqlalchemy import func, select, text
@@ -16,6 +17,7 @@ from datalayer import Database, UnitOfWork
 from datalayer.errors import UsageError
 from datalayer.testing import clean_tables
 from tests._replicas import Routed, on_replica, routed_env
+from tests._views import paths, views_of
 from tests.conftest import _SERVER_NAMES, Env, _cached_env
 
 
@@ -179,3 +181,18 @@ def test_counting_on_the_replica_matches_the_primary(routed: Routed) -> None:
         assert on_replica(routed, uow.session)
         assert uow.session.scalar(select(func.count()).select_from(User)) == 25
         assert uow.session.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_views_read_on_the_replica_and_the_primary_on_the_drivers_cursor(
+    routed: Routed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    User = routed.models.User
+    UserRow = views_of(routed.models).UserRow
+    with paths(monkeypatch) as taken:
+        with UnitOfWork(routed.db) as uow:
+            uow.session.create(User, email="v@x.org")
+            assert uow.session.first(UserRow, email="v@x.org") is not None  # the primary, in the unit
+        with UnitOfWork(routed.db, read_only=True) as uow:
+            assert on_replica(routed, uow.session)
+            assert uow.session.first(UserRow, email="v@x.org") == UserRow(id=ANY, email="v@x.org")
+    assert taken == ["raw", "raw"]  # the router's listener on the primary hears no SELECT

@@ -1,27 +1,19 @@
-"""Where a database's history stands, and whether a replica has replayed it: per server.
+"""Points of a primary's history: PostgreSQL's WAL positions, MariaDB's GTID positions, and tokens.
 
-PostgreSQL: a WAL position (``pg_current_wal_lsn()`` on the primary against
-``pg_last_wal_replay_lsn()`` on a streaming replica, which PostgreSQL can only
-be asked, not waited on: polled). MariaDB: a GTID position (``@@gtid_binlog_pos``
-on the primary, ``MASTER_GTID_WAIT()`` on the replica, which waits on the
-server). A position read from the primary after a commit returned covers that
-commit. Tokens carry a position as text between processes: ``pg:0/3000060``,
-``mariadb:0-1-42``.
+A position read from the primary after a commit returned covers that commit
+(:mod:`.servers` reads them). Tokens carry a position as text between
+processes: ``pg:0/3000060``, ``mariadb:0-1-42``.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Protocol
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from ..errors import UsageError
 
-__all__ = ["Position", "Server", "from_token", "server_of", "to_token"]
-
-_POLL = (0.0005, 0.001, 0.002, 0.005)  # PostgreSQL: seconds between asking the replica, growing
+__all__ = ["BITS_32", "BITS_64", "Gtids", "Lsn", "Position", "Server", "bounded", "from_token", "to_token"]
 
 
 class Position(Protocol):
@@ -43,7 +35,7 @@ class Server(Protocol):
 
     def position(self, connection: Connection) -> Position | None: ...
     def replayed(self, connection: Connection, wanted: Position, timeout: float) -> bool: ...
-    def lag(self, connection: Connection) -> float | None: ...
+    def lag(self, connection: Connection, timed: bool) -> float | None: ...
     def parse(self, value: str) -> Position: ...
 
 
@@ -82,78 +74,20 @@ class Gtids(tuple[tuple[int, int, int], ...]):
         return ",".join(f"{domain}-{server}-{seq}" for domain, server, seq in self)
 
 
-class _PostgreSQL:
-    name = "pg"
-
-    def position(self, connection: Connection) -> Position | None:
-        return self.parse(connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar_one())
-
-    def replayed(self, connection: Connection, wanted: Position, timeout: float) -> bool:
-        query = text("SELECT pg_last_wal_replay_lsn() >= CAST(:wanted AS pg_lsn)")
-        deadline = time.monotonic() + timeout
-        for attempt in range(1_000_000):
-            if connection.execute(query, {"wanted": str(wanted)}).scalar_one():
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(_POLL[min(attempt, len(_POLL) - 1)])
-        return False
-
-    def lag(self, connection: Connection) -> float | None:
-        """Seconds behind the primary; None when the replica is not replicating (or not a replica)."""
-        row = connection.exec_driver_sql(
-            "SELECT pg_is_in_recovery(), (SELECT status FROM pg_stat_wal_receiver), "
-            "pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn(), "
-            "COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)::float"
-        ).one()
-        recovering, status, replayed_all, behind = row
-        if not recovering or status != "streaming":
-            return None
-        return 0.0 if replayed_all else float(behind)
-
-    def parse(self, value: str) -> Position:
-        high, _, low = value.partition("/")
-        try:
-            return Lsn((int(high, 16), int(low, 16)))
-        except ValueError:
-            raise UsageError(f"{value!r} is not a PostgreSQL WAL position (such as 0/3000060)") from None
+BITS_32, BITS_64 = 2**32, 2**64
 
 
-class _MariaDB:
-    name = "mariadb"
+def bounded(numbers: tuple[int, ...], limits: tuple[int, ...]) -> tuple[int, ...]:
+    """``numbers``, each from 0 up to its limit (excluded), as the server takes them; else ValueError.
 
-    def position(self, connection: Connection) -> Position | None:
-        value = connection.exec_driver_sql("SELECT @@gtid_binlog_pos").scalar_one()
-        return self.parse(value) if value else None
-
-    def replayed(self, connection: Connection, wanted: Position, timeout: float) -> bool:
-        query = text("SELECT MASTER_GTID_WAIT(:wanted, :timeout)")
-        return bool(connection.execute(query, {"wanted": str(wanted), "timeout": timeout}).scalar_one() == 0)
-
-    def lag(self, connection: Connection) -> float | None:
-        row = connection.exec_driver_sql("SHOW SLAVE STATUS").mappings().first()
-        if row is None or row["Slave_IO_Running"] != "Yes" or row["Slave_SQL_Running"] != "Yes":
-            return None
-        behind = row["Seconds_Behind_Master"]
-        return None if behind is None else float(behind)
-
-    def parse(self, value: str) -> Position:
-        gtids: list[tuple[int, int, int]] = []
-        for part in filter(None, value.split(",")):
-            try:
-                domain, server, seq = (int(number) for number in part.strip().split("-"))
-            except ValueError:
-                raise UsageError(f"{value!r} is not a MariaDB GTID position (such as 0-1-42)") from None
-            gtids.append((domain, server, seq))
-        return Gtids(sorted(gtids))
-
-
-_SERVERS: dict[str, Server] = {"postgresql": _PostgreSQL(), "mysql": _MariaDB(), "mariadb": _MariaDB()}
-
-
-def server_of(dialect_name: str) -> Server | None:
-    """The replication of the ``dialect_name`` database; None where datalayer routes none (SQLite)."""
-    return _SERVERS.get(dialect_name)
+    A token comes from a cookie or a form: the server would refuse a number past
+    these with an error, which would count against the replica as a failure.
+    """
+    if len(numbers) != len(limits):
+        raise ValueError(numbers)
+    if not all(0 <= number < limit for number, limit in zip(numbers, limits, strict=True)):
+        raise ValueError(numbers)
+    return numbers
 
 
 def to_token(server: Server, position: Position) -> str:

@@ -5,10 +5,11 @@ the next read-only unit reads the primary's position once (one query, shared
 by every unit that starts before the next commit) and runs on a replica only
 once that replica has replayed it (waiting at most ``wait`` seconds), else on
 the primary. A token from another process adds its position. A replica that
-fails is skipped, and tried again after a back-off (0.5 s, doubling, at most
-30 s) with a check first; one whose replication has stopped or lags past
-``max_lag`` seconds (checked at most once a second) is skipped too. Nothing
-here raises to the caller: the primary is always the answer left.
+fails is skipped, and tried again after a back-off (0.5 s, doubling with each
+check that fails, at most 30 s; the units that failed with it count once) with
+a check first; one whose replication has stopped or lags past ``max_lag``
+seconds (checked at most once a second) is skipped too. Nothing here raises to
+the caller: the primary is always the answer left.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from .positions import Position, Server, from_token, to_token
 
-__all__ = ["Router"]
+__all__ = ["ASKING", "Router"]
 
 _LAG_EVERY = 1.0  # seconds between two checks of a replica's lag
 _FIRST_BACKOFF, _LAST_BACKOFF = 0.5, 30.0
 _UNREACHABLE = (sa_exc.DBAPIError, sa_exc.TimeoutError)  # a replica that cannot answer
+ASKING = "datalayer_asking_position"  # execution option of the router's own questions to the primary
 
 
 @attrs.define(eq=False)
@@ -55,6 +57,7 @@ class Router:
         wait: float,
     ) -> None:
         self.primary = primary
+        self._asking = primary.execution_options(**{ASKING: True})
         self.server = server
         self.max_lag = max_lag
         self.wait = wait
@@ -76,13 +79,17 @@ class Router:
 
     def token(self) -> str | None:
         """The primary's position now, as a token (covers every commit that has returned)."""
-        with self.primary.connect() as connection:
-            position = self.server.position(connection)
+        position = self._position()
         return None if position is None else to_token(self.server, position)
 
     def read_engine(self, token: str | None = None) -> Engine:
         """A replica that has replayed this process's commits (and ``token``'s), else the primary."""
-        wanted = self._wanted(token)
+        try:
+            wanted = self._wanted(token)
+        except _UNREACHABLE:
+            # Where the primary stands could not be read (it is down, or a MySQL server, which has
+            # no @@gtid_binlog_pos): the primary itself is never stale.
+            return self.primary
         deadline = time.monotonic() + self.wait
         start = next(self._turn)
         count = len(self._replicas)
@@ -106,8 +113,7 @@ class Router:
     def _wanted(self, token: str | None) -> Position | None:
         commits, (fetched_at, position) = self._commits, self._fetched
         if commits != fetched_at:  # a commit since the last read: where the primary stands now
-            with self.primary.connect() as connection:
-                position = self.server.position(connection)
+            position = self._position()
             with self._lock:
                 if commits > self._fetched[0]:
                     self._fetched = (commits, position)
@@ -115,6 +121,11 @@ class Router:
             given = from_token(self.server, token)
             position = given if position is None else position.merged(given)
         return position
+
+    def _position(self) -> Position | None:
+        """Where the primary stands now; asked with ``ASKING``, which no commit counting takes for a write."""
+        with self._asking.connect() as connection:
+            return self.server.position(connection)
 
     def _usable(self, replica: _Replica, wanted: Position | None, now: float, budget: float) -> bool:
         check_lag = now - replica.lag_checked >= _LAG_EVERY  # replicating at all, and how far behind
@@ -134,12 +145,14 @@ class Router:
         return True
 
     def _check_lag(self, replica: _Replica, connection: Connection, now: float) -> None:
-        lag = self.server.lag(connection)
+        lag = self.server.lag(connection, timed=self.max_lag is not None)
         replica.lag_checked = now
         replica.lagging = lag is None or (self.max_lag is not None and lag > self.max_lag)
 
     def _down(self, replica: _Replica, now: float) -> None:
         with self._lock:
+            if replica.down_until > now:  # already skipped: the units that failed with it count once
+                return
             replica.backoff = min(max(replica.backoff * 2, _FIRST_BACKOFF), _LAST_BACKOFF)
             replica.down_until = now + replica.backoff
             replica.suspect = True

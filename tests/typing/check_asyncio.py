@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import assert_type
 
+import attrs
 from sqlalchemy import Select, String
 from sqlalchemy.ext import asyncio as sa_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from datalayer import AsyncRepositoryContract, Database, Session
+from datalayer import AsyncRepositoryContract, Database, Session, view
 from datalayer.asyncio import AsyncDatabase, AsyncSession, AsyncUnitOfWork
 from datalayer.testing import FakeAsyncRepository
 from repositories import AsyncRepository, Repository
@@ -75,6 +76,24 @@ async def check_session_helpers(s: AsyncSession) -> None:
     assert_type(await s.get(User, 1), User | None)
     assert_type(s.sync_session, Session)  # sync_session_class = datalayer.Session
     assert_type(await s.run_sync(register_sync, "x"), User)  # sync code typed with datalayer's Session
+
+
+@view(User)
+@attrs.frozen
+class UserRow:
+    id: int
+    email: str
+
+
+async def check_views(s: AsyncSession) -> None:
+    assert_type(await s.first(UserRow, email="x"), UserRow | None)
+    assert_type(await s.all(UserRow), list[UserRow])
+    assert_type(await s.get(UserRow, 1), UserRow | None)
+    rows = AsyncRepository(s, UserRow)
+    assert_type(rows, AsyncRepository[UserRow])
+    assert_type(await rows.get_one(1), UserRow)
+    assert_type(await rows.page(10), list[UserRow])
+    assert_type(rows.stream(), AsyncIterator[UserRow])
 
 
 async def check_repository(s: AsyncSession) -> None:

@@ -8,11 +8,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import assert_type
 
+import attrs
 from sqlalchemy import Select, String
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from datalayer import Database, RepositoryContract, ScopedSession, Session, UnitOfWork, run, transactional
+from datalayer import (
+    Database,
+    RepositoryContract,
+    ScopedSession,
+    Session,
+    UnitOfWork,
+    run,
+    transactional,
+    view,
+)
 from datalayer.asyncio import AsyncDatabase, AsyncSession
 from datalayer.testing import (
     FakeAsyncRepository,
@@ -97,6 +107,48 @@ def check_session_helpers(session: Session, scoped: ScopedSession) -> None:
     assert_type(scoped.upsert_many(User, [{"email": "x"}], match="email"), list[User])
     assert_type(scoped.create_many(User, [{"email": "x"}], returning=False), int)
     assert_type(db.s.all(User), list[User])
+
+
+@view(User)
+@attrs.frozen
+class UserRow:
+    """A read model of User: the view() decorator keeps the class's type."""
+
+    id: int
+    email: str
+
+
+class ViewUnitOfWork(UnitOfWork):
+    database = db
+    rows: Repository[UserRow]
+
+
+def check_views(session: Session, scoped: ScopedSession) -> None:
+    assert_type(UserRow(1, "x"), UserRow)
+    assert_type(session.first(UserRow, email="x"), UserRow | None)
+    assert_type(session.all(UserRow, email="x"), list[UserRow])
+    assert_type(session.get(UserRow, 1), UserRow | None)
+    assert_type(session.get(User, 1, populate_existing=True), User | None)
+    assert_type(scoped.first(UserRow), UserRow | None)
+    assert_type(scoped.get(UserRow, 1), UserRow | None)
+    rows = Repository(session, UserRow)
+    assert_type(rows, Repository[UserRow])
+    assert_type(rows.model, type[UserRow])
+    assert_type(rows.first(email="x"), UserRow | None)
+    assert_type(rows.get(1), UserRow | None)
+    assert_type(rows.get_one(id=1), UserRow)
+    assert_type(rows.all(), list[UserRow])
+    assert_type(rows.page(100, after=5), list[UserRow])
+    assert_type(rows.stream(batch_size=10), Iterator[UserRow])
+    assert_type(rows.scalars(rows.select()), list[UserRow])
+    contract: RepositoryContract[UserRow] = rows
+    assert_type(contract.first(), UserRow | None)
+    with ViewUnitOfWork() as uow:
+        assert_type(uow.rows, Repository[UserRow])
+        assert_type(uow.repository(UserRow).first(), UserRow | None)
+    fake: RepositoryContract[UserRow] = FakeRepository(UserRow)
+    assert_type(fake.get(1), UserRow | None)
+    assert_type(FakeRepository(UserRow).page(10), list[UserRow])
 
 
 def check_unit_of_work() -> None:

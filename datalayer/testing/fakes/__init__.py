@@ -21,6 +21,9 @@ uncommitted work. Object graphs: relationships loaded from foreign keys and
 association rows (one object per row wherever it is reached), and a flush before
 each read and commit that brings objects put in relationships into the unit and
 writes their foreign keys and association rows; rollback restores relationships.
+Read models: a repository of a view (``FakeRepository[UserRow]``) shows the
+model's objects as views, built from their attributes, and refuses every write
+with the real one's error.
 
 Not emulated: SQL (no ``select``/``scalars``: write custom queries in Python on
 a :class:`FakeRepository` subclass), a stream's server-side cursor (the matches

@@ -10,6 +10,7 @@ from ..._bulk_rows import insert_rows
 from ..._stream import check_stream
 from ...errors import StreamInterruptedError
 from ._rows import key_of, load, values_of
+from ._views import FakeViewMethods
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Mapper
@@ -21,7 +22,7 @@ __all__ = ["FakeBulkMethods"]
 M = TypeVar("M")
 
 
-class FakeBulkMethods(Generic[M]):
+class FakeBulkMethods(FakeViewMethods[M], Generic[M]):
     """The many-rows methods of :class:`FakeRepository`, checked by the real ones' own checks."""
 
     session: FakeSession
@@ -48,6 +49,7 @@ class FakeBulkMethods(Generic[M]):
         raises ``ConflictError``: the unit must then be rolled back, which drops
         every row of the call. ``returning=False`` returns the number of rows.
         """
+        self._refuse_writes("create_many")
         created: list[M] = []
         for row in insert_rows(self._mapper, rows):
             obj = cast("M", load(self._mapper, row))
@@ -68,8 +70,8 @@ class FakeBulkMethods(Generic[M]):
         ended = self.session.transactions_ended
         for yielded, obj in enumerate(self._matching(attrs)):
             if self.session.transactions_ended != ended:
-                raise StreamInterruptedError(self._mapper.class_, yielded)
-            yield obj
+                raise StreamInterruptedError(self.model, yielded)
+            yield self._shown((obj,))[0]
 
     def page(self, size: int, after: Any = None, **attrs: Any) -> list[M]:
         """Up to ``size`` matching objects whose primary key follows ``after`` (keyset pagination).
@@ -82,4 +84,4 @@ class FakeBulkMethods(Generic[M]):
         found = self._matching(attrs)
         if cursor is not None:
             found = [obj for obj in found if key_of(self._mapper, values_of(self._mapper, obj)) > cursor]
-        return found[:size]
+        return self._shown(found[:size])

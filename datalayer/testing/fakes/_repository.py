@@ -9,6 +9,7 @@ from ..._attributes import check_attributes, require_attributes
 from ..._create_or_first.reread import uncovered
 from ..._helpers import NO_IDENT, identity
 from ..._mapping import mapper_of, primary_key_attributes
+from ..._views import spec_of
 from ...errors import NotFoundError, UsageError
 from ._bulk import FakeBulkMethods
 from ._rows import key_of, values_of
@@ -27,6 +28,8 @@ class FakeRepository(FakeBulkMethods[M], FakeUpsertMethods[M], Generic[M]):
     commits or rolls back; made without a session, the repository has one of its
     own on a fresh :class:`FakeDatabase`, never committed. ``select()`` and
     ``scalars()`` cannot run in memory: write a custom query in Python on a subclass.
+    Typed by a view (:func:`~datalayer.view`), it reads the model's objects as
+    views and refuses every write, as ``Repository[View]`` does.
 
     Example::
 
@@ -55,7 +58,8 @@ class FakeRepository(FakeBulkMethods[M], FakeUpsertMethods[M], Generic[M]):
             raise UsageError(
                 f"{type(self).__name__} has no model: subclass FakeRepository[Model] or pass the model"
             )
-        self._mapper = mapper_of(chosen)
+        self._view = spec_of(chosen)
+        self._mapper = mapper_of(chosen if self._view is None else self._view.model)
         self.model: type[M] = chosen
         self.session = session if session is not None else FakeSession(FakeDatabase())
 
@@ -64,11 +68,11 @@ class FakeRepository(FakeBulkMethods[M], FakeUpsertMethods[M], Generic[M]):
 
     def get(self, ident: Any = NO_IDENT, /, **key: Any) -> M | None:
         """The object with this primary key (a value, a tuple or a dict of them, or by name), or None."""
-        wanted = _key(primary_key_attributes(self._mapper), identity(self.model, ident, key))
-        for obj in self._objects():
-            if key_of(self._mapper, values_of(self._mapper, obj)) == wanted:
-                return obj
-        return None
+        wanted = _key(primary_key_attributes(self._mapper), identity(self._mapper.class_, ident, key))
+        found = [
+            obj for obj in self._objects() if key_of(self._mapper, values_of(self._mapper, obj)) == wanted
+        ]
+        return next(iter(self._shown(found[:1])), None)
 
     def get_one(self, ident: Any = NO_IDENT, /, **key: Any) -> M:
         """:meth:`get`, but :class:`~datalayer.errors.NotFoundError` when there is no such object."""
@@ -80,15 +84,16 @@ class FakeRepository(FakeBulkMethods[M], FakeUpsertMethods[M], Generic[M]):
     def all(self, **attrs: Any) -> list[M]:
         """Every object whose attributes equal ``attrs``, ordered by primary key."""
         check_attributes(self._mapper, attrs)
-        return self._matching(attrs)
+        return self._shown(self._matching(attrs))
 
     def first(self, **attrs: Any) -> M | None:
         """The matching object with the lowest primary key, or None."""
         check_attributes(self._mapper, attrs)
-        return next(iter(self._matching(attrs)), None)
+        return next(iter(self._shown(self._matching(attrs)[:1])), None)
 
     def create(self, **attrs: Any) -> M:
         """Add ``Model(**attrs)`` to the fake transaction; a duplicate unique key raises ConflictError."""
+        self._refuse_writes("create")
         check_attributes(self._mapper, attrs, filters=False, builds=True)
         obj = self.model(**attrs)
         self.session.add(obj)
@@ -96,6 +101,7 @@ class FakeRepository(FakeBulkMethods[M], FakeUpsertMethods[M], Generic[M]):
 
     def first_or_create(self, **attrs: Any) -> M:
         """:meth:`first` by ``attrs``, then :meth:`create_or_first` on a miss. Never commits."""
+        self._refuse_writes("first_or_create")
         check_attributes(self._mapper, attrs, builds=True)
         require_attributes("first_or_create", self._mapper, attrs)
         found = next(iter(self._matching(attrs)), None)
@@ -106,6 +112,7 @@ class FakeRepository(FakeBulkMethods[M], FakeUpsertMethods[M], Generic[M]):
 
         A conflict on a key that ``attrs`` do not cover raises ConflictError.
         """
+        self._refuse_writes("create_or_first")
         check_attributes(self._mapper, attrs, filters=False, builds=True)
         require_attributes("create_or_first", self._mapper, attrs)
         return self._create_or_first(attrs)
@@ -120,11 +127,13 @@ class FakeRepository(FakeBulkMethods[M], FakeUpsertMethods[M], Generic[M]):
 
     def add(self, obj: M) -> M:
         """Add ``obj`` (built by the caller) to the fake transaction; a duplicate key raises ConflictError."""
+        self._refuse_writes("add")
         self.session.add(obj)
         return obj
 
     def delete(self, obj: M) -> None:
         """Delete ``obj`` in the fake transaction; never commits."""
+        self._refuse_writes("delete")
         self.session.delete(obj)
 
     def _objects(self) -> list[M]:

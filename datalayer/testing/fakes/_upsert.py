@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from ..._upsert.plan import Plan
 from ..._upsert.rows import checked_row, checked_rows
 from ._rows import load
+from ._views import FakeViewMethods
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Mapper
@@ -19,7 +20,7 @@ __all__ = ["FakeUpsertMethods"]
 M = TypeVar("M")
 
 
-class FakeUpsertMethods(Generic[M]):
+class FakeUpsertMethods(FakeViewMethods[M], Generic[M]):
     """The upsert methods of :class:`FakeRepository`, checked by the real ones' own checks."""
 
     session: FakeSession
@@ -35,10 +36,12 @@ class FakeUpsertMethods(Generic[M]):
         of the model, among the values; columns only; lengths). A clash on another
         unique key raises ``ConflictError``, after which the unit must be rolled back.
         """
+        self._refuse_writes("upsert")
         return self._upsert(*checked_row(self._mapper, values, match, "upsert"))
 
     def upsert_many(self, rows: Iterable[Mapping[str, Any]], *, match: str | Iterable[str]) -> list[M]:
         """:meth:`upsert` every row, all checked first as the real one checks them; the objects in order."""
+        self._refuse_writes("upsert_many")
         plan, given = checked_rows(self._mapper, rows, match, "upsert_many")
         return [self._upsert(plan, row) for row in given]
 
