@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Dialect, Engine, ExceptionContext
 
 from ._error_codes import mysql_errno
+from ._views import ignores_selects
 from .errors import UsageError
 
 __all__ = ["Hosts", "install"]
@@ -70,7 +71,9 @@ def install(engine: Engine, connect: _Connect, shown_url: str) -> None:
 
     ``connect`` opens one connection (the dialect's own, wrapped as the engine needs).
     """
+    # A view's SELECT sent raw skips neither: a failure goes through SQLAlchemy's handling, which calls them.
     event.listen(engine, "handle_error", _not_serving)
+    ignores_selects(_not_serving)
     url = engine.url
     values = url.query.get("host")
     if values is None:
@@ -108,6 +111,7 @@ def install(engine: Engine, connect: _Connect, shown_url: str) -> None:
 
     event.listen(engine, "do_connect", do_connect)
     event.listen(engine, "handle_error", handle_error)
+    ignores_selects(handle_error)
 
 
 def _not_serving(context: ExceptionContext) -> None:
