@@ -51,13 +51,14 @@ class UnitOfWork(TransactionBlock[Session]):
     """
 
     database: Database
+    _engine: Engine | None = None  # the replica's a routed read-only unit runs on
+    _token: str | None = None
 
     def __init__(
         self, database: Database | None = None, *, read_only: bool | None = None, token: str | None = None
     ) -> None:
         configure(self, database, read_only, "UnitOfWork(db)")
         self._token = waited_for(self.read_only, token)
-        self._engine: Engine | None = None
 
     @property
     def token(self) -> str | None:
@@ -97,7 +98,7 @@ class UnitOfWork(TransactionBlock[Session]):
 
     def _translate(self, error: BaseException, *, committing: bool) -> BaseException | None:
         translated = translate(error, self._dialect(), committing=committing)
-        if isinstance(translated, ConnectionLostError):
+        if isinstance(translated, ConnectionLostError) and self._engine is not None:
             lost(self.database, self._engine)  # a replica: the next units go elsewhere for a while
         return translated
 
