@@ -66,6 +66,8 @@ class Backend:
     """Makes a savepoint's part of someone else's transaction read-only, undone with the savepoint."""
     read_only_per_session: bool = False
     """The mode can be switched on and off around one session on a shared connection."""
+    deadlock_at_commit_is_certification: bool = False
+    """A deadlock reported by COMMIT itself is a Galera certification failure (InnoDB takes no lock there)."""
 
     def implicit_constraint_name(
         self, dialect: Dialect, table: str, columns: tuple[str, ...], primary: bool
@@ -128,6 +130,7 @@ MYSQL = Backend(
     stream_owns_connection=True,
     read_only_sql=_MYSQL_READ_ONLY,
     read_write_sql=_MYSQL_READ_WRITE,
+    deadlock_at_commit_is_certification=True,
 )
 OTHER = Backend("other", lambda _orig: None)
 """Any other database: no native path, nothing assumed."""

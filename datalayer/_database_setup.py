@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from sqlalchemy import URL, Engine, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from . import _backends, _dialects, _ownership
+from . import _backends, _dialects, _ownership, _pooler
 from ._model_base import new_model_class
 from ._url_parts import from_parts
 from ._urls import DatabaseURL
@@ -85,19 +85,19 @@ class DatabaseSetup(Generic[E]):
 
     def _engine_of(self, url: DatabaseURL, options: Mapping[str, Any]) -> E:
         """An engine of ``url`` (the Database's, or a replica's): datalayer's defaults under ``options``."""
+        pooler, chosen = options.get("pooler"), _pooler.engine_options(url.drivername, options)
         try:
-            engine = self._create_engine(
-                url.to_url(), _backends.engine_defaults(url.drivername, dict(options))
-            )
+            engine = self._create_engine(url.to_url(), _backends.engine_defaults(url.drivername, chosen))
         except TypeError as error:  # create_engine() names the arguments it did not take
             if not str(error).startswith("Invalid argument(s)"):
                 raise
             raise UsageError(
                 f"{str(error).split(' sent to ')[0]} given to {type(self).__name__}(): not one of its "
                 "own (url, dialect, name, user, password, host, port, engine_options, session_options, "
-                "model_class), nor an engine option of this dialect, driver and pool"
+                "model_class, pooler), nor an engine option of this dialect, driver and pool"
             ) from error
-        _dialects.configure_engine(engine if isinstance(engine, Engine) else engine.sync_engine)
+        sync_engine = engine if isinstance(engine, Engine) else engine.sync_engine
+        _dialects.configure_engine(sync_engine, pooler=pooler)
         return engine
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from . import _guard, _read_only
+from . import _galera, _guard, _hosts, _pooler, _read_only, _urls
 from ._backends import driver
 from ._create_or_first import pipelined
 from ._views import ignores_selects
@@ -19,13 +19,18 @@ from ._views import ignores_selects
 __all__ = ["configure_engine"]
 
 
-def configure_engine(engine: Engine) -> None:
-    """Per-dialect fixes applied to every engine a Database creates."""
+def configure_engine(engine: Engine, *, pooler: object = None) -> None:
+    """Per-dialect fixes applied to every engine a Database creates (``pooler``: see ``_pooler``)."""
+    if pooler is not None:
+        _pooler.mark(engine)
     _guard.install(engine)
     pipelined.install(engine)
     # Sends a statement differently only when asked by an execution option, which a view's SELECT has not.
     ignores_selects(pipelined._execute_in_savepoint)  # pyright: ignore[reportPrivateUsage]
     _read_only.install(engine)
+    if engine.dialect.name in ("mysql", "mariadb"):  # first: its do_connect tries each host= in turn
+        _hosts.install(engine, connect, _urls.shown(engine.url))
+        _galera.install()
     if engine.dialect.is_async:
         event.listen(engine, "handle_error", _close_interrupted_cursor)
         event.listen(engine, "do_connect", _connect_or_operational_error)
@@ -49,10 +54,17 @@ def _close_interrupted_cursor(context: ExceptionContext) -> None:
 
 
 def _connect_or_operational_error(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+    return connect(dialect, cargs, cparams)
+
+
+def connect(dialect: Dialect, cargs: Any, cparams: Any) -> Any:
+    """The dialect's connection; an async driver's OSError raised as the driver's OperationalError."""
     # asyncpg's connect raises the socket's own OSError (a refused or unreachable
     # server), which SQLAlchemy lets through unwrapped: raise it as the driver's
     # OperationalError, as every other driver does, so that it is translated (and
     # never shows the URL's password).
+    if not dialect.is_async:
+        return dialect.connect(*cargs, **cparams)
     try:
         return dialect.connect(*cargs, **cparams)
     except OSError as error:

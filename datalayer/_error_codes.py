@@ -44,6 +44,7 @@ _MYSQL = {
     1205: Kind.LOCK_TIMEOUT,  # ER_LOCK_WAIT_TIMEOUT
     1020: Kind.SERIALIZATION,  # ER_CHECKREAD: record changed since last read (snapshot isolation)
     1792: Kind.READ_ONLY,  # ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+    1047: Kind.CONNECTION,  # Galera: the node is not serving (outside the primary component), SQLSTATE 08S01
     1053: Kind.CONNECTION,  # ER_SERVER_SHUTDOWN
     2002: Kind.CONNECTION,  # CR_CONNECTION_ERROR
     2003: Kind.CONNECTION,  # CR_CONN_HOST_ERROR

@@ -45,6 +45,9 @@ _FAILURE = "datalayer_failure"  # the last statement failure, to chain to Transa
 _PG_IDLE, _PG_INERROR = 0, 3
 _MYSQL_IN_TRANS, _MYSQL_AUTOCOMMIT = 0x0001, 0x0002
 _MYSQL_DEADLOCK, _MYSQL_LOCK_WAIT_TIMEOUT = 1213, 1205
+# Galera's wsrep_max_ws_rows, exceeded by a statement: the whole transaction is rolled back, and
+# the next statement begins another (the server says so with ER_ERROR_DURING_COMMIT).
+_MYSQL_ERROR_DURING_COMMIT = 1180
 
 _Check = Callable[[Connection, Any, dict[str, Any]], None]
 _AfterCheck = Callable[[Connection, PoolProxiedConnection, Any, Any, dict[str, Any]], None]
@@ -230,7 +233,8 @@ def _mysql_after(
 
 def _mysql_failed(connection: Connection, context: Any, info: dict[str, Any]) -> None:
     # InnoDB undoes only the failed statement, except on a deadlock (and on a lock
-    # wait timeout with innodb_rollback_on_timeout), where the whole transaction goes.
+    # wait timeout with innodb_rollback_on_timeout), where the whole transaction goes,
+    # as it does on Galera when a statement takes it past wsrep_max_ws_rows.
     # Under autocommit every statement is a transaction of its own: nothing more is undone.
     driver_connection = _driver(connection.connection)
     if driver_connection is None or driver_connection.server_status & _MYSQL_AUTOCOMMIT:
@@ -238,7 +242,8 @@ def _mysql_failed(connection: Connection, context: Any, info: dict[str, Any]) ->
     failure = context.original_exception
     errno = _codes.mysql_errno(failure)
     timed_out = errno == _MYSQL_LOCK_WAIT_TIMEOUT
-    if errno == _MYSQL_DEADLOCK or (timed_out and not _mysql_in_transaction(connection)):
+    rolled_back = errno in (_MYSQL_DEADLOCK, _MYSQL_ERROR_DURING_COMMIT)
+    if rolled_back or (timed_out and not _mysql_in_transaction(connection)):
         info[_ABORTED] = context.sqlalchemy_exception or failure
 
 

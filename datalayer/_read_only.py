@@ -21,7 +21,9 @@ from sqlalchemy.pool import PoolResetState
 
 from . import _backends
 from ._backends import backend
-from .errors import ReadOnlyError
+from ._guard import autocommit
+from ._pooler import pooled
+from .errors import ReadOnlyError, UsageError
 
 __all__ = ["READ_ONLY", "install", "listen", "refuse_changes"]
 
@@ -56,6 +58,11 @@ def _begin_read_only(session: Session, _transaction: SessionTransaction, connect
         dbapi_connection.read_only = True
     elif facts.read_only_sql is None:
         return
+    elif pooled(connection.engine):
+        _refuse_autocommit_behind_pooler(connection)
+        if facts.read_only_in_savepoint_sql is not None:  # SET TRANSACTION READ ONLY: ends with it
+            connection.exec_driver_sql(facts.read_only_in_savepoint_sql)
+        return
     else:
         # (PostgreSQL under AUTOCOMMIT: psycopg begins no transaction, the session's default counts.)
         connection.exec_driver_sql(facts.read_only_sql)
@@ -63,6 +70,17 @@ def _begin_read_only(session: Session, _transaction: SessionTransaction, connect
             connection.info[_MODE] = _SESSION_DEFAULT
             return
     connection.info[_MODE] = True
+
+
+def _refuse_autocommit_behind_pooler(connection: Connection) -> None:
+    # Behind a transaction pooler the server connection goes to another client after the
+    # transaction: only the transaction itself may be read-only, and under AUTOCOMMIT there is none.
+    if autocommit(connection):
+        raise UsageError(
+            "a read-only unit on an AUTOCOMMIT engine behind a transaction pooler: the database cannot "
+            "hold it read-only (a session setting would pass to the pooler's next client); use the "
+            "engine's default isolation level"
+        )
 
 
 def _end_joined(session: Session, transaction: SessionTransaction) -> None:

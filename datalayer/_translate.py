@@ -16,6 +16,7 @@ from ._error_codes import Kind, constraint_name
 from ._refusals import refused_for_good
 from ._session_like import SessionLike
 from .errors import (
+    CertificationConflictError,
     CommitUnknownError,
     ConcurrentUpdateError,
     ConflictError,
@@ -148,4 +149,11 @@ def _translate_one(error: sa_exc.DBAPIError, dialect: Dialect, *, committing: bo
         return conflict(constraint_name(error.orig), "the write")
     if kind is Kind.READ_ONLY:
         return ReadOnlyError("a read-only unit of work tried to write")
+    # The driver's COMMIT (no statement of ours) refused with a deadlock: Galera's certification.
+    at_commit = error.statement is None
+    if kind is Kind.DEADLOCK and at_commit and backend(dialect).deadlock_at_commit_is_certification:
+        return CertificationConflictError(
+            "certification failure at COMMIT: a concurrent transaction on another node of the Galera "
+            "cluster wrote the same rows and won; nothing of this one was saved: retry the unit of work"
+        )
     return _RETRYABLE[kind](f"{kind.value}: retry the unit of work")

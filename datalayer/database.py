@@ -42,6 +42,12 @@ class Database(DatabaseSetup[Engine]):
     the primary; a replica lagging more than ``max_lag`` seconds is skipped. The
     engine options apply to every engine; ``db.engine`` stays the primary's.
 
+    ``pooler="transaction"`` says PostgreSQL is reached through a pooler in
+    transaction mode (PgBouncer): no prepared statement, no session setting outlives
+    a transaction. Several addresses of one MariaDB primary (a Galera cluster) go in
+    the URL, ``mysql+pymysql://user@/app?host=node1:3306&host=node2:3306``: each new
+    connection tries them in turn, from the one that served last.
+
     Example::
 
         db = Database("sqlite:///app.db")

@@ -14,6 +14,7 @@ exception is always chained as ``__cause__``.
 from __future__ import annotations
 
 __all__ = [
+    "CertificationConflictError",
     "CommitUnknownError",
     "ConcurrentUpdateError",
     "ConflictError",
@@ -127,6 +128,19 @@ class SerializationError(RetryableError):
 
 class DeadlockError(RetryableError):
     """The database broke a deadlock by aborting this transaction."""
+
+
+class CertificationConflictError(DeadlockError):
+    """A Galera cluster refused the transaction at COMMIT: a concurrent one on another node won certification.
+
+    Galera checks each transaction against the others at COMMIT, cluster-wide; of two
+    that wrote the same row (or unique key) on different nodes, the first to be
+    ordered wins and the other fails here, with MariaDB's deadlock error (1213), though
+    no lock was waited for. Nothing of the transaction was saved: retry the unit, which
+    then sees the winner's row (:func:`datalayer.run` does it).
+
+    .. versionadded:: 0.2
+    """
 
 
 class LockTimeoutError(RetryableError):

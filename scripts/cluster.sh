@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The servers the scaling-out tests run against, next to the local primaries, with Debian's own tools:
 #   - a PostgreSQL streaming replica of 127.0.0.1:5432 on 127.0.0.1:5433 (pg_createcluster, pg_basebackup -R);
-#   - a MariaDB GTID replica of 127.0.0.1:3306 on 127.0.0.1:3307 (mariadb-install-db, mariadb-dump --gtid).
+#   - a MariaDB GTID replica of 127.0.0.1:3306 on 127.0.0.1:3307 (mariadb-install-db, mariadb-dump --gtid);
+#   - PgBouncer on 127.0.0.1:6432 in transaction mode in front of 127.0.0.1:5432 (scripts/cluster/pgbouncer.sh);
+#   - a three-node MariaDB Galera cluster on 127.0.0.1:3311, 3312 and 3313 (scripts/cluster/galera.sh).
 # The ports are fixed: tools outside the repository use them.
 #
-#   scripts/cluster.sh up       start what is missing and wait until every replica replicates (idempotent)
-#   scripts/cluster.sh down     stop the replicas (the primaries keep running)
+#   scripts/cluster.sh up       start what is missing and wait until every server serves (idempotent; fast when up)
+#   scripts/cluster.sh down     stop them all (the primaries keep running)
 #   scripts/cluster.sh status   say what runs, one line per server; exit 1 if something is not up
 #
 # `up` turns on what the primaries need to be replicated, once: a `replication` line in PostgreSQL's
@@ -185,6 +187,14 @@ my_down() {
   wait_until 30 test ! -e "$MY_REPLICA_PID" || true
 }
 
+# --- PgBouncer and Galera -------------------------------------------------------------------------------
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/cluster/pgbouncer.sh
+. "$HERE/cluster/pgbouncer.sh"
+# shellcheck source=scripts/cluster/galera.sh
+. "$HERE/cluster/galera.sh"
+
 # --- commands ---------------------------------------------------------------------------------------------
 
 status() {
@@ -201,6 +211,8 @@ status() {
     echo "mariadb replica 127.0.0.1:$MY_REPLICA_PORT: down"
     failed=1
   fi
+  pgb_status || failed=1
+  ga_status || failed=1
   return "$failed"
 }
 
@@ -208,9 +220,13 @@ case "${1:-}" in
 up)
   pg_up
   my_up
+  pgb_up
+  ga_up
   status
   ;;
 down)
+  ga_down
+  pgb_down
   pg_down
   my_down
   ;;

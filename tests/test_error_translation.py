@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from datalayer import UnitOfWork
 from datalayer.errors import (
+    CertificationConflictError,
     ConflictError,
     DatalayerError,
     DeadlockError,
@@ -90,6 +91,7 @@ def test_a_deadlock_aborts_one_unit_with_a_retryable_error(env: Env) -> None:
         thread.join()
     errors = [outcome for outcome in outcomes if outcome is not None]
     assert len(errors) == 1 and isinstance(errors[0], DeadlockError), outcomes
+    assert not isinstance(errors[0], CertificationConflictError)  # a lock deadlock, on a statement
     assert isinstance(errors[0].__cause__, sa_exc.DBAPIError)
 
 

@@ -67,9 +67,11 @@ def test_racing_scoped_sessions_get_one_row_and_the_same_id(server_env: Env, hel
     assert_one_row_per_key(server_env, db, keys, ids)
 
 
-def race_in_a_process(url: str, keys: list[str], helper: str, barrier: Any, results: Any) -> None:
-    """One competing process: its own Database, engine and pool, one unit of work per key."""
-    db = Database(url)
+def race_in_a_process(
+    url: str, options: dict[str, Any], keys: list[str], helper: str, barrier: Any, results: Any
+) -> None:
+    """One competing process: its own Database (``options`` its engine's), engine and pool, a unit per key."""
+    db = Database(url, **options)
     models = define_models(db)
     try:
         for key in keys:
@@ -86,7 +88,8 @@ def race_in_a_process(url: str, keys: list[str], helper: str, barrier: Any, resu
 @pytest.mark.parametrize("helper", ["first_or_create", "create_or_first"])
 def test_racing_processes_get_one_row_and_the_same_id(server_env: Env, helper: str) -> None:
     processes, keys = 4, fresh_keys(5)
-    got = race_in_processes(race_in_a_process, (server_env.url, keys, helper), processes, len(keys))
+    arguments = (server_env.url, server_env.engine_options, keys, helper)
+    got = race_in_processes(race_in_a_process, arguments, processes, len(keys))
     with server_env.db.Session() as dbs:
         for key in keys:
             rows = dbs.all(server_env.models.User, email=key)

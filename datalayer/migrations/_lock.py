@@ -4,7 +4,7 @@ Taken on the connection the migration runs on, before its current revision is
 read, and held until the migration ends:
 
 - PostgreSQL: a session-level advisory lock (``pg_advisory_lock``) on a fixed key,
-  which is per database;
+  which is per database (so refused through a pooler in transaction mode);
 - MariaDB/MySQL: a named lock (``GET_LOCK``) whose name is made from the
   database's name, as named locks are server-wide;
 - SQLite: an exclusive ``flock`` on ``<database file>.migrations.lock`` next to
@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.exc import DBAPIError
 
+from .._pooler import pooled
 from ..errors import MigrationError
 
 __all__ = ["upgrade_lock"]
@@ -68,6 +69,12 @@ def _waited_too_long(timeout: float) -> MigrationError:
 
 @contextmanager
 def _postgresql(connection: Connection, timeout: float) -> Generator[None]:
+    if pooled(connection.engine):
+        raise MigrationError(
+            "migrations run on a direct connection to PostgreSQL, not through a pooler in transaction "
+            "mode: their lock is held by the session, which the pooler would hand to another client "
+            "between transactions; give the migrations a Database without pooler="
+        )
     try:
         connection.execute(_PG_TIMEOUT, {"timeout": f"{max(1, round(timeout * 1000))}ms"})
         connection.execute(_PG_LOCK, {"key": _PG_KEY})
