@@ -24,6 +24,7 @@ from .contenders import Contender, build
 from .databases import Target
 from .iteration import run_iteration
 from .paging import BASELINE_PAGING, run_paging
+from .replay import replay_held
 from .routing import run_routing
 from .schema import create_tables, drop_tables, fill_items, seed_users
 from .views import run_views
@@ -78,10 +79,14 @@ def _workloads(target: Target, sizes: Sizes, log: Log, only: str | None) -> tupl
         return run_async_group(target, sizes, tag, log)
     contenders = {name: build(name, target.url) for name in CONTENDERS}
     try:
-        results = run_op_workloads(contenders, sizes, tag)
-        log(f"[{target.name}] per-operation workloads done")
-        group, seconds = run_async_group(target, sizes, tag, log)
-        return [*results, *group, *_sync_rest(target, contenders, sizes, log)], seconds
+        with replay_held(target.url):  # the replica replays it all later, apart from the timings
+            results = run_op_workloads(contenders, sizes, tag)
+            log(f"[{target.name}] per-operation workloads done")
+            group, seconds = run_async_group(target, sizes, tag, log)
+            rest = _sync_rest(target, contenders, sizes, log)
+        rest.extend(run_routing(target.url, sizes))
+        log(f"[{target.name}] replicas done")
+        return [*results, *group, *rest], seconds
     finally:
         for contender in contenders.values():
             contender.close()
@@ -114,8 +119,6 @@ def _sync_rest(target: Target, contenders: dict[str, Contender], sizes: Sizes, l
     log(f"[{target.name}] pagination done")
     results.extend(run_views(target.url, contenders, sizes))
     log(f"[{target.name}] views done")
-    results.extend(run_routing(target.url, sizes))
-    log(f"[{target.name}] replicas done")
     return results
 
 
