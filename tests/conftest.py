@@ -16,6 +16,7 @@ from sqlalchemy import make_url
 from datalayer import Database
 from datalayer.asyncio import AsyncDatabase
 from datalayer.testing import clean_tables, create_scratch_database, drop_scratch_database
+from tests._galera import Galera, clean, galera_cluster
 from tests._outsider import Outsider
 from tests.factories import Factories, define_factories
 from tests.models import Models, define_models
@@ -253,3 +254,26 @@ async def server_aenv(
 def datalayer_async_database(aenv: AsyncEnv) -> AsyncDatabase:
     """The plugin's async fixtures (datalayer_async_db, async_db_session...) on each async driver in turn."""
     return aenv.adb
+
+
+@pytest.fixture(params=_SERVER_NAMES)
+def server_base(
+    request: pytest.FixtureRequest, _env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Env]:
+    """Each server's Env on its default create_or_first path alone (no savepoint variant)."""
+    env = _cached_env(request.param, _env_cache, tmp_path_factory)
+    yield env
+    clean_tables(env.db)
+
+
+@pytest.fixture(scope="module")
+def galera_nodes() -> Iterator[Galera]:
+    """The Galera cluster ``scripts/cluster.sh up`` starts, with a scratch database of the module's own."""
+    yield from galera_cluster()
+
+
+@pytest.fixture
+def galera(galera_nodes: Galera) -> Iterator[Galera]:
+    """:func:`galera_nodes`, its tables emptied after each test."""
+    yield galera_nodes
+    clean(galera_nodes)

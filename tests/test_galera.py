@@ -9,29 +9,17 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import exc as sa_exc
 
 from datalayer import UnitOfWork, run
 from datalayer.errors import CertificationConflictError, DeadlockError, RetryableError
-from tests._galera import Galera, Node, clean, galera_cluster
+from tests._galera import Galera, Node
 from tests._race import fresh_keys, run_race
 
 THREADS_PER_NODE = 8
 HOT_KEYS = 100
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Galera]:
-    yield from galera_cluster()
-
-
-@pytest.fixture
-def galera(cluster: Galera) -> Iterator[Galera]:
-    yield cluster
-    clean(cluster)
 
 
 def test_a_unit_that_loses_to_another_nodes_commit_fails_at_commit_as_a_certification_conflict(

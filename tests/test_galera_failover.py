@@ -11,7 +11,6 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -19,22 +18,11 @@ from sqlalchemy import text
 
 from datalayer import Database, UnitOfWork, run
 from datalayer.errors import CommitUnknownError, ConnectionLostError, RetryableError
-from tests._galera import Galera, clean, galera_cluster, galera_down, set_global
+from tests._galera import Galera, galera_down, set_global
 from tests._replicas import run_cluster
 from tests.models import define_models
 
 THREADS = 4
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Galera]:
-    yield from galera_cluster()
-
-
-@pytest.fixture
-def galera(cluster: Galera) -> Iterator[Galera]:
-    yield cluster
-    clean(cluster)
 
 
 def port_of(uow: UnitOfWork) -> int:

@@ -6,27 +6,14 @@ plain MariaDB server, where neither limit applies.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
 from sqlalchemy import exc as sa_exc
 
 from datalayer import UnitOfWork
 from datalayer.errors import TransactionAbortedError, UsageError
-from tests._galera import Galera, clean, galera_cluster, set_global
+from tests._galera import Galera, set_global
 from tests.conftest import Env
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Galera]:
-    yield from galera_cluster()
-
-
-@pytest.fixture
-def galera(cluster: Galera) -> Iterator[Galera]:
-    yield cluster
-    clean(cluster)
 
 
 def links_table() -> Table:

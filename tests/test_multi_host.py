@@ -7,30 +7,18 @@ failover tests are in ``test_galera_failover``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import make_url, text
 
 from datalayer import Database, UnitOfWork
 from datalayer.asyncio import AsyncDatabase, AsyncUnitOfWork
 from datalayer.errors import UsageError
-from datalayer.testing import clean_tables
 from tests._replicas import REPLICA_PORTS, routed_env
-from tests.conftest import _SERVER_NAMES, Env, _cached_env, async_driver_url
+from tests.conftest import Env, async_driver_url
 from tests.models import define_models
 
 _PORT = {"postgresql": "SELECT inet_server_port()", "mariadb": "SELECT @@port"}
 _CLOSED = 1  # nothing listens on port 1
-
-
-@pytest.fixture(params=_SERVER_NAMES)
-def base(
-    request: pytest.FixtureRequest, _env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Env]:
-    env = _cached_env(request.param, _env_cache, tmp_path_factory)
-    yield env
-    clean_tables(env.db)
 
 
 def multi_host(url: str, *ports: int, **query: str) -> str:
@@ -40,26 +28,26 @@ def multi_host(url: str, *ports: int, **query: str) -> str:
     return parsed._replace(host=None, port=None).update_query_dict({**hosts, **query}).render_as_string(False)
 
 
-def test_a_database_connects_to_the_first_host_that_answers_and_works_there(base: Env) -> None:
-    primary = make_url(base.url).port or {"postgresql": 5432, "mariadb": 3306}[base.backend]
-    db = Database(multi_host(base.url, _CLOSED, primary), **base.engine_options)
+def test_a_database_connects_to_the_first_host_that_answers_and_works_there(server_base: Env) -> None:
+    primary = make_url(server_base.url).port or {"postgresql": 5432, "mariadb": 3306}[server_base.backend]
+    db = Database(multi_host(server_base.url, _CLOSED, primary), **server_base.engine_options)
     try:
         models = define_models(db)
         with UnitOfWork(db) as uow:
-            assert uow.session.execute(text(_PORT[base.backend])).scalar_one() == primary
+            assert uow.session.execute(text(_PORT[server_base.backend])).scalar_one() == primary
             uow.repository(models.User).create(email="multi@x.org")
-        with UnitOfWork(base.db) as uow:
-            assert uow.repository(base.models.User).first(email="multi@x.org") is not None
+        with UnitOfWork(server_base.db) as uow:
+            assert uow.repository(server_base.models.User).first(email="multi@x.org") is not None
     finally:
         db.dispose()
 
 
 @pytest.mark.only("postgresql")
 def test_a_postgresql_url_naming_the_replica_first_lands_on_the_primary_with_target_session_attrs(
-    base: Env,
+    server_base: Env,
 ) -> None:
-    next(routed_env(base), None)  # skipped, saying why, when the replica is down
-    url = multi_host(base.url, REPLICA_PORTS["postgresql"], 5432, target_session_attrs="read-write")
+    next(routed_env(server_base), None)  # skipped, saying why, when the replica is down
+    url = multi_host(server_base.url, REPLICA_PORTS["postgresql"], 5432, target_session_attrs="read-write")
     db = Database(url)
     try:
         with UnitOfWork(db) as uow:
@@ -67,7 +55,9 @@ def test_a_postgresql_url_naming_the_replica_first_lands_on_the_primary_with_tar
             uow.repository(define_models(db).User).create(email="primary@x.org")
     finally:
         db.dispose()
-    plain = Database(multi_host(base.url, REPLICA_PORTS["postgresql"], 5432))  # without it: the replica
+    plain = Database(
+        multi_host(server_base.url, REPLICA_PORTS["postgresql"], 5432)
+    )  # without it: the replica
     try:
         with plain.engine.connect() as connection:
             assert connection.execute(text("SELECT pg_is_in_recovery()")).scalar_one() is True
@@ -76,8 +66,8 @@ def test_a_postgresql_url_naming_the_replica_first_lands_on_the_primary_with_tar
 
 
 @pytest.mark.only("mariadb")
-async def test_an_async_mariadb_database_tries_each_host_too(base: Env) -> None:
-    adb = AsyncDatabase(async_driver_url(multi_host(base.url, _CLOSED, 3306), "aiomysql"))
+async def test_an_async_mariadb_database_tries_each_host_too(server_base: Env) -> None:
+    adb = AsyncDatabase(async_driver_url(multi_host(server_base.url, _CLOSED, 3306), "aiomysql"))
     try:
         async with AsyncUnitOfWork(adb) as uow:
             assert (await uow.session.execute(text("SELECT @@port"))).scalar_one() == 3306

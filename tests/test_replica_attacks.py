@@ -27,15 +27,6 @@ from tests.conftest import _SERVER_NAMES, Env, _cached_env
 from tests.models import define_models
 
 
-@pytest.fixture(params=_SERVER_NAMES)
-def base(
-    request: pytest.FixtureRequest, _env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Env]:
-    env = _cached_env(request.param, _env_cache, tmp_path_factory)
-    yield env
-    clean_tables(env.db)
-
-
 @pytest.fixture
 def postgresql(_env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     if "postgresql" not in _SERVER_NAMES:
@@ -63,8 +54,8 @@ def test_a_commit_made_with_synchronous_commit_off_is_seen_too(postgresql: Env) 
 
 
 @pytest.fixture
-def routed(base: Env) -> Iterator[Routed]:
-    yield from routed_env(base, replica_wait=0.1)
+def routed(server_base: Env) -> Iterator[Routed]:
+    yield from routed_env(server_base, replica_wait=0.1)
 
 
 def _seen(routed: Routed, email: str) -> bool:
@@ -110,17 +101,17 @@ def test_a_commit_sent_as_sql_or_made_by_ddl_is_seen(routed: Routed) -> None:
             connection.exec_driver_sql("DROP TABLE IF EXISTS t_ddl_commits")
 
 
-def test_a_commit_whose_answer_was_lost_is_seen_once_made(base: Env) -> None:
+def test_a_commit_whose_answer_was_lost_is_seen_once_made(server_base: Env) -> None:
     # The unit raises CommitUnknownError: "check whether the work is there". A read-only
     # unit is how one checks, and it must not answer "no" from a replica that lags.
-    relay = Relay(int(make_url(base.url).port or 0))
+    relay = Relay(int(make_url(server_base.url).port or 0))
     db = Database(
-        relay.url(base.url),
-        replicas=[replica_url(base.url, base.backend)],
+        relay.url(server_base.url),
+        replicas=[replica_url(server_base.url, server_base.backend)],
         replica_wait=0.1,
-        **base.engine_options,
+        **server_base.engine_options,
     )
-    routed = Routed(base.backend, base.url, db, define_models(db))
+    routed = Routed(server_base.backend, server_base.url, db, define_models(db))
     try:
         with replay_paused(routed):
             with pytest.raises(CommitUnknownError), UnitOfWork(db) as uow:
@@ -133,11 +124,11 @@ def test_a_commit_whose_answer_was_lost_is_seen_once_made(base: Env) -> None:
         relay.close()
 
 
-def test_units_failing_together_on_a_replica_back_it_off_once(base: Env) -> None:
-    relay = Relay(REPLICA_PORTS[base.backend])
-    replica = relay.url(replica_url(base.url, base.backend))
-    db = Database(base.url, replicas=[replica], **base.engine_options)
-    routed = Routed(base.backend, base.url, db, define_models(db))
+def test_units_failing_together_on_a_replica_back_it_off_once(server_base: Env) -> None:
+    relay = Relay(REPLICA_PORTS[server_base.backend])
+    replica = relay.url(replica_url(server_base.url, server_base.backend))
+    db = Database(server_base.url, replicas=[replica], **server_base.engine_options)
+    routed = Routed(server_base.backend, server_base.url, db, define_models(db))
     holding, cut = threading.Barrier(5, timeout=30), threading.Barrier(5, timeout=30)
     outcomes: list[object] = []
 
@@ -171,13 +162,13 @@ def test_units_failing_together_on_a_replica_back_it_off_once(base: Env) -> None
 
 
 @contextlib.contextmanager
-def _unprivileged(base: Env) -> Iterator[str]:
-    """``base``'s URL as a new user allowed to read its tables and nothing else, on the replica too."""
+def _unprivileged(server_base: Env) -> Iterator[str]:
+    """``server_base``'s URL as a new user allowed to read its tables and nothing else, on the replica too."""
     name = f"dl_reader_{os.getpid()}"
-    url = make_url(base.url)
+    url = make_url(server_base.url)
     database = url.database
-    admin = create_engine(base.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    if base.backend == "postgresql":
+    admin = create_engine(server_base.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    if server_base.backend == "postgresql":
         setup = [f"CREATE ROLE {name} LOGIN", f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {name}"]
         teardown = [f"DROP OWNED BY {name}", f"DROP ROLE {name}"]
     else:
@@ -188,7 +179,7 @@ def _unprivileged(base: Env) -> Iterator[str]:
             connection.execute(text(statement))
     user_url = url.set(username=name, password=None).render_as_string(hide_password=False)
     try:
-        _wait_for_login(replica_url(user_url, base.backend))
+        _wait_for_login(replica_url(user_url, server_base.backend))
         yield user_url
     finally:
         with admin.connect() as connection:
@@ -215,12 +206,12 @@ def _wait_for_login(url: str) -> None:
         engine.dispose()
 
 
-def test_a_user_without_monitoring_privileges_reads_on_the_replica(base: Env) -> None:
+def test_a_user_without_monitoring_privileges_reads_on_the_replica(server_base: Env) -> None:
     # Applications log in as such users: pg_stat_wal_receiver hides its status from them
     # (pg_read_all_stats), and MariaDB refuses them SHOW SLAVE STATUS (SLAVE MONITOR).
-    with _unprivileged(base) as url:
-        db = Database(url, replicas=[replica_url(url, base.backend)], **base.engine_options)
-        routed = Routed(base.backend, url, db, define_models(db))
+    with _unprivileged(server_base) as url:
+        db = Database(url, replicas=[replica_url(url, server_base.backend)], **server_base.engine_options)
+        routed = Routed(server_base.backend, url, db, define_models(db))
         try:
             with UnitOfWork(db, read_only=True) as uow:
                 assert on_replica(routed, uow.session)
@@ -244,8 +235,12 @@ def test_a_token_out_of_the_servers_range_is_refused_and_leaves_the_replica_in_u
         assert on_replica(routed, uow.session)
 
 
-def test_a_database_with_replicas_is_freed_once_dropped(base: Env) -> None:
-    db = Database(base.url, replicas=[replica_url(base.url, base.backend)], **base.engine_options)
+def test_a_database_with_replicas_is_freed_once_dropped(server_base: Env) -> None:
+    db = Database(
+        server_base.url,
+        replicas=[replica_url(server_base.url, server_base.backend)],
+        **server_base.engine_options,
+    )
     with UnitOfWork(db, read_only=True) as uow:
         uow.session.execute(text("SELECT 1"))
     engines = [weakref.ref(engine) for engine in db.engines]
@@ -258,16 +253,18 @@ def test_a_database_with_replicas_is_freed_once_dropped(base: Env) -> None:
 _ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "mariadb": "mysql+aiomysql"}
 
 
-def test_a_replica_with_an_asyncio_driver_is_refused(base: Env) -> None:
+def test_a_replica_with_an_asyncio_driver_is_refused(server_base: Env) -> None:
     # A Database runs its units synchronously: each read-only unit sent there would fail.
-    replica = make_url(replica_url(base.url, base.backend)).set(drivername=_ASYNC_DRIVERS[base.backend])
+    replica = make_url(replica_url(server_base.url, server_base.backend)).set(
+        drivername=_ASYNC_DRIVERS[server_base.backend]
+    )
     with pytest.raises(UsageError, match="asyncio driver"):
-        Database(base.url, replicas=[replica])
+        Database(server_base.url, replicas=[replica])
 
 
-def test_at_autocommit_the_primary_is_asked_where_it_stands_once_after_a_commit(base: Env) -> None:
+def test_at_autocommit_the_primary_is_asked_where_it_stands_once_after_a_commit(server_base: Env) -> None:
     # The question itself runs on the primary, at AUTOCOMMIT too: it is no commit.
-    side = routed_env(base, isolation_level="AUTOCOMMIT")
+    side = routed_env(server_base, isolation_level="AUTOCOMMIT")
     routed = next(side)
     try:
         with UnitOfWork(routed.db) as uow:

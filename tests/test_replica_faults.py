@@ -17,23 +17,13 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from datalayer import UnitOfWork, run
-from datalayer.testing import clean_tables
 from tests._replicas import REPLICA_PORTS, Routed, on_replica, replica_url, routed_env, run_cluster
-from tests.conftest import _SERVER_NAMES, Env, _cached_env
-
-
-@pytest.fixture(params=_SERVER_NAMES)
-def base(
-    request: pytest.FixtureRequest, _env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Env]:
-    env = _cached_env(request.param, _env_cache, tmp_path_factory)
-    yield env
-    clean_tables(env.db)
+from tests.conftest import Env
 
 
 @pytest.fixture
-def routed(base: Env) -> Iterator[Routed]:
-    yield from routed_env(base, max_lag=0.5)
+def routed(server_base: Env) -> Iterator[Routed]:
+    yield from routed_env(server_base, max_lag=0.5)
     run_cluster("up")  # whatever the test did to the replica
 
 
@@ -89,22 +79,24 @@ def test_a_replica_stopped_mid_load_raises_nothing_and_serves_again_once_back(ro
     assert served["replica"] > back + 20, served
 
 
-def test_a_replica_lagging_past_max_lag_is_skipped_until_it_catches_up(routed: Routed, base: Env) -> None:
+def test_a_replica_lagging_past_max_lag_is_skipped_until_it_catches_up(
+    routed: Routed, server_base: Env
+) -> None:
     User = routed.models.User
     with UnitOfWork(routed.db, read_only=True) as uow:
         assert on_replica(routed, uow.session)
-    replica = create_engine(replica_url(base.url, base.backend), isolation_level="AUTOCOMMIT")
+    replica = create_engine(replica_url(server_base.url, server_base.backend), isolation_level="AUTOCOMMIT")
     pause, resume = (
         ("SELECT pg_wal_replay_pause()", "SELECT pg_wal_replay_resume()")
-        if base.backend == "postgresql"
+        if server_base.backend == "postgresql"
         else ("STOP SLAVE SQL_THREAD", "START SLAVE SQL_THREAD")
     )
     try:
         with replica.connect() as connection:
             connection.execute(text(pause))
         # Written by another Database, as by another process: this one's units need not see it.
-        with UnitOfWork(base.db) as uow:
-            uow.session.create(base.models.User, email="later@x.org")
+        with UnitOfWork(server_base.db) as uow:
+            uow.session.create(server_base.models.User, email="later@x.org")
         time.sleep(1.6)  # past max_lag, and past the next check of the lag
         with UnitOfWork(routed.db, read_only=True) as uow:
             assert not on_replica(routed, uow.session)  # skipped: too far behind

@@ -15,24 +15,14 @@ from sqlalchemy import func, select, text
 
 from datalayer import Database, UnitOfWork
 from datalayer.errors import UsageError
-from datalayer.testing import clean_tables
 from tests._replicas import Routed, on_replica, routed_env
 from tests._views import paths, views_of
-from tests.conftest import _SERVER_NAMES, Env, _cached_env
-
-
-@pytest.fixture(params=_SERVER_NAMES)
-def base(
-    request: pytest.FixtureRequest, _env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Env]:
-    env = _cached_env(request.param, _env_cache, tmp_path_factory)
-    yield env
-    clean_tables(env.db)
+from tests.conftest import Env
 
 
 @pytest.fixture
-def routed(base: Env) -> Iterator[Routed]:
-    yield from routed_env(base)
+def routed(server_base: Env) -> Iterator[Routed]:
+    yield from routed_env(server_base)
 
 
 def test_read_only_units_run_on_the_replica_and_units_that_write_on_the_primary(routed: Routed) -> None:
@@ -83,10 +73,10 @@ def test_commits_through_core_connections_and_mid_unit_commits_count_too(routed:
                 assert uow.session.first(User, email=f"mid{n}@x.org") is not None
 
 
-def test_a_token_carries_a_commit_to_another_process(base: Env) -> None:
+def test_a_token_carries_a_commit_to_another_process(server_base: Env) -> None:
     # Two Databases on the same servers: each knows only its own commits, as two processes would.
-    writer_side = routed_env(base)
-    reader_side = routed_env(base)
+    writer_side = routed_env(server_base)
+    reader_side = routed_env(server_base)
     writer, reader = next(writer_side), next(reader_side)
     User = writer.models.User
     for n in range(100):
@@ -113,8 +103,8 @@ def test_tokens_are_checked(routed: Routed) -> None:
             pass
 
 
-def test_reads_spread_over_every_replica(base: Env) -> None:
-    routed_side = routed_env(base, replicas=2)
+def test_reads_spread_over_every_replica(server_base: Env) -> None:
+    routed_side = routed_env(server_base, replicas=2)
     routed = next(routed_side)
     used: set[int] = set()
     for _ in range(10):
@@ -124,15 +114,19 @@ def test_reads_spread_over_every_replica(base: Env) -> None:
     next(routed_side, None)
 
 
-def test_a_replica_that_cannot_be_reached_is_skipped_and_nothing_raises(base: Env) -> None:
+def test_a_replica_that_cannot_be_reached_is_skipped_and_nothing_raises(server_base: Env) -> None:
     from tests._replicas import replica_url
 
-    closed = replica_url(base.url, base.backend).replace(
-        f":{5433 if base.backend == 'postgresql' else 3307}/", ":1/"
+    closed = replica_url(server_base.url, server_base.backend).replace(
+        f":{5433 if server_base.backend == 'postgresql' else 3307}/", ":1/"
     )
-    db = Database(base.url, replicas=[closed, replica_url(base.url, base.backend)], **base.engine_options)
+    db = Database(
+        server_base.url,
+        replicas=[closed, replica_url(server_base.url, server_base.backend)],
+        **server_base.engine_options,
+    )
     try:
-        routed = Routed(base.backend, base.url, db, base.models)
+        routed = Routed(server_base.backend, server_base.url, db, server_base.models)
         replicas = 0
         for _ in range(20):
             with UnitOfWork(db, read_only=True) as uow:
@@ -156,10 +150,10 @@ def test_read_only_units_inside_the_testing_toolkits_transaction_stay_on_its_con
 
 
 @pytest.mark.parametrize("options", [{"replicas": "postgresql://h/db"}, {"max_lag": 0}, {"replica_wait": -1}])
-def test_bad_replica_options_are_refused(base: Env, options: dict[str, Any]) -> None:
-    options.setdefault("replicas", [base.url])
+def test_bad_replica_options_are_refused(server_base: Env, options: dict[str, Any]) -> None:
+    options.setdefault("replicas", [server_base.url])
     with pytest.raises(UsageError):
-        Database(base.url, **options)
+        Database(server_base.url, **options)
 
 
 def test_sqlite_refuses_replicas(tmp_path: Any) -> None:
@@ -168,9 +162,9 @@ def test_sqlite_refuses_replicas(tmp_path: Any) -> None:
         Database(url, replicas=[f"sqlite:///{tmp_path / 'b.db'}"])
 
 
-def test_a_replica_of_another_kind_of_database_is_refused(base: Env, tmp_path: Any) -> None:
+def test_a_replica_of_another_kind_of_database_is_refused(server_base: Env, tmp_path: Any) -> None:
     with pytest.raises(UsageError, match="a replica replicates its primary"):
-        Database(base.url, replicas=[f"sqlite:///{tmp_path / 'b.db'}"])
+        Database(server_base.url, replicas=[f"sqlite:///{tmp_path / 'b.db'}"])
 
 
 def test_counting_on_the_replica_matches_the_primary(routed: Routed) -> None:
