@@ -73,15 +73,13 @@ class Relay:
     def _pump(
         self, source: socket.socket, target: socket.socket, committing: threading.Event, up: bool
     ) -> None:
-        try:
+        with contextlib.suppress(OSError):  # either side closed: the copy ends, and both are closed
             while data := source.recv(65536):
                 if not up and committing.is_set():  # the COMMIT's answer: lost with the connection
                     break
                 if up and self.lose_commit_answers and _is_commit(data):
                     committing.set()
                 target.sendall(data)
-        except OSError:
-            pass
         _close(source)
         _close(target)
 

@@ -61,6 +61,10 @@ def _replica_down(backend: str, url: str) -> str | None:
         engine.dispose()
 
 
+_HELD = {
+    "postgresql": ("SELECT pg_wal_replay_pause()", "SELECT pg_wal_replay_resume()"),
+    "mariadb": ("FLUSH TABLES WITH READ LOCK", "UNLOCK TABLES"),
+}
 _QUICK: dict[str, dict[str, Any]] = {"postgresql": {"connect_timeout": 2}, "mariadb": {"connect_timeout": 2}}
 
 
@@ -112,18 +116,12 @@ def replay_paused(routed: Routed) -> Iterator[None]:
         replica_url(routed.url, routed.backend), poolclass=NullPool, isolation_level="AUTOCOMMIT"
     )
     try:
+        hold, release = _HELD[routed.backend]
         with engine.connect() as connection:
-            if routed.backend == "postgresql":
-                connection.execute(text("SELECT pg_wal_replay_pause()"))
-                try:
-                    yield
-                finally:
-                    connection.execute(text("SELECT pg_wal_replay_resume()"))
-            else:
-                connection.execute(text("FLUSH TABLES WITH READ LOCK"))
-                try:
-                    yield
-                finally:
-                    connection.execute(text("UNLOCK TABLES"))
+            connection.execute(text(hold))
+            try:
+                yield
+            finally:
+                connection.execute(text(release))
     finally:
         engine.dispose()

@@ -100,7 +100,7 @@ def test_tokens_are_checked(routed: Routed) -> None:
     other = "mariadb:0-1-5" if routed.backend == "postgresql" else "pg:0/16B3748"
     for bad in (other, "nonsense", "pg:zz", "mariadb:0-x-1"):
         with pytest.raises(UsageError, match="token"), UnitOfWork(routed.db, read_only=True, token=bad):
-            pass
+            pytest.fail(f"a unit given the token {bad!r} was entered: it must be refused before")
 
 
 def test_reads_spread_over_every_replica(server_base: Env) -> None:

@@ -17,7 +17,7 @@ from datalayer.errors import UnknownAttributeError, UnmappedClassError, Unsuppor
 
 
 class Base(DeclarativeBase):
-    pass
+    """The models these declarations are checked against, on no Database."""
 
 
 class Team(Base):
@@ -112,7 +112,7 @@ def test_view_written_below_the_class_decorator_says_where_it_goes() -> None:
 
 def test_an_unmapped_model_is_refused() -> None:
     class NotAModel:
-        pass
+        """A plain class, mapped by nothing."""
 
     with pytest.raises(UnmappedClassError):
         view(NotAModel)
@@ -121,7 +121,7 @@ def test_an_unmapped_model_is_refused() -> None:
 def test_a_view_with_no_fields_is_refused() -> None:
     @attrs.frozen
     class Empty:
-        pass
+        """An attrs class without a field."""
 
     with pytest.raises(UsageError, match="the view Empty has no fields to read from Person"):
         view(Person)(Empty)
