@@ -261,9 +261,7 @@ def server_base(
     request: pytest.FixtureRequest, _env_cache: dict[str, Env], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Env]:
     """Each server's Env on its default create_or_first path alone (no savepoint variant)."""
-    env = _cached_env(request.param, _env_cache, tmp_path_factory)
-    yield env
-    clean_tables(env.db)
+    yield from _env_for_test(request, _env_cache, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

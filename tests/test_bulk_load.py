@@ -138,9 +138,8 @@ def test_a_conflict_fails_the_batch_and_the_session_until_rolled_back_keeping_ea
         assert dbs.scalars(select(User.email)).all() == ["kept@x.org"]
 
 
+@pytest.mark.only("postgresql")  # COPY, which names the line it rejects, is PostgreSQL's
 def test_a_row_the_database_rejects_in_a_copy_is_named_by_its_index(env: Env) -> None:
-    if env.backend != "postgresql":
-        pytest.skip("COPY, which names the line it rejects, is PostgreSQL's")
     with env.db.Session() as dbs:
         user = dbs.create(env.models.User, email="owner@x.org")
         rows = [{"user_id": user.id, "item": f"i{n}"} for n in range(700)]
