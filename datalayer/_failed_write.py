@@ -13,10 +13,11 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
 from ._session_like import SessionLike
-from ._translate import conflicts_raised
+from ._translate import raise_conflict
 from ._unflushed import own
 
 __all__ = ["fail_as_flush", "written"]
@@ -31,10 +32,11 @@ def written(session: SessionLike, mapper: Mapper[Any], what: str) -> Generator[N
     rolled back with it, on every database alike.
     """
     try:
-        with conflicts_raised(session, mapper, what):
-            yield
-    except BaseException:
+        yield
+    except BaseException as error:
         fail_as_flush(session)
+        if isinstance(error, IntegrityError):
+            raise_conflict(session, mapper, error, what)
         raise
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from sqlalchemy import exc as sa_exc
@@ -29,7 +27,7 @@ from .errors import (
     SerializationError,
 )
 
-__all__ = ["conflict", "conflicts_raised", "failed_flush", "flush", "translate", "unique_conflict"]
+__all__ = ["conflict", "failed_flush", "flush", "raise_conflict", "translate", "unique_conflict"]
 
 _RETRYABLE = {
     Kind.SERIALIZATION: SerializationError,
@@ -51,18 +49,10 @@ def unique_conflict(dialect: Dialect, error: sa_exc.DBAPIError, what: str) -> Co
     return conflict(constraint_name(error.orig), what)
 
 
-@contextmanager
-def conflicts_raised(session: SessionLike, mapper: Mapper[Any], what: str) -> Generator[None, None, None]:
-    """Raise a unique violation in the block as :func:`conflict` (chained); anything else as it is."""
-    try:
-        yield
-    except sa_exc.IntegrityError as exc:
-        _raise_conflict(session, mapper, exc, what)
-
-
-def _raise_conflict(
+def raise_conflict(
     session: SessionLike, mapper: Mapper[Any], exc: sa_exc.IntegrityError, what: str
 ) -> NoReturn:
+    """Raise ``exc``, a unique violation as :func:`conflict` about ``what`` (chained)."""
     translated = unique_conflict(session.get_bind(mapper=mapper).dialect, exc, what)
     if translated is None:
         raise exc
@@ -71,7 +61,7 @@ def _raise_conflict(
 
 def flush(session: SessionLike, mapper: Mapper[Any]) -> None:
     """Flush ``session``, turning a unique violation into :class:`ConflictError` (chained)."""
-    # Not through conflicts_raised: a flush per helper call is the hot path, and a
+    # A try, not a context manager: a flush per helper call is the hot path, and a
     # generator-based context manager costs more than the try it wraps.
     try:
         session.flush()
@@ -81,7 +71,7 @@ def flush(session: SessionLike, mapper: Mapper[Any]) -> None:
 
 def failed_flush(session: SessionLike, mapper: Mapper[Any], exc: sa_exc.IntegrityError) -> NoReturn:
     """Raise the failure of a flush (or of the INSERT sent in its place): a unique violation as a conflict."""
-    _raise_conflict(session, mapper, exc, "the flush: roll the session back before using it again")
+    raise_conflict(session, mapper, exc, "the flush: roll the session back before using it again")
 
 
 def translate(error: BaseException, dialect: Dialect, *, committing: bool = False) -> DatalayerError | None:
