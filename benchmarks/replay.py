@@ -14,9 +14,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import create_engine, make_url, text
 
+from .routing import REPLICA_PORTS
+
 __all__ = ["replay_held"]
 
-_PORTS = {"postgresql": 5433, "mysql": 3307}  # scripts/cluster.sh's replicas, by SQLAlchemy dialect name
 _HOLD = {"postgresql": "SELECT pg_wal_replay_pause()", "mysql": "STOP SLAVE SQL_THREAD"}
 _RESUME = {"postgresql": "SELECT pg_wal_replay_resume()", "mysql": "START SLAVE SQL_THREAD"}
 
@@ -28,11 +29,10 @@ def _run(url: str, statements: dict[str, str], answer: bool = False, **params: o
     """
     parsed = make_url(url)
     name = create_engine(parsed).dialect.name
-    if name not in _PORTS:
+    if name not in REPLICA_PORTS:
         return False
-    replica = create_engine(
-        parsed.set(port=_PORTS[name]), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2}
-    )
+    replica_url = parsed.set(port=REPLICA_PORTS[name])
+    replica = create_engine(replica_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2})
     try:
         with replica.connect() as connection:
             result = connection.execute(text(statements[name]), params)
